@@ -1,0 +1,179 @@
+"""The derive command line: a thin shell over the library.
+
+It parses arguments, calls derive, formats the results (text, or ``--json`` on stdout), writes
+progress to stderr, and maps outcomes to exit codes. Nothing else lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import sys
+import time
+
+from derive import __version__
+from derive.check import CheckOptions, ProblemChecker, check_problem
+from derive.errors import DeriveError
+from derive.problem import catalog_paths, find_problem, load_problem, problem_from_dict
+from derive.report import claim_lines, summary_line
+
+
+class Exit(enum.IntEnum):
+    """diff's convention: 0 verified, 1 refuted, 2 trouble."""
+
+    OK = 0
+    MISMATCH = 1
+    ERROR = 2
+    INTERRUPTED = 130
+
+
+def _progress(enabled: bool):
+    def report(problem, number, spec):
+        if enabled:
+            print(f"\r\x1b[K{problem.id}: claim {number}/{len(problem.claims)}", end="", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _options(args) -> CheckOptions:
+    return CheckOptions(exact_budget=args.budget, numeric=not args.no_numeric, seed=args.seed)
+
+
+def cmd_list(args) -> Exit:
+    problems = [load_problem(p) for p in catalog_paths()]
+    if args.json:
+        print(json.dumps([{"id": p.id, "title": p.title, "source": p.source, "claims": len(p.claims)}
+                          for p in problems], indent=2))
+    else:
+        width = max(len(p.id) for p in problems) if problems else 0
+        for p in problems:
+            print(f"{p.id:<{width}}  {p.title}  [{p.source}]")
+    return Exit.OK
+
+
+def cmd_check(args) -> Exit:
+    keys = args.problems or [str(p) for p in catalog_paths()]
+    problems = [find_problem(k) for k in keys]
+    tty = sys.stderr.isatty()
+    report = []
+    start = time.monotonic()
+    all_match = True
+    for number, problem in enumerate(problems, 1):
+        if not tty and len(problems) > 1:
+            print(f"[{number}/{len(problems)}] {problem.id}", file=sys.stderr, flush=True)
+        verdicts = check_problem(problem, _options(args), _progress(tty))
+        if tty:
+            print("\r\x1b[K", end="", file=sys.stderr)
+        all_match &= all(v.matches_expectation for v in verdicts)
+        report.append((problem, verdicts))
+        if not args.json:
+            print(f"{problem.id} — {problem.title}" + (f"  [{problem.source}]" if problem.source else ""))
+            for verdict in verdicts:
+                for line in claim_lines(verdict, verbose=args.verbose):
+                    print("  " + line)
+            print()
+    elapsed = time.monotonic() - start
+    if args.json:
+        print(json.dumps({
+            "problems": [{"id": p.id, "title": p.title, "source": p.source,
+                          "claims": [v.as_json() for v in vs]} for p, vs in report],
+            "all_match": all_match,
+            "seconds": elapsed,
+        }, indent=2))
+    else:
+        print(summary_line([v for _, vs in report for v in vs], elapsed))
+    return Exit.OK if all_match else Exit.MISMATCH
+
+
+def _adhoc_problem(args) -> dict:
+    sizes: list[str] = []
+    variables = {}
+    for spec in args.var or []:
+        if "=" not in spec:
+            raise DeriveError(f"--var {spec!r}: write NAME=SHAPE, as in W='m x d'")
+        name, shape = (s.strip() for s in spec.split("=", 1))
+        variables[name] = shape
+        for token in shape.replace("×", " ").replace("x", " ").replace(",", " ").split():
+            if not token.isdigit() and token != "scalar" and token not in sizes:
+                sizes.append(token)
+    arbitrary = {}
+    for spec in args.loss or []:
+        name, _, deps = spec.partition("=")
+        arbitrary[name.strip()] = [d.strip() for d in deps.split(",") if d.strip()]
+    return {"id": "command-line", "title": "ad-hoc problem", "sizes": sizes, "variables": variables,
+            "definitions": args.define or [], "arbitrary": arbitrary, "functions": args.function or [],
+            "layout": args.layout}
+
+
+def cmd_verify(args) -> Exit:
+    if len(args.items) == 2:
+        problem = find_problem(args.items[0])
+        text = args.items[1]
+    elif len(args.items) == 1:
+        problem = problem_from_dict(_adhoc_problem(args), "command line")
+        text = args.items[0]
+    else:
+        raise DeriveError("verify takes [PROBLEM] CLAIM")
+    verdict = ProblemChecker(problem, _options(args)).check(text)
+    if args.json:
+        print(json.dumps(verdict.as_json(), indent=2))
+    else:
+        for line in claim_lines(verdict, verbose=True):
+            print(line)
+    if verdict.error is not None:
+        return Exit.ERROR
+    return {"holds": Exit.OK, "fails": Exit.MISMATCH}.get(verdict.verdict, Exit.MISMATCH)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="derive", description="Check hand-derived matrix-calculus claims.")
+    parser.add_argument("--version", action="version", version=f"derive {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(sub):
+        sub.add_argument("--json", action="store_true", help="print one JSON document (docs/json.md)")
+        sub.add_argument("--budget", type=float, default=20.0, help="seconds of exact work per claim link")
+        sub.add_argument("--no-numeric", action="store_true", help="skip the numeric oracle")
+        sub.add_argument("--seed", type=int, default=0, help="seed of the random points")
+
+    listing = commands.add_parser("list", help="list the catalog's problems")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=cmd_list)
+
+    check = commands.add_parser("check", help="check problems' claims (the whole catalog when none is named)")
+    check.add_argument("problems", nargs="*", metavar="ID|PATH", help="catalog ids or problem files")
+    check.add_argument("-v", "--verbose", action="store_true", help="show the evidence of every claim")
+    common(check)
+    check.set_defaults(run=cmd_check)
+
+    verify = commands.add_parser("verify", help="check one claim, against a catalog problem or ad-hoc shapes")
+    verify.add_argument("items", nargs="+", metavar="[PROBLEM] CLAIM")
+    verify.add_argument("--var", action="append", metavar="NAME=SHAPE", help="a variable, e.g. W='m x d' or x=d")
+    verify.add_argument("--define", action="append", metavar="'y = W @ x + b'", help="a definition, in order")
+    verify.add_argument("--loss", action="append", metavar="J=y", help="a scalar function left arbitrary, and what it depends on")
+    verify.add_argument("--function", action="append", metavar="h", help="an activation left undefined")
+    verify.add_argument("--layout", choices=["numerator", "denominator"], default="numerator")
+    common(verify)
+    verify.set_defaults(run=cmd_verify)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return Exit.OK if exit_.code == 0 else Exit.ERROR
+    try:
+        return int(args.run(args))
+    except DeriveError as error:
+        print(f"derive: {error}", file=sys.stderr)
+        return int(Exit.ERROR)
+    except KeyboardInterrupt:
+        print("derive: interrupted", file=sys.stderr)
+        return int(Exit.INTERRUPTED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

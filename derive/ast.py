@@ -1,0 +1,133 @@
+"""The closed set of nodes a claim is made of.
+
+Nodes are frozen dataclasses, so they hash and compare by structure: two claims that parse to
+equal trees are the same claim (grading groups answers this way). ``span`` records where the
+node came from in the source text for error messages and takes no part in equality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Union
+
+Span = tuple[int, int] | None
+
+
+def _span():
+    return field(default=None, compare=False, hash=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Number:
+    value: Fraction
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Name:
+    id: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: "Node"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Binary:
+    """``left op right`` with op one of ``+ - @ * / **`` (``*`` and ``/`` are elementwise)."""
+
+    op: str
+    left: "Node"
+    right: "Node"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Transpose:
+    operand: "Node"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Call:
+    """``func(args, key=value)``; ``prime`` counts derivative marks, as in ``h'(X)``."""
+
+    func: str
+    args: tuple["Node", ...]
+    kwargs: tuple[tuple[str, "Node"], ...] = ()
+    prime: int = 0
+    span: Span = _span()
+
+
+ALL = None  # the ``:`` of a slice
+
+
+@dataclass(frozen=True)
+class Index:
+    """``operand[i, j]``: each item an index name, a 1-based integer, or ``ALL`` for ``:``."""
+
+    operand: "Node"
+    items: tuple[Union[str, int, None], ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """``d(of)/d(wrt)``: ``of`` any expression, ``wrt`` the name of a variable."""
+
+    of: "Node"
+    wrt: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class IndexSum:
+    """``sum_{m,n}(body)``: the body summed over the full range of each index."""
+
+    indices: tuple[str, ...]
+    body: "Node"
+    span: Span = _span()
+
+
+Node = Union[Number, Name, Neg, Binary, Transpose, Call, Index, Derivative, IndexSum]
+
+
+@dataclass(frozen=True)
+class Chain:
+    """``A = B = C``: every link (A = B, B = C) must hold."""
+
+    sides: tuple[Node, ...]
+    text: str = field(default="", compare=False, hash=False)
+
+    def links(self) -> list[tuple[Node, Node]]:
+        return list(zip(self.sides, self.sides[1:]))
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The direct sub-expressions of ``node``."""
+    if isinstance(node, (Neg, Transpose)):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args + tuple(v for _, v in node.kwargs)
+    if isinstance(node, Index):
+        return (node.operand,)
+    if isinstance(node, Derivative):
+        return (node.of,)
+    if isinstance(node, IndexSum):
+        return (node.body,)
+    return ()
+
+
+def walk(node: Node):
+    """Every node of the tree, parents before children."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))

@@ -1,0 +1,357 @@
+"""Checking claims: both oracles on every link, combined into a verdict with its evidence.
+
+The rules that make "holds" trustworthy live here. A link holds only when the exact oracle
+proved the difference zero at every size assignment (distinct small sizes, so that no transpose
+can hide) and the numeric oracle does not contradict it. It fails only with a witness: an exact
+evaluation that differs beyond doubt, a numeric difference far beyond rounding, or shapes that
+cannot match. Everything else is undecided, and says which evidence there is.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from . import ast
+from .budget import deadline
+from .diagnose import diagnose
+from .errors import BudgetExceeded, DeriveError, ShapeError
+from .numeric import NumericModel, relative_gap
+from .parser import parse_claim
+from .problem import ClaimSpec, Problem
+from .shapes import Scope, fmt, infer, is_scalar
+from .symbolic import ExactModel
+from .text import to_text
+from .verdict import (FAILS, HOLDS, UNDECIDED, ClaimVerdict, Difference, ExactEvidence, LinkVerdict,
+                      NumericEvidence, combine)
+from .zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
+
+LARGE = [23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71]
+MEDIUM = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+SMALL = [4, 5, 6, 7, 8, 9, 10, 11]
+NUMERIC_TOLERANCE = 1e-8
+
+
+@dataclass
+class CheckOptions:
+    exact_budget: float = 20.0  # seconds per link for the exact oracle
+    numeric: bool = True
+    seed: int = 0
+    exact_assignments: int = 2
+
+
+def exact_size_assignments(problem: Problem, count: int = 2) -> list[dict]:
+    """Distinct small sizes (2, 3, 4...), then the same values in reverse order."""
+    free = [name for name in problem.sizes if name not in problem.fixed_sizes]
+    values = list(range(2, 2 + len(free)))
+    orders = [values, values[::-1], [v + 1 for v in values]]
+    assignments = []
+    for order in orders:
+        sizes = dict(problem.fixed_sizes)
+        sizes.update(zip(free, order))
+        sizes = {name: sizes[name] for name in problem.sizes}
+        if sizes not in assignments:
+            assignments.append(sizes)
+        if len(assignments) == count:
+            break
+    return assignments or [dict(problem.fixed_sizes)]
+
+
+def numeric_size_assignment(problem: Problem, table: list[int]) -> dict:
+    free = [name for name in problem.sizes if name not in problem.fixed_sizes]
+    sizes = dict(problem.fixed_sizes)
+    sizes.update(zip(free, table))
+    return {name: sizes[name] for name in problem.sizes}
+
+
+def _is_gradient(node, scope: Scope) -> bool:
+    """A bare derivative of a scalar: the side the numeric check can take along directions."""
+    return isinstance(node, ast.Derivative) and is_scalar(infer(node.of, scope))
+
+
+def _is_derivative(node) -> bool:
+    return isinstance(node, ast.Derivative) or (
+        isinstance(node, (ast.Index, ast.Transpose)) and _is_derivative(node.operand)
+    )
+
+
+def orient(left, right):
+    """(reference, claimed): the derivative side is the truth a claim is measured against."""
+    if _is_derivative(right) and not _is_derivative(left):
+        return right, left
+    return left, right
+
+
+def _uses(node, predicate) -> bool:
+    return any(predicate(n) for n in ast.walk(node))
+
+
+class ProblemChecker:
+    """Checks claims of one problem, reusing each size assignment's models across claims."""
+
+    def __init__(self, problem: Problem, options: CheckOptions | None = None):
+        self.problem = problem
+        self.options = options or CheckOptions()
+        self._exact: dict = {}
+        self.exact_sizes = exact_size_assignments(problem, self.options.exact_assignments)
+
+    def exact_model(self, sizes: dict) -> ExactModel:
+        key = tuple(sizes.items())
+        if key not in self._exact:
+            self._exact[key] = ExactModel(self.problem, sizes)
+        return self._exact[key]
+
+    # -- claims --------------------------------------------------------------------------------
+    def check(self, claim: ClaimSpec | str) -> ClaimVerdict:
+        spec = claim if isinstance(claim, ClaimSpec) else ClaimSpec(text=claim, chain=parse_claim(claim))
+        start = time.monotonic()
+        verdict = ClaimVerdict(claim=spec.text, verdict=UNDECIDED, links=[], expect=spec.expect,
+                               expected_diagnosis=spec.diagnosis, correct=spec.correct, source=spec.source)
+        try:
+            scope = self.problem.check_claim_names(spec.chain)
+            for left, right in spec.chain.links():
+                verdict.links.append(self.check_link(left, right, scope))
+            verdict.verdict = combine(verdict.links)
+        except DeriveError as error:
+            verdict.error = str(error).splitlines()[0]
+            verdict.verdict = "error"
+        verdict.seconds = time.monotonic() - start
+        return verdict
+
+    def check_link(self, left, right, scope: Scope) -> LinkVerdict:
+        start = time.monotonic()
+        reference, claimed = orient(left, right)
+        link = LinkVerdict(left=to_text(left), right=to_text(right), verdict=UNDECIDED)
+        shapes = {}
+        for side in (reference, claimed):
+            try:
+                shapes[id(side)] = infer(side, scope)
+            except ShapeError as error:
+                return self._shape_failure(link, reference, claimed, scope, str(error), start)
+        if shapes[id(reference)] != shapes[id(claimed)]:
+            message = (f"shape mismatch: {to_text(claimed)} is {fmt(shapes[id(claimed)])}, "
+                       f"{to_text(reference)} is {fmt(shapes[id(reference)])}")
+            return self._shape_failure(link, reference, claimed, scope, message, start)
+        self._exact_check(link, reference, claimed, scope)
+        if self.options.numeric:
+            self._numeric_check(link, reference, claimed, scope)
+        self._decide(link)
+        if link.verdict == FAILS:
+            link.diagnosis = diagnose(self.problem, reference, claimed, scope, self.exact_sizes[0])
+        link.seconds = time.monotonic() - start
+        return link
+
+    def _shape_failure(self, link, reference, claimed, scope, message, start) -> LinkVerdict:
+        link.verdict = FAILS
+        link.reason = message
+        link.exact.append(ExactEvidence(sizes={}, outcome="shape", method="shapes", detail=message))
+        link.diagnosis = diagnose(self.problem, reference, claimed, scope, self.exact_sizes[0], message)
+        link.seconds = time.monotonic() - start
+        return link
+
+    # -- the exact oracle ------------------------------------------------------------------
+    def _assignments(self, scope: Scope, nodes, sizes_of) -> list[dict]:
+        free: set = set()
+        for node in nodes:
+            free |= _free_indices(node, scope)
+        names = sorted(free)
+        ranges = [range(sizes_of(name)) for name in names]
+        return [dict(zip(names, values)) for values in itertools.product(*ranges)]
+
+    def _exact_values(self, model: ExactModel, reference, claimed, scope):
+        assignments = self._assignments(scope, (reference, claimed), lambda n: model.index_range(scope, n))
+        if assignments == [{}]:
+            left = model.evaluate(reference, model.base, scope)
+            right = model.evaluate(claimed, model.base, scope)
+            return left, right, None
+        lefts, rights = [], []
+        for idx in assignments:
+            lefts.extend(model.evaluate(reference, model.base, scope, idx))
+            rights.extend(model.evaluate(claimed, model.base, scope, idx))
+        per = len(lefts) // len(assignments)
+        shape = (len(assignments), per)
+        return sympy.ImmutableMatrix(*shape, lefts), sympy.ImmutableMatrix(*shape, rights), assignments
+
+    def _exact_check(self, link: LinkVerdict, reference, claimed, scope) -> None:
+        rng = random.Random(self.options.seed)
+        for sizes in self.exact_sizes:
+            start = time.monotonic()
+            evidence = ExactEvidence(sizes=sizes, outcome="undecided")
+            try:
+                with deadline(self.options.exact_budget, "the exact check"):
+                    model = self.exact_model(sizes)
+                    left, right, assignments = self._exact_values(model, reference, claimed, scope)
+                    witness = find_witness(left, right, model.symbols(), rng)
+                    if witness is not None:
+                        evidence.outcome, evidence.method = "witness", "witness"
+                        true, claim = witness.as_floats()
+                        link.difference = Difference(
+                            entry=_entry_label(witness.entry, assignments, left.shape),
+                            true=true, claimed=claim, sizes=sizes,
+                            point={str(k): float(v) for k, v in list(witness.point.items())[:12]},
+                        )
+                    else:
+                        self._zero_test(evidence, left, right)
+            except BudgetExceeded as error:
+                evidence.outcome, evidence.method, evidence.detail = "undecided", "timeout", str(error)
+            evidence.seconds = time.monotonic() - start
+            link.exact.append(evidence)
+            if evidence.outcome != "zero":
+                break
+
+    @staticmethod
+    def _zero_test(evidence: ExactEvidence, left, right) -> None:
+        atomizer = Atomizer()
+        remaining = []
+        for a, b in zip(left, right):
+            difference = a - b
+            if not is_zero_polynomial(difference, atomizer):
+                remaining.append(difference)
+        if not remaining:
+            evidence.outcome, evidence.method = "zero", "expand"
+            return
+        if all(is_zero_rational(d, atomizer) for d in remaining):
+            evidence.outcome, evidence.method = "zero", "rational"
+            return
+        evidence.outcome, evidence.method = "undecided", "inconclusive"
+        evidence.detail = (f"{len(remaining)} entries did not simplify to zero, and no point where "
+                           "they differ was found")
+
+    # -- the numeric oracle ------------------------------------------------------------------
+    def _numeric_check(self, link: LinkVerdict, reference, claimed, scope) -> None:
+        indexed = _uses(reference, _is_indexing) or _uses(claimed, _is_indexing)
+        extra_derivatives = _uses(claimed, lambda n: isinstance(n, ast.Derivative) and not self._upstream(n))
+        heavy = _uses(reference, _is_heavy) or _uses(claimed, _is_heavy)
+        directional = _is_gradient(reference, scope) and not indexed
+        if indexed:
+            table = SMALL
+        elif extra_derivatives or heavy or not directional:
+            table = MEDIUM
+        else:
+            table = LARGE
+        sizes = numeric_size_assignment(self.problem, table)
+        start = time.monotonic()
+        rng = np.random.default_rng(self.options.seed + 1)
+        try:
+            with deadline(self.options.exact_budget, "the numeric check"):
+                model = NumericModel(self.problem, sizes, rng)
+                if directional:
+                    error = self._directional(model, reference, claimed, scope, rng)
+                    method = "direction"
+                else:
+                    error = self._entrywise(model, reference, claimed, scope)
+                    method = "entrywise"
+        except (BudgetExceeded, DeriveError, FloatingPointError, np.linalg.LinAlgError) as error:
+            link.reason = link.reason or f"numeric check unavailable: {str(error).splitlines()[0]}"
+            return
+        link.numeric.append(NumericEvidence(sizes=sizes, agree=error < NUMERIC_TOLERANCE, error=error,
+                                            method=method, seconds=time.monotonic() - start))
+
+    @staticmethod
+    def _directional(model: NumericModel, reference, claimed, scope, rng) -> float:
+        value = model.evaluate(claimed, model.base, scope)
+        worst = 0.0
+        for _ in range(2):
+            direction = rng.standard_normal(value.shape)
+            expected = float(model.directional(reference.of, reference.wrt, direction, scope)[0, 0])
+            got = float(np.sum(value * direction).real)
+            scale = abs(expected) + float(np.linalg.norm(value)) * float(np.linalg.norm(direction)) + 1e-300
+            worst = max(worst, abs(got - expected) / scale)
+        return worst
+
+    def _entrywise(self, model: NumericModel, reference, claimed, scope) -> float:
+        assignments = self._assignments(scope, (reference, claimed), lambda n: model.index_range(scope, n))
+        worst = 0.0
+        lefts, rights = [], []
+        for idx in assignments:
+            lefts.append(model.evaluate(reference, model.base, scope, idx).reshape(-1))
+            rights.append(model.evaluate(claimed, model.base, scope, idx).reshape(-1))
+        left, right = np.stack(lefts), np.stack(rights)
+        worst, _ = relative_gap(left, right)
+        return worst
+
+    def _upstream(self, node: ast.Derivative) -> bool:
+        """dJ/dy for a loss J left arbitrary: free numbers, cheap at any size."""
+        return isinstance(node.of, ast.Name) and node.wrt in self.problem.arbitrary.get(node.of.id, ())
+
+    # -- the verdict ----------------------------------------------------------------------------
+    def _decide(self, link: LinkVerdict) -> None:
+        outcomes = [e.outcome for e in link.exact]
+        numeric_disagrees = any(not n.agree and n.error > 1e-6 for n in link.numeric)
+        if "witness" in outcomes:
+            link.verdict = FAILS
+            d = link.difference
+            link.reason = f"differs at {d.entry}: true {_show(d.true)}, claimed {_show(d.claimed)}"
+        elif outcomes and all(o == "zero" for o in outcomes) and len(outcomes) >= min(2, len(self.exact_sizes)):
+            if numeric_disagrees:
+                link.verdict = UNDECIDED
+                link.reason = "the exact oracle proved it but the numeric oracle disagrees: please report this"
+            else:
+                link.verdict = HOLDS
+                link.reason = "proved exactly"
+        elif numeric_disagrees:
+            link.verdict = FAILS
+            n = next(n for n in link.numeric if not n.agree)
+            link.reason = f"the numeric check differs by {n.error:.1e} (relative), far beyond rounding"
+        else:
+            link.verdict = UNDECIDED
+            detail = next((e.detail for e in link.exact if e.outcome == "undecided"), "")
+            numeric = " (numeric evidence agrees)" if link.numeric and all(n.agree for n in link.numeric) else ""
+            link.reason = f"not proved: {detail}{numeric}" if detail else f"not proved{numeric}"
+
+
+def _is_indexing(node) -> bool:
+    return isinstance(node, (ast.Index, ast.IndexSum))
+
+
+def _is_heavy(node) -> bool:
+    return isinstance(node, ast.Call) and node.func in ("kron", "det", "inv")
+
+
+def _free_indices(node, scope: Scope) -> set:
+    names: set = set()
+    if isinstance(node, ast.Name) and node.id in scope.index_names:
+        names.add(node.id)
+    if isinstance(node, ast.Index):
+        names.update(i for i in node.items if isinstance(i, str))
+    for child in ast.children(node):
+        names |= _free_indices(child, scope)
+    if isinstance(node, ast.IndexSum):
+        names -= set(node.indices)
+    return names
+
+
+def _entry_label(entry, assignments, shape) -> str:
+    row, col = entry
+    if assignments is not None:
+        label = ", ".join(f"{k}={v + 1}" for k, v in assignments[row].items())
+        return label if shape[1] == 1 else f"{label}, entry {col + 1}"
+    if shape == (1, 1):
+        return "the value"
+    if shape[1] == 1:
+        return f"entry [{row + 1}]"
+    if shape[0] == 1:
+        return f"entry [{col + 1}]"
+    return f"entry [{row + 1},{col + 1}]"
+
+
+def _show(value) -> str:
+    if isinstance(value, complex):
+        return f"{value.real:.6g}{value.imag:+.6g}i"
+    return f"{value:.6g}"
+
+
+def check_problem(problem: Problem, options: CheckOptions | None = None, progress=None) -> list[ClaimVerdict]:
+    """Every claim of a problem, in order."""
+    checker = ProblemChecker(problem, options)
+    results = []
+    for number, spec in enumerate(problem.claims, 1):
+        if progress:
+            progress(problem, number, spec)
+        results.append(checker.check(spec))
+    return results

@@ -1,0 +1,61 @@
+"""The one exception tree of derive.
+
+Every error a user can cause is a ``DeriveError`` whose message is one line naming the place
+and, where possible, the fix. Each class also subclasses the builtin a caller would expect, so
+``except ValueError`` keeps working for code that does not know derive.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+
+class DeriveError(Exception):
+    """Base of every error derive raises on purpose."""
+
+
+class ParseError(DeriveError, ValueError):
+    """Text that the claim grammar does not accept; the message shows a caret under the spot."""
+
+    def __init__(self, message: str, text: str = "", column: int | None = None):
+        self.text = text
+        self.column = column
+        if text and column is not None:
+            caret = " " * column + "^"
+            message = f"{message}\n  {text}\n  {caret}"
+        super().__init__(message)
+
+    @property
+    def headline(self) -> str:
+        return str(self).splitlines()[0]
+
+
+class UnknownNameError(DeriveError, LookupError):
+    """A name that the problem does not declare."""
+
+
+class ShapeError(DeriveError, ValueError):
+    """Operands whose shapes do not fit the operation."""
+
+
+class ProblemError(DeriveError, ValueError):
+    """A problem file that is malformed or inconsistent."""
+
+
+class UnsupportedError(DeriveError, NotImplementedError):
+    """A well-formed claim that derive cannot check (yet); the message says which construct."""
+
+
+class BudgetExceeded(DeriveError, TimeoutError):
+    """A computation ran past its time budget."""
+
+
+class TooLarge(DeriveError, ValueError):
+    """Input past the size or nesting limits."""
+
+
+def unknown_name(kind: str, name: str, known) -> UnknownNameError:
+    """An error for an unknown ``name`` that suggests the nearest of ``known``."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return UnknownNameError(f"'{name}' is not a known {kind}{hint}")

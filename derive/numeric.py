@@ -1,0 +1,291 @@
+"""The numeric oracle: NumPy at random points and large sizes, derivatives by the complex step.
+
+Independent of the exact oracle by construction (it imports nothing from it): values come from
+NumPy's own kron, det, inv..., and derivatives from the complex step
+f'(x)·v ≈ Im f(x + i·h·v) / h, which has no subtractive cancellation, so its error is near
+machine precision (~1e-15) instead of the ~1e-8 of a central difference. A gradient claim is
+checked along random directions V: ⟨claim, V⟩ against the directional derivative, one forward
+pass per direction instead of one per parameter, so it runs at sizes in the tens to hundreds.
+Numeric agreement is evidence, never proof: the verdict needs the exact oracle for "holds".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import ast
+from .errors import ShapeError, UnsupportedError
+from .primitives import ELEMENTWISE, canonical_function, standin
+from .problem import Problem
+from .shapes import Scope
+
+STEP = 1e-20
+
+
+def _softmax_rows(z):
+    shifted = z - np.max(z.real, axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class NumericModel:
+    """One problem at one size assignment and one random point, in complex128 arithmetic."""
+
+    def __init__(self, problem: Problem, sizes: dict[str, int], rng: np.random.Generator,
+                 overrides: dict | None = None):
+        self.problem = problem
+        # activation name -> g: its derivative is taken to be g (to recognise a student's slip)
+        self.overrides = overrides or {}
+        self.sizes = dict(sizes)
+        self.rng = rng
+        self._subs = {problem.sizes[name]: value for name, value in sizes.items()}
+        self.leaves = {name: self._leaf(v) for name, v in problem.variables.items()}
+        self.base = self.forward({})
+        self.upstream = {
+            loss: {dep: rng.standard_normal(self.concrete(problem.shapes[dep])).astype(complex) for dep in deps}
+            for loss, deps in problem.arbitrary.items()
+        }
+
+    def concrete(self, shape) -> tuple[int, int]:
+        return tuple(int(getattr(d, "xreplace", lambda s: d)(self._subs)) for d in shape)
+
+    def _leaf(self, variable) -> np.ndarray:
+        rows, cols = self.concrete(variable.shape)
+        c = variable.constraints
+        rng = self.rng
+        if "positive" in c or "stochastic" in c:
+            value = rng.uniform(0.5, 2.0, (rows, cols))
+            if "stochastic" in c:
+                value = value / value.sum(axis=1, keepdims=True)
+        else:
+            value = rng.standard_normal((rows, cols))
+            if rows > 1 and cols > 1:
+                value = value / np.sqrt(cols)
+        if "symmetric" in c:
+            value = (value + value.T) / 2
+        if "spd" in c:
+            value = value @ value.T / rows + np.eye(rows)
+        elif "invertible" in c:
+            value = value + 1.5 * np.eye(rows)
+        return value.astype(complex)
+
+    def forward(self, override: dict) -> dict:
+        """Leaves and definitions, with ``override`` (name → value) fixing some of them."""
+        env = {name: override.get(name, value) for name, value in self.leaves.items()}
+        for name, expr in self.problem.definitions:
+            env[name] = override[name] if name in override else self.evaluate(expr, env, self.problem.scope())
+        return env
+
+    def with_losses(self, env: dict) -> dict:
+        env = dict(env)
+        for loss, grads in self.upstream.items():
+            env[loss] = np.array([[sum(np.sum(g * env[dep]) for dep, g in grads.items())]])
+        return env
+
+    def perturbed(self, wrt: str, direction: np.ndarray) -> dict:
+        """The environment at ``wrt + i·STEP·direction``, everything downstream recomputed."""
+        value = self.base[wrt] + 1j * STEP * direction
+        return self.with_losses(self.forward({wrt: value}))
+
+    def directional(self, of: ast.Node, wrt: str, direction: np.ndarray, scope: Scope, idx=None):
+        """d(of)/d(wrt) applied to ``direction``, by the complex step."""
+        env = self.perturbed(wrt, direction)
+        return self.evaluate(of, env, scope, idx).imag / STEP
+
+    def derivative(self, node: ast.Derivative, env: dict, scope: Scope, idx: dict) -> np.ndarray:
+        if env is not self.base:
+            raise UnsupportedError("nested derivatives are not supported")
+        wrt_shape = self.base[node.wrt].shape
+        columns = []
+        for k in range(wrt_shape[0] * wrt_shape[1]):
+            direction = np.zeros(wrt_shape)
+            direction.flat[k] = 1.0
+            columns.append(self.directional(node.of, node.wrt, direction, scope, idx))
+        of_shape = columns[0].shape
+        if of_shape == (1, 1):
+            return np.array([c[0, 0] for c in columns]).reshape(wrt_shape).astype(complex)
+        if wrt_shape == (1, 1):
+            return columns[0].astype(complex)
+        if 1 in of_shape and 1 in wrt_shape:
+            jac = np.stack([c.reshape(-1) for c in columns], axis=1)  # rows: of, cols: wrt
+            return (jac if self.problem.layout == "numerator" else jac.T).astype(complex)
+        raise UnsupportedError("a derivative of order 3 or 4")
+
+    def evaluate(self, node, env, scope: Scope, idx: dict | None = None) -> np.ndarray:
+        return _Evaluation(self, env, scope).value(node, idx or {})
+
+    def index_range(self, scope: Scope, name: str) -> int:
+        if name not in scope.index_ranges:
+            raise ShapeError(f"the range of index {name} is unknown")
+        dim = scope.index_ranges[name]
+        return int(getattr(dim, "xreplace", lambda s: dim)(self._subs))
+
+
+class _Evaluation:
+    def __init__(self, model: NumericModel, env: dict, scope: Scope):
+        self.model, self.env, self.scope = model, env, scope
+        self.cache: dict = {}
+        self.free: dict = {}
+
+    def free_indices(self, node) -> frozenset:
+        key = id(node)
+        if key not in self.free:
+            own: set = set()
+            if isinstance(node, ast.Name) and node.id in self.scope.index_names:
+                own.add(node.id)
+            if isinstance(node, ast.Index):
+                own.update(i for i in node.items if isinstance(i, str))
+            for child in ast.children(node):
+                own |= self.free_indices(child)
+            if isinstance(node, ast.IndexSum):
+                own -= set(node.indices)
+            self.free[key] = frozenset(own)
+        return self.free[key]
+
+    def value(self, node, idx) -> np.ndarray:
+        key = (id(node), tuple(sorted((k, idx[k]) for k in self.free_indices(node) if k in idx)))
+        if key not in self.cache:
+            self.cache[key] = np.asarray(self._compute(node, idx), dtype=complex)
+        return self.cache[key]
+
+    def _compute(self, node, idx):
+        if isinstance(node, ast.Number):
+            return np.array([[float(node.value)]])
+        if isinstance(node, ast.Name):
+            if node.id in self.scope.index_names:
+                return np.array([[idx[node.id] + 1.0]])
+            if node.id in self.env:
+                return self.env[node.id]
+            if node.id in self.model.problem.arbitrary:
+                raise UnsupportedError(f"{node.id} is an arbitrary function: only its derivatives have values")
+            if node.id in self.model.sizes:
+                return np.array([[float(self.model.sizes[node.id])]])
+            raise ShapeError(f"'{node.id}' has no value here")
+        if isinstance(node, ast.Neg):
+            return -self.value(node.operand, idx)
+        if isinstance(node, ast.Transpose):
+            return self.value(node.operand, idx).T
+        if isinstance(node, ast.Binary):
+            left, right = self.value(node.left, idx), self.value(node.right, idx)
+            if node.op == "@":
+                return left @ right
+            if node.op == "**":
+                exponent = right[0, 0]
+                if exponent.imag == 0 and float(exponent.real).is_integer():
+                    return left ** int(exponent.real)
+                return left**exponent
+            try:
+                return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[node.op](left, right)
+            except ValueError as error:
+                raise ShapeError(f"{left.shape} {node.op} {right.shape}: {error}") from None
+        if isinstance(node, ast.Call):
+            return self._call(node, idx)
+        if isinstance(node, ast.Index):
+            return self._index(node, idx)
+        if isinstance(node, ast.IndexSum):
+            total = 0
+            ranges = [range(self.model.index_range(self.scope, n)) for n in node.indices]
+            for values in np.ndindex(*[len(r) for r in ranges]):
+                total = total + self.value(node.body, {**idx, **dict(zip(node.indices, values))})
+            return total
+        if isinstance(node, ast.Derivative):
+            return self.model.derivative(node, self.env, self.scope, idx)
+        raise UnsupportedError(f"cannot evaluate {type(node).__name__}")
+
+    def _index(self, node: ast.Index, idx):
+        matrix = self.value(node.operand, idx)
+        items = list(node.items)
+        if len(items) == 1:
+            items = [items[0], ast.ALL] if matrix.shape[1] == 1 else [ast.ALL, items[0]]
+        picks = []
+        for axis, item in enumerate(items):
+            if item is ast.ALL:
+                picks.append(slice(None))
+            elif isinstance(item, int):
+                if not 1 <= item <= matrix.shape[axis]:
+                    raise ShapeError(f"index {item} is out of range 1..{matrix.shape[axis]}")
+                picks.append(slice(item - 1, item))
+            else:
+                picks.append(slice(idx[item], idx[item] + 1))
+        picked = matrix[picks[0], picks[1]]
+        if len(node.items) == 2 and node.items[1] is ast.ALL and node.items[0] is not ast.ALL:
+            return picked.T
+        return picked
+
+    def _call(self, node: ast.Call, idx):
+        name = canonical_function(node.func)
+        problem = self.model.problem
+        if name in self.model.overrides and node.prime == 0:
+            x = self.value(node.args[0], idx)
+            f = standin(name) if name in problem.activations else ELEMENTWISE[name].numpy
+            return f(x.real) + 1j * x.imag * self.model.overrides[name](x.real)
+        if name in problem.activations:
+            return standin(name)(self.value(node.args[0], idx), node.prime)
+        if name in ELEMENTWISE:
+            row = ELEMENTWISE[name]
+            if node.prime > 1:
+                raise UnsupportedError(f"{name}{chr(39) * node.prime}: no numeric rule past the first derivative")
+            fn = row.numpy_prime if node.prime else row.numpy
+            return fn(self.value(node.args[0], idx))
+        if name in ("ones", "zeros", "eye"):
+            dims = [int(a.value) if isinstance(a, ast.Number) else self.model.sizes[a.id] for a in node.args]
+            if name == "eye":
+                return np.eye(dims[0])
+            shape = (dims[0], dims[1] if len(dims) > 1 else 1)
+            return np.ones(shape) if name == "ones" else np.zeros(shape)
+        if name == "delta":
+            a, b = (int(arg.value) - 1 if isinstance(arg, ast.Number) else idx[arg.id] for arg in node.args)
+            return np.array([[1.0 if a == b else 0.0]])
+        args = [self.value(a, idx) for a in node.args]
+        first = args[0]
+        if name == "sum":
+            axis = dict(node.kwargs).get("axis")
+            if axis is None:
+                return np.array([[first.sum()]])
+            return first.sum(axis=int(axis.value), keepdims=True)
+        if name == "trace":
+            return np.array([[np.trace(first)]])
+        if name == "det":
+            return np.array([[np.linalg.det(first)]])
+        if name == "inv":
+            return np.linalg.inv(first)
+        if name == "kron":
+            return np.kron(first, args[1])
+        if name == "vec":
+            return first.reshape(-1, 1, order="F")
+        if name == "diag":
+            if 1 in first.shape:
+                return np.diag(first.reshape(-1))
+            return np.diag(first).reshape(-1, 1)
+        if name == "outer":
+            return np.outer(first.reshape(-1), args[1].reshape(-1))
+        if name == "softmax":
+            if first.shape[1] == 1:
+                return _softmax_rows(first.T).T
+            return _softmax_rows(first)
+        if name == "norm":
+            return np.array([[np.sqrt(np.sum(first * first))]])
+        raise UnsupportedError(f"{node.func} has no numeric evaluation")
+
+
+@dataclass
+class NumericResult:
+    """How well the two sides agree numerically at one size assignment."""
+
+    sizes: dict
+    agree: bool
+    error: float
+    method: str
+    entry: tuple[int, int] | None = None
+    left: complex | None = None
+    right: complex | None = None
+
+
+def relative_gap(left: np.ndarray, right: np.ndarray) -> tuple[float, tuple[int, int]]:
+    """The largest entrywise gap, relative to the larger side's magnitude (and where it is)."""
+    scale = max(np.max(np.abs(left)), np.max(np.abs(right)), 1e-300)
+    gaps = np.abs(left - right) / scale
+    flat = int(np.argmax(gaps))
+    return float(gaps.flat[flat]), divmod(flat, left.shape[1])

@@ -1,0 +1,235 @@
+"""Text in the claim language to derive.ast trees.
+
+The grammar file ``claim.lark`` is the only definition of the language; this module loads it
+(LALR, so parsing is linear in the length of the text) and maps each alias to one AST node.
+Student text is untrusted: nothing here evaluates it, and ``MAX_LENGTH`` / ``MAX_DEPTH`` bound
+what a parse may cost.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+
+import lark
+
+from . import ast
+from .errors import ParseError, TooLarge
+
+MAX_LENGTH = 20_000
+MAX_DEPTH = 200
+
+_DERIV = re.compile(
+    r"(?:d|∂)\s*(?P<of>[^\W\d]\w*)\s*(?:\[(?P<items>[^\[\]]*)\])?\s*/\s*(?:d|∂)\s*(?P<wrt>[^\W\d]\w*)"
+)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> lark.Lark:
+    grammar = resources.files("derive").joinpath("claim.lark").read_text(encoding="utf-8")
+    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+def _span(meta_or_token) -> ast.Span:
+    start = getattr(meta_or_token, "start_pos", None)
+    end = getattr(meta_or_token, "end_pos", None)
+    return None if start is None else (start, end)
+
+
+def _index_item(text: str):
+    text = text.strip()
+    if text == ":":
+        return ast.ALL
+    if text.isdigit():
+        return int(text)
+    return text
+
+
+@lark.v_args(meta=True)
+class _ToAst(lark.Transformer):
+    """One short method per grammar alias."""
+
+    def number(self, meta, children):
+        (token,) = children
+        return ast.Number(Fraction(str(token)), span=_span(token))
+
+    def name(self, meta, children):
+        (token,) = children
+        return ast.Name(str(token), span=_span(token))
+
+    def derivative(self, meta, children):
+        (token,) = children
+        match = _DERIV.fullmatch(str(token))
+        of: ast.Node = ast.Name(match["of"], span=_span(token))
+        if match["items"] is not None:
+            items = tuple(_index_item(t) for t in match["items"].split(","))
+            of = ast.Index(of, items, span=_span(token))
+        return ast.Derivative(of, match["wrt"], span=_span(token))
+
+    def expr_derivative(self, meta, children):
+        _, body, wrt = children
+        text = str(wrt)
+        if not (text.startswith("d") or text.startswith("∂")) or len(text) < 2:
+            raise ParseError(
+                f"expected d<variable> after '/' in d(...)/d<variable>, found '{text}'",
+                column=wrt.start_pos,
+            )
+        return ast.Derivative(body, text[1:], span=_span(meta))
+
+    def add(self, meta, children):
+        return ast.Binary("+", *children, span=_span(meta))
+
+    def sub(self, meta, children):
+        return ast.Binary("-", *children, span=_span(meta))
+
+    def matmul(self, meta, children):
+        return ast.Binary("@", *children, span=_span(meta))
+
+    def mul(self, meta, children):
+        return ast.Binary("*", *children, span=_span(meta))
+
+    def div(self, meta, children):
+        return ast.Binary("/", *children, span=_span(meta))
+
+    def pow(self, meta, children):
+        return ast.Binary("**", *children, span=_span(meta))
+
+    def neg(self, meta, children):
+        (operand,) = children
+        if isinstance(operand, ast.Number):
+            return ast.Number(-operand.value, span=_span(meta))
+        return ast.Neg(operand, span=_span(meta))
+
+    def pos(self, meta, children):
+        return children[0]
+
+    def transpose(self, meta, children):
+        return ast.Transpose(children[0], span=_span(meta))
+
+    def index(self, meta, children):
+        operand, *items = children
+        return ast.Index(operand, tuple(items), span=_span(meta))
+
+    def index_name(self, meta, children):
+        return str(children[0])
+
+    def index_int(self, meta, children):
+        return int(str(children[0]))
+
+    def index_all(self, meta, children):
+        return ast.ALL
+
+    def call(self, meta, children):
+        func, *rest = children
+        primes = 0
+        while rest and isinstance(rest[0], lark.Token) and rest[0].type == "PRIME":
+            primes += 1
+            rest = rest[1:]
+        args, kwargs = [], []
+        for item in rest:
+            if item is None:
+                continue
+            if isinstance(item, tuple):
+                kwargs.append(item)
+            elif kwargs:
+                raise ParseError("a positional argument follows a keyword argument", column=meta.start_pos)
+            else:
+                args.append(item)
+        return ast.Call(str(func), tuple(args), tuple(kwargs), primes, span=_span(meta))
+
+    def kwarg(self, meta, children):
+        key, value = children
+        return (str(key), value)
+
+    def index_sum(self, meta, children):
+        head, body = children
+        inner = str(head)[len("sum_"):].rstrip().rstrip("(").strip()
+        if inner.startswith("{"):
+            inner = inner[1:-1]
+        names = tuple(n.strip() for n in inner.split(","))
+        if not all(n.isidentifier() for n in names):
+            raise ParseError(f"bad index list in '{str(head).rstrip('(')}'", column=head.start_pos)
+        return ast.IndexSum(names, body, span=_span(meta))
+
+    def start(self, meta, children):
+        return list(children)
+
+
+def _depth_guard(text: str) -> None:
+    if len(text) > MAX_LENGTH:
+        raise TooLarge(f"the text is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        raise TooLarge(f"the text nests brackets {deepest} deep; the limit is {MAX_DEPTH}")
+
+
+def _describe(token_type: str) -> str:
+    names = {"RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "$END": "the end of the text",
+             "NAME": "a name", "NUMBER": "a number", "EQUAL": "'='", "COMMA": "','"}
+    return names.get(token_type, token_type)
+
+
+def _parse(text: str) -> list[ast.Node]:
+    _depth_guard(text)
+    try:
+        tree = _parser().parse(text)
+    except lark.UnexpectedCharacters as error:
+        raise ParseError(f"unexpected character {text[error.pos_in_stream]!r}", text, error.column - 1) from None
+    except lark.UnexpectedToken as error:
+        token = error.token
+        if token.type == "$END":
+            column = len(text)
+            found = "the text ends"
+        else:
+            column = token.column - 1 if token.column is not None else None
+            found = f"unexpected {str(token)!r}"
+        expected = sorted(_describe(t) for t in error.expected if not t.startswith("__"))[:6]
+        hint = f" (expected {', '.join(expected)})" if expected else ""
+        raise ParseError(f"{found}{hint}", text, column) from None
+    except lark.UnexpectedEOF:
+        raise ParseError("the text ends too early", text, len(text)) from None
+    except lark.exceptions.VisitError as error:
+        if isinstance(error.orig_exc, ParseError):
+            raise ParseError(str(error.orig_exc).splitlines()[0], text, error.orig_exc.column) from None
+        raise
+    try:
+        return _ToAst().transform(tree)
+    except lark.exceptions.VisitError as error:
+        inner = error.orig_exc
+        if isinstance(inner, ParseError):
+            raise ParseError(str(inner).splitlines()[0], text, inner.column) from None
+        raise
+    except RecursionError:
+        raise TooLarge("the expression nests too deeply") from None
+
+
+def parse_expr(text: str) -> ast.Node:
+    """One expression, e.g. ``W.T @ dJ/dy``."""
+    sides = _parse(text)
+    if len(sides) != 1:
+        raise ParseError("expected one expression, found an equation", text, text.find("="))
+    return sides[0]
+
+
+def parse_claim(text: str) -> ast.Chain:
+    """An equation or chain ``A = B = C`` whose every link must hold."""
+    sides = _parse(text)
+    if len(sides) < 2:
+        raise ParseError("a claim needs '=' between two sides", text, len(text))
+    return ast.Chain(tuple(sides), text=text)
+
+
+def parse_definition(text: str) -> tuple[str, ast.Node]:
+    """A definition ``name = expression``."""
+    sides = _parse(text)
+    if len(sides) != 2 or not isinstance(sides[0], ast.Name):
+        raise ParseError("a definition has the form 'name = expression'", text, 0)
+    return sides[0].id, sides[1]

@@ -1,0 +1,262 @@
+"""Problems as data: one TOML file per exercise, loaded into a checked ``Problem``.
+
+A problem names its sizes, its variables (with shapes and constraints), its definitions in
+order (``y = W @ x + b``), the functions it leaves arbitrary (a scalar loss ``J`` that depends
+only on ``y``; an activation ``h``), the Jacobian layout convention, and its claims, each with
+the verdict it should get. Loading parses and shape-checks everything, so that a malformed
+file fails at once with the file and the place named.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import sympy
+
+from . import ast
+from .errors import DeriveError, ProblemError, unknown_name
+from .parser import parse_claim, parse_definition
+from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS
+from .shapes import SCALAR, ONE, Scope, Shape, index_names_of, infer, size_symbol
+
+CONSTRAINTS = {"symmetric", "positive", "invertible", "spd", "stochastic"}
+VERDICTS = {"holds", "fails", "undecided"}
+LAYOUTS = {"numerator", "denominator"}
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    shape: Shape
+    constraints: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """A claim as the catalog records it, with the verdict and diagnosis it should get."""
+
+    text: str
+    chain: ast.Chain
+    expect: str | None = None
+    diagnosis: str | None = None
+    correct: str | None = None
+    source: str = ""
+    note: str = ""
+
+
+@dataclass
+class Problem:
+    id: str
+    title: str
+    source: str
+    sizes: dict[str, object]
+    fixed_sizes: dict[str, int]
+    variables: dict[str, Variable]
+    activations: tuple[str, ...]
+    arbitrary: dict[str, tuple[str, ...]]
+    definitions: list[tuple[str, ast.Node]]
+    layout: str = "numerator"
+    claims: list[ClaimSpec] = field(default_factory=list)
+    notes: str = ""
+    path: Path | None = None
+    shapes: dict[str, Shape] = field(default_factory=dict)
+
+    def scope(self) -> Scope:
+        return Scope(
+            shapes=self.shapes,
+            sizes=self.sizes,
+            activations=frozenset(self.activations),
+            arbitrary=frozenset(self.arbitrary),
+            layout=self.layout,
+            leaves=frozenset(self.variables),
+        )
+
+    def claim_scope(self, chain: ast.Chain) -> Scope:
+        return self.scope().for_claim(index_names_of(chain) - set(self.shapes) - set(self.sizes))
+
+    def check_claim_names(self, chain: ast.Chain) -> Scope:
+        """Scope for a claim, after checking its index names do not shadow the problem's."""
+        names = index_names_of(chain)
+        clash = names & (set(self.shapes) | set(self.sizes))
+        for name in sorted(clash):
+            kind = "size" if name in self.sizes else "variable"
+            raise ProblemError(f"'{name}' is used as an index but is a {kind} of problem {self.id}")
+        return self.scope().for_claim(names)
+
+
+_SHAPE_TEXT = re.compile(r"^\s*([\w']+)\s*(?:[x×,]\s*([\w']+))?\s*$")
+
+
+def _dim(token, sizes: dict, where: str):
+    if isinstance(token, int) or (isinstance(token, str) and token.isdigit()):
+        value = int(token)
+        if value < 1:
+            raise ProblemError(f"{where}: sizes are positive, not {value}")
+        return ONE if value == 1 else sympy.Integer(value)
+    if token not in sizes:
+        raise ProblemError(f"{where}: '{token}' is not a declared size (sizes: {', '.join(sizes)})")
+    return sizes[token]
+
+
+def parse_shape(spec, sizes: dict, where: str) -> Shape:
+    """``"m x d"`` → (m, d); ``"d"`` → (d, 1) (a column vector); ``"scalar"`` or ``[]`` → (1, 1)."""
+    if isinstance(spec, list):
+        if len(spec) == 0:
+            return SCALAR
+        if len(spec) == 1:
+            return (_dim(spec[0], sizes, where), ONE)
+        if len(spec) == 2:
+            return (_dim(spec[0], sizes, where), _dim(spec[1], sizes, where))
+        raise ProblemError(f"{where}: shapes have at most two sizes")
+    if not isinstance(spec, str):
+        raise ProblemError(f"{where}: a shape is text like 'm x d' or a list like ['m', 'd']")
+    if spec.strip() in ("scalar", "1", ""):
+        return SCALAR
+    match = _SHAPE_TEXT.match(spec)
+    if not match:
+        raise ProblemError(f"{where}: cannot read shape {spec!r} (write 'm x d', 'd' or 'scalar')")
+    rows = _dim(match[1], sizes, where)
+    cols = _dim(match[2], sizes, where) if match[2] else ONE
+    return (rows, cols)
+
+
+def _require(data: dict, key: str, kind, where: str):
+    if key not in data:
+        raise ProblemError(f"{where}: missing '{key}'")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise ProblemError(f"{where}: '{key}' must be {kind.__name__}")
+    return value
+
+
+def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = None) -> Problem:
+    """Build and check a Problem from parsed TOML; every error names ``where``."""
+    pid = _require(data, "id", str, where)
+    where = f"{where} ({pid})" if pid not in where else where
+    size_names = data.get("sizes", [])
+    fixed: dict[str, int] = {}
+    if isinstance(size_names, dict):
+        fixed = {k: int(v) for k, v in size_names.items() if v}
+        size_names = list(size_names)
+    sizes = {name: size_symbol(name) for name in size_names}
+    variables: dict[str, Variable] = {}
+    shapes: dict[str, Shape] = {}
+    for name, spec in data.get("variables", {}).items():
+        constraints: frozenset[str] = frozenset()
+        if isinstance(spec, dict):
+            constraints = frozenset(spec.get("constraints", []))
+            unknown = constraints - CONSTRAINTS
+            if unknown:
+                raise ProblemError(f"{where}: variable {name}: unknown constraint {sorted(unknown)[0]!r} "
+                                   f"(known: {', '.join(sorted(CONSTRAINTS))})")
+            spec = spec.get("shape", "scalar")
+        shape = parse_shape(spec, sizes, f"{where}: variable {name}")
+        if {"symmetric", "invertible", "spd"} & constraints and shape[0] != shape[1]:
+            raise ProblemError(f"{where}: variable {name} is {sorted(constraints)[0]} but not square")
+        variables[name] = Variable(name, shape, constraints)
+        shapes[name] = shape
+    activations = tuple(data.get("functions", []))
+    arbitrary = {name: tuple(deps) for name, deps in data.get("arbitrary", {}).items()}
+    for name in list(variables) + list(activations) + list(arbitrary):
+        if name in sizes or name in ELEMENTWISE or name in MATRIX_FUNCTIONS:
+            raise ProblemError(f"{where}: the name '{name}' is taken by a size or a built-in function")
+    layout = data.get("layout", "numerator")
+    if layout not in LAYOUTS:
+        raise ProblemError(f"{where}: layout must be 'numerator' or 'denominator', not {layout!r}")
+    problem = Problem(
+        id=pid,
+        title=data.get("title", pid),
+        source=data.get("source", ""),
+        sizes=sizes,
+        fixed_sizes=fixed,
+        variables=variables,
+        activations=activations,
+        arbitrary=arbitrary,
+        definitions=[],
+        layout=layout,
+        notes=data.get("notes", ""),
+        path=path,
+        shapes=shapes,
+    )
+    scope = problem.scope()
+    for number, text in enumerate(data.get("definitions", []), 1):
+        try:
+            name, expr = parse_definition(text)
+            if name in shapes or name in sizes:
+                raise ProblemError(f"'{name}' is defined twice")
+            shapes[name] = infer(expr, scope)
+        except DeriveError as error:
+            raise ProblemError(f"{where}: definition {number} ({text!r}): {_headline(error)}") from None
+        problem.definitions.append((name, expr))
+    for name, deps in arbitrary.items():
+        for dep in deps:
+            if dep not in shapes:
+                raise ProblemError(f"{where}: {name} depends on '{dep}', which is not a variable or definition")
+        shapes[name] = SCALAR
+    for number, entry in enumerate(data.get("claims", []), 1):
+        problem.claims.append(_claim_spec(problem, entry, f"{where}: claim {number}"))
+    return problem
+
+
+def _headline(error: Exception) -> str:
+    return str(error).splitlines()[0]
+
+
+def _claim_spec(problem: Problem, entry, where: str) -> ClaimSpec:
+    if isinstance(entry, str):
+        entry = {"claim": entry}
+    text = _require(entry, "claim", str, where)
+    try:
+        chain = parse_claim(text)
+    except DeriveError as error:
+        raise ProblemError(f"{where} ({text!r}): {_headline(error)}") from None
+    expect = entry.get("expect")
+    if expect is not None and expect not in VERDICTS:
+        raise ProblemError(f"{where}: expect must be one of {sorted(VERDICTS)}, not {expect!r}")
+    return ClaimSpec(
+        text=text,
+        chain=chain,
+        expect=expect,
+        diagnosis=entry.get("diagnosis"),
+        correct=entry.get("correct"),
+        source=entry.get("source", ""),
+        note=entry.get("note", ""),
+    )
+
+
+def load_problem(path: str | Path) -> Problem:
+    """Read one problem file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProblemError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ProblemError(f"{path}: not valid TOML: {error}") from None
+    return problem_from_dict(data, str(path), path)
+
+
+def catalog_paths() -> list[Path]:
+    """The built-in catalog's problem files, in a stable order."""
+    folder = resources.files("derive.problems")
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_catalog() -> list[Problem]:
+    return [load_problem(p) for p in catalog_paths()]
+
+
+def find_problem(key: str) -> Problem:
+    """A catalog problem by id, or a problem file by path."""
+    candidate = Path(key)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return load_problem(candidate)
+    paths = catalog_paths()
+    for path in paths:
+        if path.stem == key:
+            return load_problem(path)
+    raise ProblemError(str(unknown_name("problem", key, {p.stem for p in paths})))

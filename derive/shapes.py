@@ -1,0 +1,303 @@
+"""Shapes of expressions, with sizes kept as names.
+
+Every value is a 2-D array: a scalar is 1×1, a vector a column d×1. Sizes stay symbolic
+(``m``, ``d``, ``m*d`` for a vec), so a mismatch is reported the way the problem states it:
+``X.T @ W: (d,S) @ (m,d): inner sizes S and m differ``. The checker also works out the range of
+every index a claim uses, and rejects an index used with two different ranges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import singledispatch
+
+import sympy
+
+from . import ast
+from .errors import ShapeError, UnknownNameError, UnsupportedError, unknown_name
+from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
+from .text import to_text
+
+Dim = sympy.Expr
+Shape = tuple[Dim, Dim]
+ONE = sympy.Integer(1)
+SCALAR: Shape = (ONE, ONE)
+
+
+def size_symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, positive=True, integer=True)
+
+
+def fmt(shape: Shape) -> str:
+    return "(" + ",".join(str(d).replace("*", "·") for d in shape) + ")"
+
+
+def is_scalar(shape: Shape) -> bool:
+    return shape == SCALAR
+
+
+def is_vector(shape: Shape) -> bool:
+    return (shape[1] == ONE) != (shape[0] == ONE) or shape == SCALAR
+
+
+def vector_length(shape: Shape) -> Dim:
+    return shape[0] if shape[1] == ONE else shape[1]
+
+
+@dataclass
+class Scope:
+    """What names mean inside a problem: shapes of its variables and definitions, its sizes."""
+
+    shapes: dict[str, Shape]
+    sizes: dict[str, Dim]
+    activations: frozenset[str] = frozenset()
+    arbitrary: frozenset[str] = frozenset()
+    layout: str = "numerator"
+    leaves: frozenset[str] = frozenset()
+    index_names: frozenset[str] = frozenset()
+    index_ranges: dict[str, Dim] = field(default_factory=dict)
+    bound: tuple[str, ...] = ()
+
+    def for_claim(self, index_names) -> "Scope":
+        return Scope(self.shapes, self.sizes, self.activations, self.arbitrary, self.layout,
+                     self.leaves, frozenset(index_names))
+
+    def known_names(self):
+        return set(self.shapes) | set(self.sizes) | self.activations | set(ELEMENTWISE) | set(MATRIX_FUNCTIONS)
+
+
+def index_names_of(node) -> set[str]:
+    """Names a claim uses as indices: inside ``[...]``, as delta arguments, or as sum binders."""
+    names: set[str] = set()
+    sides = node.sides if isinstance(node, ast.Chain) else (node,)
+    for side in sides:
+        for sub in ast.walk(side):
+            if isinstance(sub, ast.Index):
+                names.update(i for i in sub.items if isinstance(i, str))
+            elif isinstance(sub, ast.IndexSum):
+                names.update(sub.indices)
+            elif isinstance(sub, ast.Call) and sub.func == "delta":
+                names.update(a.id for a in sub.args if isinstance(a, ast.Name))
+    return names
+
+
+def infer(node: ast.Node, scope: Scope) -> Shape:
+    """The shape of ``node``; raises ShapeError naming the operation and both shapes."""
+    return _infer(node, scope)
+
+
+def _where(node) -> str:
+    return to_text(node)
+
+
+@singledispatch
+def _infer(node, scope: Scope) -> Shape:
+    raise UnsupportedError(f"no shape rule for {type(node).__name__}")
+
+
+@_infer.register
+def _(node: ast.Number, scope):
+    return SCALAR
+
+
+@_infer.register
+def _(node: ast.Name, scope):
+    if node.id in scope.index_names:
+        return SCALAR
+    if node.id in scope.shapes:
+        return scope.shapes[node.id]
+    if node.id in scope.sizes:
+        return SCALAR
+    if node.id in scope.activations or canonical_function(node.id) in ELEMENTWISE:
+        raise ShapeError(f"{node.id} is a function: apply it, as in {node.id}(x)")
+    raise unknown_name("name", node.id, scope.known_names())
+
+
+@_infer.register
+def _(node: ast.Neg, scope):
+    return _infer(node.operand, scope)
+
+
+@_infer.register
+def _(node: ast.Transpose, scope):
+    rows, cols = _infer(node.operand, scope)
+    return (cols, rows)
+
+
+def broadcast(left: Shape, right: Shape, where: str, op: str) -> Shape:
+    out = []
+    for a, b in zip(left, right):
+        if a == b or b == ONE:
+            out.append(a)
+        elif a == ONE:
+            out.append(b)
+        else:
+            raise ShapeError(f"{where}: {fmt(left)} {op} {fmt(right)}: shapes do not match")
+    return tuple(out)
+
+
+@_infer.register
+def _(node: ast.Binary, scope):
+    left = _infer(node.left, scope)
+    right = _infer(node.right, scope)
+    if node.op == "@":
+        if left[1] != right[0]:
+            raise ShapeError(
+                f"{_where(node)}: {fmt(left)} @ {fmt(right)}: inner sizes {left[1]} and {right[0]} differ"
+            )
+        return (left[0], right[1])
+    if node.op == "**":
+        if not is_scalar(right):
+            raise ShapeError(f"{_where(node)}: the exponent must be a scalar, not {fmt(right)}")
+        return left
+    return broadcast(left, right, _where(node), node.op)
+
+
+def _size_argument(arg: ast.Node, scope: Scope, where: str) -> Dim:
+    if isinstance(arg, ast.Number) and arg.value.denominator == 1 and arg.value > 0:
+        return sympy.Integer(arg.value.numerator)
+    if isinstance(arg, ast.Name) and arg.id in scope.sizes:
+        return scope.sizes[arg.id]
+    raise ShapeError(f"{where}: the argument must be a size name or a positive integer, not {to_text(arg)}")
+
+
+def _square(shape: Shape, where: str, what: str) -> Shape:
+    if shape[0] != shape[1]:
+        raise ShapeError(f"{where}: {what} needs a square matrix, not {fmt(shape)}")
+    return shape
+
+
+@_infer.register
+def _(node: ast.Call, scope):
+    name = canonical_function(node.func)
+    where = _where(node)
+    if name in scope.activations or name in ELEMENTWISE:
+        if len(node.args) != 1 or node.kwargs:
+            raise ShapeError(f"{where}: {node.func} takes one argument")
+        return _infer(node.args[0], scope)
+    if node.prime:
+        raise ShapeError(f"{where}: only elementwise functions have a derivative {node.func}'")
+    if name not in MATRIX_FUNCTIONS:
+        raise unknown_name("function", node.func, set(ELEMENTWISE) | set(MATRIX_FUNCTIONS) | scope.activations)
+    spec = MATRIX_FUNCTIONS[name]
+    if not spec.min_args <= len(node.args) <= spec.max_args:
+        count = spec.min_args if spec.min_args == spec.max_args else f"{spec.min_args} or {spec.max_args}"
+        raise ShapeError(f"{where}: {name} takes {count} argument(s), not {len(node.args)}")
+    for key, _ in node.kwargs:
+        if key not in spec.kwargs:
+            raise ShapeError(f"{where}: {name} has no argument '{key}'")
+    if name in ("ones", "zeros", "eye"):
+        dims = [_size_argument(a, scope, where) for a in node.args]
+        if name == "eye":
+            return (dims[0], dims[0])
+        return (dims[0], dims[1] if len(dims) == 2 else ONE)
+    if name == "delta":
+        for arg in node.args:
+            if not (isinstance(arg, ast.Name) and arg.id in scope.index_names) and not (
+                isinstance(arg, ast.Number) and arg.value.denominator == 1
+            ):
+                raise ShapeError(f"{where}: delta takes two indices")
+        return SCALAR
+    shapes = [_infer(a, scope) for a in node.args]
+    first = shapes[0]
+    if name == "sum":
+        axis = dict(node.kwargs).get("axis")
+        if axis is None:
+            return SCALAR
+        if not (isinstance(axis, ast.Number) and axis.value in (0, 1)):
+            raise ShapeError(f"{where}: axis must be 0 or 1")
+        return (ONE, first[1]) if axis.value == 0 else (first[0], ONE)
+    if name in ("trace", "det"):
+        _square(first, where, name)
+        return SCALAR
+    if name == "inv":
+        return _square(first, where, "inv")
+    if name == "kron":
+        return (first[0] * shapes[1][0], first[1] * shapes[1][1])
+    if name == "vec":
+        return (first[0] * first[1], ONE)
+    if name == "diag":
+        if is_vector(first):
+            n = vector_length(first)
+            return (n, n)
+        _square(first, where, "diag of a matrix")
+        return (first[0], ONE)
+    if name == "outer":
+        for shape in shapes:
+            if not is_vector(shape):
+                raise ShapeError(f"{where}: outer takes two vectors, not {fmt(shape)}")
+        return (vector_length(first), vector_length(shapes[1]))
+    if name == "softmax":
+        return first
+    if name == "norm":
+        return SCALAR
+    raise UnsupportedError(f"{where}: no shape rule for {name}")  # pragma: no cover
+
+
+def _record_range(scope: Scope, index: str, dim: Dim, where: str) -> None:
+    known = scope.index_ranges.get(index)
+    if known is not None and known != dim:
+        raise ShapeError(f"{where}: index {index} ranges over {dim} here but over {known} elsewhere")
+    scope.index_ranges[index] = dim
+
+
+@_infer.register
+def _(node: ast.Index, scope):
+    shape = _infer(node.operand, scope)
+    where = _where(node)
+    items = node.items
+    if len(items) == 1:
+        if not is_vector(shape):
+            raise ShapeError(f"{where}: one index needs a vector, not {fmt(shape)}: write two, as in [i,j]")
+        (item,) = items
+        dims = [vector_length(shape)]
+    elif len(items) == 2:
+        dims = list(shape)
+    else:
+        raise ShapeError(f"{where}: at most two indices, found {len(items)}")
+    kept = []
+    for item, dim in zip(items, dims):
+        if item is ast.ALL:
+            kept.append(dim)
+        elif isinstance(item, str):
+            if item in scope.shapes or item in scope.sizes:
+                raise ShapeError(f"{where}: {item} is a variable or size, not an index")
+            _record_range(scope, item, dim, where)
+    if not kept:
+        return SCALAR
+    if len(items) == 1:
+        return shape
+    if len(kept) == 2:
+        return shape
+    return (kept[0], ONE)
+
+
+@_infer.register
+def _(node: ast.IndexSum, scope):
+    return _infer(node.body, scope)
+
+
+def derivative_shape(of: Shape, wrt: Shape, layout: str, where: str) -> Shape:
+    """Shape of d(of)/d(wrt): a gradient, an elementwise derivative, or a Jacobian."""
+    if is_scalar(of):
+        return wrt
+    if is_scalar(wrt):
+        return of
+    if is_vector(of) and is_vector(wrt):
+        n, m = vector_length(of), vector_length(wrt)
+        return (n, m) if layout == "numerator" else (m, n)
+    raise UnsupportedError(
+        f"{where}: the derivative of a {fmt(of)} array by a {fmt(wrt)} array is a tensor of order "
+        "3 or 4; write it entrywise, as in dY[m,n]/dW[i,j]"
+    )
+
+
+@_infer.register
+def _(node: ast.Derivative, scope):
+    where = _where(node)
+    if node.wrt in scope.arbitrary:
+        raise ShapeError(f"{where}: {node.wrt} is an arbitrary function, not a variable")
+    if node.wrt not in scope.shapes:
+        raise unknown_name("variable", node.wrt, scope.shapes)
+    of = _infer(node.of, scope)
+    return derivative_shape(of, scope.shapes[node.wrt], scope.layout, where)

@@ -1,0 +1,396 @@
+"""The exact oracle: a problem at concrete sizes, every entry a SymPy symbol.
+
+``ExactModel(problem, sizes)`` gives each variable a matrix of symbols (with its constraints:
+a symmetric matrix shares symbols across the diagonal, a row-stochastic one has its last column
+fixed by the others), evaluates the definitions in order, and evaluates any expression of the
+claim language to a SymPy matrix. A derivative is taken elementwise, in backprop's sense: to
+differentiate by an intermediate ``y``, ``y`` is replaced by fresh symbols in everything computed
+from it, the result is differentiated by those symbols (one reverse pass per output entry), and
+``y``'s value is put back. A loss ``J`` left arbitrary enters through its upstream gradient: its
+partial derivatives by the quantities it depends on are free symbols ``dJ/dy[i]``, which is exact
+for every first derivative.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+
+import sympy
+from sympy.matrices import kronecker_product
+
+from . import ast
+from .errors import ShapeError, UnsupportedError
+from .functions import SoftmaxEntry, undefined
+from .primitives import ELEMENTWISE, canonical_function
+from .problem import Problem
+from .reverse import gradient
+from .shapes import Scope, infer, is_scalar, is_vector
+
+Matrix = sympy.ImmutableMatrix
+
+
+def _entry_name(name: str, i: int, j: int, shape) -> str:
+    rows, cols = shape
+    if cols == 1 and rows == 1:
+        return name
+    if cols == 1:
+        return f"{name}[{i + 1}]"
+    if rows == 1:
+        return f"{name}[{j + 1}]"
+    return f"{name}[{i + 1},{j + 1}]"
+
+
+def _prime_rule(name: str, order: int):
+    """The SymPy form of the ``order``-th derivative of elementwise primitive ``name``."""
+    t = sympy.Symbol("t", real=True)
+    expr = ELEMENTWISE[name].sympy(t)
+    for _ in range(order):
+        expr = sympy.diff(expr, t)
+    return lambda x: expr.xreplace({t: x})
+
+
+class ExactModel:
+    """One problem at one assignment of its sizes, evaluated exactly."""
+
+    def __init__(self, problem: Problem, sizes: dict[str, int]):
+        self.problem = problem
+        self.sizes = dict(sizes)
+        self._size_subs = {problem.sizes[name]: value for name, value in sizes.items()}
+        self.leaves = {name: self._leaf(v) for name, v in problem.variables.items()}
+        self.base = dict(self.leaves)
+        for name, expr in problem.definitions:
+            self.base[name] = self.evaluate(expr, self.base, problem.scope())
+        self.upstream = {
+            loss: {dep: self._symbols(f"d{loss}/d{dep}", problem.shapes[dep]) for dep in deps}
+            for loss, deps in problem.arbitrary.items()
+        }
+        self._cuts: dict[str, tuple[dict, Matrix, dict]] = {}
+        self._primes: dict = {}
+
+    # -- set-up ---------------------------------------------------------------------------
+    def concrete(self, shape) -> tuple[int, int]:
+        return tuple(int(sympy.sympify(d).xreplace(self._size_subs)) for d in shape)
+
+    def _symbols(self, name: str, shape, **assumptions) -> Matrix:
+        rows, cols = self.concrete(shape)
+        return Matrix(rows, cols, lambda i, j: sympy.Symbol(_entry_name(name, i, j, (rows, cols)),
+                                                            real=True, **assumptions))
+
+    def _leaf(self, variable) -> Matrix:
+        positive = "positive" in variable.constraints
+        symbols = self._symbols(variable.name, variable.shape, **({"positive": True} if positive else {}))
+        rows, cols = symbols.shape
+        if {"symmetric", "spd"} & variable.constraints:
+            symbols = Matrix(rows, cols, lambda i, j: symbols[min(i, j), max(i, j)])
+        if "stochastic" in variable.constraints:
+            def entry(i, j):
+                if j < cols - 1:
+                    return symbols[i, j]
+                return 1 - sum(symbols[i, k] for k in range(cols - 1))
+            symbols = Matrix(rows, cols, entry)
+        return symbols
+
+    def symbols(self) -> list[sympy.Symbol]:
+        """Every free symbol of the model: the variables' entries and the upstream gradients."""
+        found: list = []
+        for matrix in self.leaves.values():
+            found.extend(s for s in matrix.free_symbols if s not in found)
+        for grads in self.upstream.values():
+            for matrix in grads.values():
+                found.extend(matrix)
+        return found
+
+    # -- derivatives ------------------------------------------------------------------------
+    def _cut(self, wrt: str) -> tuple[dict, Matrix, dict]:
+        """Environment where ``wrt`` is an independent input: (env, its symbols, back-substitution)."""
+        if wrt in self._cuts:
+            return self._cuts[wrt]
+        problem = self.problem
+        if wrt in self.leaves:
+            env = dict(self.base)
+            hat = self.leaves[wrt]
+            if hat.free_symbols and len(hat.free_symbols) != hat.rows * hat.cols:
+                raise UnsupportedError(
+                    f"d/d{wrt}: {wrt} is constrained (symmetric or stochastic), so its entries are "
+                    "not independent and the gradient is not defined entry by entry"
+                )
+            back: dict = {}
+        else:
+            hat = self._symbols(f"⟨{wrt}⟩", problem.shapes[wrt])
+            env = dict(self.leaves)
+            seen = False
+            for name, expr in problem.definitions:
+                if name == wrt:
+                    env[name] = hat
+                    seen = True
+                elif seen:
+                    env[name] = self.evaluate(expr, env, problem.scope())
+                else:
+                    env[name] = self.base[name]
+            back = dict(zip(hat, self.base[wrt]))
+        for loss, grads in self.upstream.items():
+            total = sympy.Add(*[
+                sympy.Add(*[g * v for g, v in zip(grads[dep], env[dep])]) for dep in grads
+            ])
+            env[loss] = Matrix([[total]])
+        self._cuts[wrt] = (env, hat, back)
+        return self._cuts[wrt]
+
+    def derivative(self, node: ast.Derivative, env: dict, scope: Scope, idx: dict) -> Matrix:
+        if env is not self.base:
+            raise UnsupportedError(f"{node.wrt}: nested derivatives (second derivatives) are not supported")
+        cut_env, hat, back = self._cut(node.wrt)
+        of = self.evaluate(node.of, cut_env, scope, idx)
+        wrt_symbols = list(hat)
+        grads = [gradient(entry, wrt_symbols) for entry in of]
+        of_shape, wrt_shape = of.shape, hat.shape
+        if of_shape == (1, 1):
+            out = Matrix(wrt_shape[0], wrt_shape[1], [grads[0][s] for s in wrt_symbols])
+        elif wrt_shape == (1, 1):
+            out = Matrix(of_shape[0], of_shape[1], [g[wrt_symbols[0]] for g in grads])
+        elif is_vector(of_shape) and is_vector(wrt_shape):
+            jac = Matrix(len(grads), len(wrt_symbols), lambda i, j: grads[i][wrt_symbols[j]])
+            out = jac if self.problem.layout == "numerator" else jac.T
+        else:
+            raise UnsupportedError(f"d{node.wrt}: a derivative of order-3 or order-4 shape; write it entrywise")
+        return out.xreplace(back) if back else out
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def evaluate(self, node: ast.Node, env: dict, scope: Scope, idx: dict | None = None) -> Matrix:
+        """The value of ``node`` as a SymPy matrix (a scalar is 1×1); ``idx`` binds index names."""
+        return _Evaluation(self, env, scope).value(node, idx or {})
+
+    def index_range(self, scope: Scope, name: str) -> int:
+        if name not in scope.index_ranges:
+            raise ShapeError(f"the range of index {name} is unknown: use it to index a vector or matrix")
+        return int(sympy.sympify(scope.index_ranges[name]).xreplace(self._size_subs))
+
+    def prime(self, name: str, order: int):
+        key = (name, order)
+        if key not in self._primes:
+            self._primes[key] = _prime_rule(name, order)
+        return self._primes[key]
+
+
+def _scalar(matrix: Matrix):
+    return matrix[0, 0]
+
+
+def _broadcast(left: Matrix, right: Matrix, op, where: str) -> Matrix:
+    rows = max(left.rows, right.rows)
+    cols = max(left.cols, right.cols)
+    for m in (left, right):
+        if m.rows not in (1, rows) or m.cols not in (1, cols):
+            raise ShapeError(f"{where}: {left.shape} and {right.shape} do not broadcast")
+
+    def pick(m, i, j):
+        return m[i if m.rows > 1 else 0, j if m.cols > 1 else 0]
+
+    return Matrix(rows, cols, lambda i, j: op(pick(left, i, j), pick(right, i, j)))
+
+
+def _softmax(matrix: Matrix) -> Matrix:
+    if matrix.cols == 1:
+        column = list(matrix)
+        return Matrix(len(column), 1, [SoftmaxEntry(j, *column) for j in range(len(column))])
+    rows = []
+    for i in range(matrix.rows):
+        row = list(matrix.row(i))
+        rows.append([SoftmaxEntry(j, *row) for j in range(len(row))])
+    return Matrix(rows)
+
+
+class _Evaluation:
+    """One evaluation pass; results of index-free subtrees are cached by node identity."""
+
+    def __init__(self, model: ExactModel, env: dict, scope: Scope):
+        self.model = model
+        self.env = env
+        self.scope = scope
+        self.cache: dict = {}
+        self.free: dict = {}
+
+    def free_indices(self, node) -> frozenset:
+        key = id(node)
+        if key not in self.free:
+            own: set = set()
+            if isinstance(node, ast.Name) and node.id in self.scope.index_names:
+                own.add(node.id)
+            if isinstance(node, ast.Index):
+                own.update(i for i in node.items if isinstance(i, str))
+            for child in ast.children(node):
+                own |= self.free_indices(child)
+            if isinstance(node, ast.IndexSum):
+                own -= set(node.indices)
+            self.free[key] = frozenset(own)
+        return self.free[key]
+
+    def value(self, node, idx: dict) -> Matrix:
+        free = self.free_indices(node)
+        key = (id(node), tuple(sorted((k, idx[k]) for k in free if k in idx)))
+        if key not in self.cache:
+            self.cache[key] = self._compute(node, idx)
+        return self.cache[key]
+
+    def _compute(self, node, idx) -> Matrix:
+        model = self.model
+        if isinstance(node, ast.Number):
+            return Matrix([[sympy.Rational(node.value.numerator, node.value.denominator)]])
+        if isinstance(node, ast.Name):
+            return self._name(node, idx)
+        if isinstance(node, ast.Neg):
+            return -self.value(node.operand, idx)
+        if isinstance(node, ast.Transpose):
+            return self.value(node.operand, idx).T
+        if isinstance(node, ast.Binary):
+            return self._binary(node, idx)
+        if isinstance(node, ast.Call):
+            return self._call(node, idx)
+        if isinstance(node, ast.Index):
+            return self._index(node, idx)
+        if isinstance(node, ast.IndexSum):
+            return self._index_sum(node, idx)
+        if isinstance(node, ast.Derivative):
+            return model.derivative(node, self.env, self.scope, idx)
+        raise UnsupportedError(f"cannot evaluate {type(node).__name__}")
+
+    def _name(self, node: ast.Name, idx) -> Matrix:
+        if node.id in self.scope.index_names:
+            if node.id not in idx:
+                raise ShapeError(f"index {node.id} is used outside its sum")
+            return Matrix([[idx[node.id] + 1]])
+        if node.id in self.env:
+            return self.env[node.id]
+        if node.id in self.model.problem.arbitrary:
+            deps = ", ".join(self.model.problem.arbitrary[node.id])
+            raise UnsupportedError(
+                f"{node.id} is an arbitrary function of {deps}: only its derivatives, such as "
+                f"d{node.id}/d{self.model.problem.arbitrary[node.id][0]}, have values"
+            )
+        if node.id in self.model.sizes:
+            return Matrix([[self.model.sizes[node.id]]])
+        raise ShapeError(f"'{node.id}' has no value here")
+
+    def _binary(self, node: ast.Binary, idx) -> Matrix:
+        left = self.value(node.left, idx)
+        right = self.value(node.right, idx)
+        where = node.op
+        if node.op == "@":
+            if left.cols != right.rows:
+                raise ShapeError(f"{left.shape} @ {right.shape}: inner sizes differ")
+            return left * right
+        if node.op == "+":
+            return _broadcast(left, right, lambda a, b: a + b, where)
+        if node.op == "-":
+            return _broadcast(left, right, lambda a, b: a - b, where)
+        if node.op == "*":
+            return _broadcast(left, right, lambda a, b: a * b, where)
+        if node.op == "/":
+            return _broadcast(left, right, lambda a, b: a / b, where)
+        if node.op == "**":
+            exponent = _scalar(right)
+            return left.applyfunc(lambda a: a**exponent)
+        raise UnsupportedError(f"operator {node.op}")
+
+    def _index(self, node: ast.Index, idx) -> Matrix:
+        matrix = self.value(node.operand, idx)
+        items = list(node.items)
+        if len(items) == 1:
+            items = [items[0], 0] if matrix.cols == 1 else [0, items[0]]
+            fixed = {1} if matrix.cols == 1 else {0}
+        else:
+            fixed = set()
+        positions = []
+        for axis, item in enumerate(items):
+            size = matrix.shape[axis]
+            if axis in fixed:
+                positions.append([0])
+            elif item is ast.ALL:
+                positions.append(list(range(size)))
+            elif isinstance(item, int):
+                if not 1 <= item <= size:
+                    raise ShapeError(f"index {item} is out of range 1..{size} (indices are 1-based)")
+                positions.append([item - 1])
+            else:
+                positions.append([idx[item]])
+        rows, cols = positions
+        picked = Matrix(len(rows), len(cols), lambda a, b: matrix[rows[a], cols[b]])
+        if len(node.items) == 2 and node.items[1] is ast.ALL and node.items[0] is not ast.ALL:
+            return picked.T  # a row, W[i,:], is a column vector (the seeds' w_i)
+        return picked
+
+    def _index_sum(self, node: ast.IndexSum, idx) -> Matrix:
+        ranges = [range(self.model.index_range(self.scope, name)) for name in node.indices]
+        terms = []
+
+        def loop(level, bound):
+            if level == len(node.indices):
+                terms.append(self.value(node.body, bound))
+                return
+            for value in ranges[level]:
+                loop(level + 1, {**bound, node.indices[level]: value})
+
+        loop(0, dict(idx))
+        return reduce(lambda a, b: a + b, terms) if len(terms) > 1 else terms[0]
+
+    def _call(self, node: ast.Call, idx) -> Matrix:
+        name = canonical_function(node.func)
+        problem = self.model.problem
+        if name in problem.activations:
+            cls = undefined(name, node.prime)
+            return self.value(node.args[0], idx).applyfunc(cls)
+        if name in ELEMENTWISE:
+            rule = self.model.prime(name, node.prime) if node.prime else ELEMENTWISE[name].sympy
+            return self.value(node.args[0], idx).applyfunc(rule)
+        if name in ("ones", "zeros", "eye"):
+            dims = [self._size(a) for a in node.args]
+            if name == "eye":
+                return sympy.ImmutableMatrix(sympy.eye(dims[0]))
+            rows, cols = dims[0], dims[1] if len(dims) > 1 else 1
+            fill = 1 if name == "ones" else 0
+            return Matrix(rows, cols, [fill] * (rows * cols))
+        if name == "delta":
+            a, b = (self._index_value(arg, idx) for arg in node.args)
+            return Matrix([[1 if a == b else 0]])
+        args = [self.value(a, idx) for a in node.args]
+        first = args[0]
+        if name == "sum":
+            axis = dict(node.kwargs).get("axis")
+            if axis is None:
+                return Matrix([[sympy.Add(*first)]])
+            if axis.value == 0:
+                return Matrix(1, first.cols, [sympy.Add(*first.col(j)) for j in range(first.cols)])
+            return Matrix(first.rows, 1, [sympy.Add(*first.row(i)) for i in range(first.rows)])
+        if name == "trace":
+            return Matrix([[first.trace()]])
+        if name == "det":
+            return Matrix([[first.det(method="berkowitz")]])
+        if name == "inv":
+            return Matrix(first.inv(method="LU"))
+        if name == "kron":
+            return Matrix(kronecker_product(first, args[1]))
+        if name == "vec":
+            column_major = [first[i, j] for j in range(first.cols) for i in range(first.rows)]
+            return Matrix(first.rows * first.cols, 1, column_major)
+        if name == "diag":
+            if first.rows == 1 or first.cols == 1:
+                return Matrix(sympy.diag(*list(first)))
+            return Matrix(first.rows, 1, [first[i, i] for i in range(first.rows)])
+        if name == "outer":
+            u, v = (Matrix(list(a)) for a in args)
+            return u * v.T
+        if name == "softmax":
+            return _softmax(first)
+        if name == "norm":
+            return Matrix([[sympy.sqrt(sympy.Add(*[e**2 for e in first]))]])
+        raise UnsupportedError(f"{node.func} has no exact evaluation")
+
+    def _size(self, arg) -> int:
+        if isinstance(arg, ast.Number):
+            return int(arg.value)
+        return self.model.sizes[arg.id]
+
+    def _index_value(self, arg, idx) -> int:
+        if isinstance(arg, ast.Number):
+            return int(arg.value) - 1
+        return idx[arg.id]

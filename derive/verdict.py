@@ -1,0 +1,161 @@
+"""Verdicts and the evidence behind them.
+
+A link of a claim *holds* only when the exact oracle proved the difference zero at every size
+assignment it tried; it *fails* only with a witness (an entry where the sides differ, exactly or
+far beyond numeric error, or a shape that cannot match); anything else is *undecided*, with the
+evidence there is. ``as_json`` is the documented ``--json`` schema (docs/json.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+HOLDS, FAILS, UNDECIDED = "holds", "fails", "undecided"
+
+
+@dataclass
+class ExactEvidence:
+    """The exact oracle at one size assignment."""
+
+    sizes: dict
+    outcome: str  # "zero" | "witness" | "shape" | "undecided"
+    method: str = ""  # "expand" | "rational" | "witness" | "timeout"
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class NumericEvidence:
+    """The numeric oracle at one size assignment."""
+
+    sizes: dict
+    agree: bool
+    error: float
+    method: str  # "direction" | "entrywise"
+    seconds: float = 0.0
+
+
+@dataclass
+class Difference:
+    """The first entry where the claim and the true value differ."""
+
+    entry: str
+    true: object
+    claimed: object
+    sizes: dict
+    point: dict | None = None
+
+
+@dataclass
+class Diagnosis:
+    code: str
+    message: str
+    correct: str | None = None
+
+
+@dataclass
+class LinkVerdict:
+    """One link ``left = right`` of a claim."""
+
+    left: str
+    right: str
+    verdict: str
+    reason: str = ""
+    exact: list[ExactEvidence] = field(default_factory=list)
+    numeric: list[NumericEvidence] = field(default_factory=list)
+    difference: Difference | None = None
+    diagnosis: Diagnosis | None = None
+    seconds: float = 0.0
+
+    def evidence_summary(self) -> str:
+        parts = []
+        zero = [e for e in self.exact if e.outcome == "zero"]
+        if zero:
+            sizes = "; ".join(_sizes(e.sizes) for e in zero)
+            parts.append(f"exact at {sizes}")
+        witness = [e for e in self.exact if e.outcome in ("witness", "shape")]
+        if witness:
+            parts.append(f"exact {witness[0].outcome} at {_sizes(witness[0].sizes)}")
+        undecided = [e for e in self.exact if e.outcome == "undecided"]
+        if undecided:
+            parts.append(f"exact undecided at {_sizes(undecided[0].sizes)} ({undecided[0].detail})")
+        for n in self.numeric:
+            word = "agrees" if n.agree else "differs"
+            parts.append(f"numeric {word} at {_sizes(n.sizes)} (rel. error {n.error:.1e}, {n.method})")
+        return "; ".join(parts) if parts else "no evidence"
+
+
+@dataclass
+class ClaimVerdict:
+    """A whole claim (a chain of links): holds iff every link holds."""
+
+    claim: str
+    verdict: str
+    links: list[LinkVerdict]
+    expect: str | None = None
+    expected_diagnosis: str | None = None
+    correct: str | None = None
+    source: str = ""
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def broken_link(self) -> int | None:
+        for number, link in enumerate(self.links):
+            if link.verdict == FAILS:
+                return number
+        return None
+
+    @property
+    def diagnosis(self) -> Diagnosis | None:
+        number = self.broken_link
+        return None if number is None else self.links[number].diagnosis
+
+    @property
+    def matches_expectation(self) -> bool:
+        if self.error is not None:
+            return False
+        if self.expect is None:
+            return True
+        if self.verdict != self.expect:
+            return False
+        if self.expected_diagnosis and self.verdict == FAILS:
+            found = self.diagnosis.code if self.diagnosis else None
+            return found == self.expected_diagnosis
+        return True
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["broken_link"] = self.broken_link
+        data["diagnosis"] = asdict(self.diagnosis) if self.diagnosis else None
+        data["matches_expectation"] = self.matches_expectation
+        return _plain(data)
+
+
+def combine(links: list[LinkVerdict]) -> str:
+    verdicts = {link.verdict for link in links}
+    if FAILS in verdicts:
+        return FAILS
+    if verdicts == {HOLDS}:
+        return HOLDS
+    return UNDECIDED
+
+
+def _sizes(sizes: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sizes.items()) or "no sizes"
+
+
+def _plain(value):
+    """JSON-ready: complex numbers become [re, im] or a float, other objects strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, complex):
+        return value.real if value.imag == 0 else [value.real, value.imag]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
