@@ -43,6 +43,8 @@ class CheckOptions:
     numeric: bool = True
     seed: int = 0
     exact_assignments: int = 2
+    exact_sizes: list[dict] | None = None  # override the size assignments of the exact oracle
+    numeric_sizes: dict | None = None  # override the numeric oracle's sizes
 
 
 def exact_size_assignments(problem: Problem, count: int = 2) -> list[dict]:
@@ -98,7 +100,8 @@ class ProblemChecker:
         self.problem = problem
         self.options = options or CheckOptions()
         self._exact: dict = {}
-        self.exact_sizes = exact_size_assignments(problem, self.options.exact_assignments)
+        self.exact_sizes = self.options.exact_sizes or exact_size_assignments(
+            problem, self.options.exact_assignments)
 
     def exact_model(self, sizes: dict) -> ExactModel:
         key = tuple(sizes.items())
@@ -234,7 +237,7 @@ class ProblemChecker:
             table = MEDIUM
         else:
             table = LARGE
-        sizes = numeric_size_assignment(self.problem, table)
+        sizes = self.options.numeric_sizes or numeric_size_assignment(self.problem, table)
         start = time.monotonic()
         rng = np.random.default_rng(self.options.seed + 1)
         try:
