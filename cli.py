@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sub):
         sub.add_argument("--json", action="store_true", help="print one JSON document (docs/json.md)")
-        sub.add_argument("--budget", type=float, default=20.0, help="seconds of exact work per claim link")
+        sub.add_argument("--budget", type=float, default=10.0, help="seconds of exact work per claim link")
         sub.add_argument("--no-numeric", action="store_true", help="skip the numeric oracle")
         sub.add_argument("--seed", type=int, default=0, help="seed of the random points")
 

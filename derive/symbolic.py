@@ -189,6 +189,15 @@ def _broadcast(left: Matrix, right: Matrix, op, where: str) -> Matrix:
     return Matrix(rows, cols, lambda i, j: op(pick(left, i, j), pick(right, i, j)))
 
 
+def _matmul(left: Matrix, right: Matrix) -> Matrix:
+    """The matrix product with each entry one n-ary sum (SymPy's own goes through domains)."""
+    rows = left.tolist()
+    columns = right.T.tolist()
+    entries = [sympy.Add(*[a * b for a, b in zip(row, column) if a != 0 and b != 0])
+               for row in rows for column in columns]
+    return Matrix(left.rows, right.cols, entries)
+
+
 def _softmax(matrix: Matrix) -> Matrix:
     if matrix.cols == 1:
         column = list(matrix)
@@ -278,7 +287,7 @@ class _Evaluation:
         if node.op == "@":
             if left.cols != right.rows:
                 raise ShapeError(f"{left.shape} @ {right.shape}: inner sizes differ")
-            return left * right
+            return _matmul(left, right)
         if node.op == "+":
             return _broadcast(left, right, lambda a, b: a + b, where)
         if node.op == "-":

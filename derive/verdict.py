@@ -19,7 +19,7 @@ class ExactEvidence:
 
     sizes: dict
     outcome: str  # "zero" | "witness" | "shape" | "undecided"
-    method: str = ""  # "expand" | "rational" | "witness" | "timeout"
+    method: str = ""  # "structural" | "expand" | "rational" | "witness" | "timeout" | "inconclusive"
     seconds: float = 0.0
     detail: str = ""
 

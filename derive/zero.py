@@ -21,6 +21,11 @@ import mpmath
 import sympy
 from sympy.core.function import AppliedUndef
 
+try:  # SymEngine's expand is 30-1000x faster than SymPy's on these polynomials
+    import symengine
+except ImportError:  # pragma: no cover - the pure-SymPy path gives the same answers, slower
+    symengine = None
+
 from .functions import Relu, Sigmoid, SoftmaxEntry, Step, Tanh, is_undefined
 from .primitives import standin
 
@@ -42,18 +47,69 @@ class Atomizer:
         self.memo[application] = self.table[key]
         return self.memo[application]
 
+    def root(self, power):
+        """b**(p/q) with its base expanded, so that equal bases written differently meet."""
+        if power in self.memo:
+            return self.memo[power]
+        base, exponent = power.args
+        self.memo[power] = sympy.Pow(sympy.expand(self(base)), exponent)
+        return self.memo[power]
+
     def __call__(self, expr):
-        applications = [a for a in expr.atoms(sympy.Function)]
-        if not applications:
-            return expr
-        return expr.xreplace({a: self.atom(a) for a in applications})
+        mapping = {a: self.atom(a) for a in expr.atoms(sympy.Function)}
+        roots = [p for p in expr.atoms(sympy.Pow) if not p.exp.is_Integer and p.exp.is_Rational]
+        mapping.update({p: self.root(p) for p in roots if not p.has(*mapping)})
+        return expr.xreplace(mapping) if mapping else expr
+
+
+def _to_engine(expr):
+    return symengine.sympify(expr) if symengine is not None else expr
+
+
+def _expand(expr):
+    return symengine.expand(expr) if symengine is not None else sympy.expand(expr)
 
 
 def is_zero_polynomial(difference, atomizer: Atomizer) -> bool:
     """True when the difference is the zero polynomial in its symbols and atoms."""
     if difference == 0:
         return True
-    return sympy.expand(atomizer(difference)) == 0
+    return _expand(_to_engine(atomizer(difference))) == 0
+
+
+def _fraction(expr):
+    """(numerator, denominator) of an expression built from sums, products and powers.
+
+    Terms over the same denominator are added before cross-multiplying, which keeps the
+    numerator small for the common case (a softmax row shares one denominator).
+    """
+    engine = symengine if symengine is not None else sympy
+    if isinstance(expr, engine.Add):
+        groups: dict = {}
+        for term in expr.args:
+            numerator, denominator = _fraction(term)
+            groups[denominator] = groups.get(denominator, 0) + numerator
+        numerator, denominator = engine.Integer(0), engine.Integer(1)
+        for den, num in groups.items():
+            numerator, denominator = numerator * den + num * denominator, denominator * den
+        return numerator, denominator
+    if isinstance(expr, engine.Mul):
+        numerator, denominator = engine.Integer(1), engine.Integer(1)
+        for factor in expr.args:
+            n, d = _fraction(factor)
+            numerator, denominator = numerator * n, denominator * d
+        return numerator, denominator
+    if isinstance(expr, engine.Pow):
+        base, exponent = expr.args
+        if exponent.is_integer:
+            n, d = _fraction(base)
+            k = int(exponent)
+            return (n**k, d**k) if k >= 0 else (d**-k, n**-k)
+        return expr, engine.Integer(1)
+    if isinstance(expr, engine.Rational) and not isinstance(expr, engine.Integer):
+        return engine.Integer(expr.p if engine is sympy else expr.get_num_den()[0]), engine.Integer(
+            expr.q if engine is sympy else expr.get_num_den()[1])
+    return expr, engine.Integer(1)
 
 
 def _split_exponentials(expr):
@@ -80,9 +136,8 @@ def is_zero_rational(difference, atomizer: Atomizer) -> bool:
     """True when the difference, rewritten with exponentials, is the zero rational function."""
     rewritten = difference.rewrite(sympy.exp) if difference.has(Sigmoid, Tanh, SoftmaxEntry) else difference
     rewritten = _split_exponentials(rewritten)
-    atomized = atomizer(rewritten)
-    numerator, _ = sympy.fraction(sympy.together(atomized))
-    return sympy.expand(numerator) == 0
+    numerator, _ = _fraction(_to_engine(atomizer(rewritten)))
+    return _expand(numerator) == 0
 
 
 # -- numeric evaluation of exact expressions ------------------------------------------------
