@@ -54,9 +54,9 @@ class _Values:
         self.scope = scope
         self.model = NumericModel(problem, _sizes(problem), np.random.default_rng(SEED), overrides)
 
-    def __call__(self, node, scope: Scope | None = None):
+    def __call__(self, node, scope: Scope | None = None, names=None):
         scope = scope or self.scope
-        names = sorted(_free(node, scope))
+        names = sorted(_free(node, scope) if names is None else names)
         if not names:
             return self.model.evaluate(node, self.model.base, scope).real
         ranges = [range(self.model.index_range(scope, n)) for n in names]
@@ -78,17 +78,47 @@ def _free(node, scope: Scope) -> set:
     return names
 
 
-def _try(evaluate, node, scope):
+def _try(evaluate, node, scope, names=None):
     try:
-        return evaluate(node, scope)
+        return evaluate(node, scope, names)
     except (DeriveError, ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError):
         return None
 
 
+def _pair(values, reference, claimed, scope: Scope):
+    """Both sides' values over the union of their free indices (None for an ill-formed side)."""
+    common = _fresh_scope(scope)
+    try:
+        infer(reference, common)
+        infer(claimed, common)
+    except DeriveError:
+        common = None
+    if common is not None:
+        names = _free(reference, common) | _free(claimed, common)
+        return _try(values, reference, common, names), _try(values, claimed, common, names)
+    out = []
+    for node in (reference, claimed):
+        own = _fresh_scope(scope)
+        try:
+            infer(node, own)
+        except DeriveError:
+            out.append(None)
+            continue
+        out.append(_try(values, node, own))
+    return tuple(out)
+
+
+def _well_formed(node, scope: Scope) -> bool:
+    try:
+        infer(node, _fresh_scope(scope))
+    except DeriveError:
+        return False
+    return True
+
+
 def _fresh_scope(scope: Scope) -> Scope:
-    fresh = scope.for_claim(scope.index_names)
-    fresh.index_ranges = dict(scope.index_ranges)
-    return fresh
+    """The claim's scope with no index ranges yet: an edit may change which range an index has."""
+    return scope.for_claim(scope.index_names)
 
 
 def diagnose(problem: Problem, reference, claimed, scope: Scope, exact_sizes: dict | None = None,
@@ -97,18 +127,20 @@ def diagnose(problem: Problem, reference, claimed, scope: Scope, exact_sizes: di
     with np.errstate(all="ignore"):
         try:
             values = _Values(problem, scope)
-            true = _try(values, reference, scope)
         except DeriveError as error:
-            return Diagnosis("unknown", f"cannot evaluate the true value: {str(error).splitlines()[0]}")
-        if true is None:
-            return Diagnosis("shape" if shape_message else "unknown", shape_message or "the true value cannot be evaluated")
-        got = _try(values, claimed, scope)
-        found = _relations(problem, reference, claimed, scope, true, got)
-        if got is not None and got.shape != true.shape and not found and shape_message is None:
-            shape_message = (f"shape mismatch: {to_text(claimed)} is {got.shape[0]}×{got.shape[1]}, "
-                             f"{to_text(reference)} is {true.shape[0]}×{true.shape[1]}")
-        found = found or _counterfactual(problem, reference, claimed, scope, got)
-        found = found or _edits(values, reference, claimed, scope, true)
+            return Diagnosis("unknown", f"cannot evaluate the problem: {str(error).splitlines()[0]}")
+        true, got = _pair(values, reference, claimed, scope)
+        found = None
+        if true is not None:
+            found = _relations(problem, reference, claimed, scope, true, got)
+            if got is not None and got.shape != true.shape and not found and shape_message is None:
+                shape_message = (f"shape mismatch: {to_text(claimed)} is {got.shape[0]}×{got.shape[1]}, "
+                                 f"{to_text(reference)} is {true.shape[0]}×{true.shape[1]}")
+            found = found or _counterfactual(problem, reference, claimed, scope, got)
+            found = found or _edits(values, claimed, reference, scope)
+        elif got is not None:
+            # the derivative side itself is ill-formed (an index slip): edit it towards the claim
+            found = _edits(values, reference, claimed, scope)
     if found:
         return found
     if shape_message:
@@ -288,6 +320,9 @@ def _single_edits(problem: Problem, scope: Scope, node):
         ):
             yield "activation-for-derivative", f"{to_text(sub)} where its derivative {sub.func}'(...) was meant", \
                 edit(dataclasses.replace(sub, prime=1))
+        if isinstance(sub, ast.Name) and sub.id in scope.index_names:
+            for other in sorted(scope.index_names - {sub.id}):
+                yield "wrong-index", f"index {sub.id} where {other} was meant", edit(ast.Name(other))
         if isinstance(sub, ast.Name) and sub.id in shapes:
             for other, shape in shapes.items():
                 if other != sub.id and shape == shapes[sub.id] and other not in problem.arbitrary:
@@ -308,7 +343,8 @@ def _single_edits(problem: Problem, scope: Scope, node):
                     yield "wrong-index", f"d/d{sub.wrt} where d/d{other} was meant", edit(dataclasses.replace(sub, wrt=other))
 
 
-def _edits(values: _Values, reference, claimed, scope: Scope, true) -> Diagnosis | None:
+def _edits(values: _Values, claimed, target, scope: Scope) -> Diagnosis | None:
+    """A single edit (or two renames) of ``claimed`` after which it equals ``target``."""
     problem = values.problem
     budget = [MAX_EDITS]
 
@@ -317,9 +353,11 @@ def _edits(values: _Values, reference, claimed, scope: Scope, true) -> Diagnosis
         local = _fresh_scope(scope)
         try:
             infer(candidate, local)
+            infer(target, local)
         except DeriveError:
             return False
-        return _close(_try(values, candidate, local), true)
+        names = _free(candidate, local) | _free(target, local)
+        return _close(_try(values, candidate, local, names), _try(values, target, local, names))
 
     singles = list(_single_edits(problem, scope, claimed))
     for code, description, candidate in singles:

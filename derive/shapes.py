@@ -14,7 +14,7 @@ from functools import singledispatch
 import sympy
 
 from . import ast
-from .errors import ShapeError, UnknownNameError, UnsupportedError, unknown_name
+from .errors import ShapeError, TooLarge, UnsupportedError, unknown_name
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
 from .text import to_text
 
@@ -22,6 +22,7 @@ Dim = sympy.Expr
 Shape = tuple[Dim, Dim]
 ONE = sympy.Integer(1)
 SCALAR: Shape = (ONE, ONE)
+MAX_EXPONENT = 64
 
 
 def size_symbol(name: str) -> sympy.Symbol:
@@ -149,6 +150,10 @@ def _(node: ast.Binary, scope):
     if node.op == "**":
         if not is_scalar(right):
             raise ShapeError(f"{_where(node)}: the exponent must be a scalar, not {fmt(right)}")
+        if not isinstance(node.right, ast.Number):
+            raise TooLarge(f"{_where(node)}: an exponent must be a number, as in x**2")
+        if abs(node.right.value) > MAX_EXPONENT:
+            raise TooLarge(f"{_where(node)}: the exponent {node.right.value} is too large (the limit is {MAX_EXPONENT})")
         return left
     return broadcast(left, right, _where(node), node.op)
 

@@ -53,7 +53,7 @@ SHAPES = [
     # matrix functions
     ("sum(X)", "(1,1)"), ("sum(X, axis=0)", "(1,M)"), ("sum(X, axis=1)", "(S,1)"),
     ("trace(A)", "(1,1)"), ("det(A)", "(1,1)"), ("inv(A)", "(M,M)"),
-    ("kron(X, W)", "(N·S,M**2)"), ("kron(u, v)", "(M·N,1)"), ("kron(c, X)", "(S,M)"),
+    ("kron(X, W.T)", "(M·S,M·N)"), ("kron(u, v)", "(M·N,1)"), ("kron(c, X)", "(S,M)"),
     ("vec(X)", "(M·S,1)"), ("vec(u)", "(M,1)"),
     ("diag(u)", "(M,M)"), ("diag(r)", "(N,N)"), ("diag(A)", "(M,1)"), ("diag(c)", "(1,1)"),
     ("outer(u, v)", "(M,N)"), ("outer(u, r)", "(M,N)"), ("outer(r, u)", "(N,M)"),
