@@ -170,6 +170,9 @@ def main(argv=None) -> int:
     except DeriveError as error:
         print(f"derive: {error}", file=sys.stderr)
         return int(Exit.ERROR)
+    except BrokenPipeError:  # the reader went away (derive list | head): not an error
+        sys.stderr.close()
+        return int(Exit.OK)
     except KeyboardInterrupt:
         print("derive: interrupted", file=sys.stderr)
         return int(Exit.INTERRUPTED)

@@ -123,6 +123,10 @@ class ProblemChecker:
         except DeriveError as error:
             verdict.error = str(error).splitlines()[0]
             verdict.verdict = "error"
+        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError, MemoryError) as error:
+            # a defect of derive, not of the claim: report it on this claim and go on with the rest
+            verdict.error = f"internal error (please report): {type(error).__name__}: {error}"
+            verdict.verdict = "error"
         verdict.seconds = time.monotonic() - start
         return verdict
 

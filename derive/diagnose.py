@@ -1,12 +1,14 @@
 """Why a wrong claim is wrong: a table of the slips people make, each recognised by evidence.
 
 A diagnosis is never guessed from the text. Each row of the table is a relation between the
-claim C and the true value T that is checked numerically at a random point — C = Tᵀ
-(transposed), C = -T (sign), C = cT (a constant factor), C summed over the batch = T, the
-reference recomputed with σ' taken as 1 (a forgotten activation derivative) — or a single edit
-of the claim (a transpose added or removed, the operands of @ swapped, * for @, kron for outer,
-one name or index for another) after which it equals T; that edit is then the suggested
-correction. The first row that matches gives the diagnosis.
+claim C and the true value T, checked numerically at two random points — C = Tᵀ (transposed),
+C = -T (sign), C = cT with the same c at both points (a constant factor), C summed over a batch
+dimension = T, T recomputed with one activation's derivative σ' taken as 1 (forgotten) or as σ
+(confused) — or an edit of the claim (a transpose added or removed, the operands of @ swapped,
+* for @, kron for outer, f for f', one name or index for another; one edit, or two) after which
+C equals T; that edit is then the suggested correction. The first row that matches wins.
+Values are arrays of shape (index assignments, rows, columns), so that a row and a column stay
+different even in index notation.
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ from .errors import DeriveError
 from .numeric import NumericModel
 from .primitives import ELEMENTWISE, canonical_function
 from .problem import Problem
-from .shapes import Scope, infer, is_scalar
+from .shapes import Scope, fmt, infer, is_scalar
 from .text import to_text
 from .verdict import Diagnosis
 
-SEED = 20_261_125
+SEEDS = (20_261_125, 77_001)
 SIZES = [4, 5, 6, 7, 8, 9, 10, 11]
 CLOSE = 1e-7
-MAX_EDITS = 4000
+MAX_EDITS = 3000
+# when two edits are needed, the diagnosis is named after the more telling one
+PRIORITY = ["hadamard-matmul", "kron-outer", "activation-for-derivative", "swapped-operands",
+            "misplaced-transpose", "wrong-index"]
 
 
 def _sizes(problem: Problem) -> dict:
@@ -46,25 +51,6 @@ def _close(a, b) -> bool:
     return float(np.max(np.abs(a - b))) / scale < CLOSE
 
 
-class _Values:
-    """Evaluates expressions of one problem at one random point (stacked over index values)."""
-
-    def __init__(self, problem: Problem, scope: Scope, overrides=None):
-        self.problem = problem
-        self.scope = scope
-        self.model = NumericModel(problem, _sizes(problem), np.random.default_rng(SEED), overrides)
-
-    def __call__(self, node, scope: Scope | None = None, names=None):
-        scope = scope or self.scope
-        names = sorted(_free(node, scope) if names is None else names)
-        if not names:
-            return self.model.evaluate(node, self.model.base, scope).real
-        ranges = [range(self.model.index_range(scope, n)) for n in names]
-        rows = [self.model.evaluate(node, self.model.base, scope, dict(zip(names, values))).real.reshape(-1)
-                for values in itertools.product(*ranges)]
-        return np.stack(rows)
-
-
 def _free(node, scope: Scope) -> set:
     names: set = set()
     if isinstance(node, ast.Name) and node.id in scope.index_names:
@@ -78,128 +64,176 @@ def _free(node, scope: Scope) -> set:
     return names
 
 
-def _try(evaluate, node, scope, names=None):
-    try:
-        return evaluate(node, scope, names)
-    except (DeriveError, ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError):
-        return None
-
-
-def _pair(values, reference, claimed, scope: Scope):
-    """Both sides' values over the union of their free indices (None for an ill-formed side)."""
-    common = _fresh_scope(scope)
-    try:
-        infer(reference, common)
-        infer(claimed, common)
-    except DeriveError:
-        common = None
-    if common is not None:
-        names = _free(reference, common) | _free(claimed, common)
-        return _try(values, reference, common, names), _try(values, claimed, common, names)
-    out = []
-    for node in (reference, claimed):
-        own = _fresh_scope(scope)
-        try:
-            infer(node, own)
-        except DeriveError:
-            out.append(None)
-            continue
-        out.append(_try(values, node, own))
-    return tuple(out)
-
-
-def _well_formed(node, scope: Scope) -> bool:
-    try:
-        infer(node, _fresh_scope(scope))
-    except DeriveError:
-        return False
-    return True
-
-
 def _fresh_scope(scope: Scope) -> Scope:
     """The claim's scope with no index ranges yet: an edit may change which range an index has."""
     return scope.for_claim(scope.index_names)
 
 
+class _Point:
+    """Values of expressions at one random point: arrays (index assignments, rows, columns)."""
+
+    def __init__(self, problem: Problem, seed: int, overrides=None, site=None):
+        self.problem = problem
+        self.model = NumericModel(problem, _sizes(problem), np.random.default_rng(seed), overrides, site)
+
+    def __call__(self, node, scope: Scope, names):
+        names = sorted(names)
+        assignments = itertools.product(*[range(self.model.index_range(scope, n)) for n in names])
+        try:
+            with np.errstate(all="ignore"):
+                stack = [self.model.evaluate(node, self.model.base, scope, dict(zip(names, values))).real
+                         for values in assignments]
+                return np.stack(stack)
+        except (DeriveError, ValueError, LookupError, ZeroDivisionError, FloatingPointError,
+                np.linalg.LinAlgError):
+            return None
+
+
+class _Pair:
+    """Both sides of a link at two random points, over the union of their free indices."""
+
+    def __init__(self, problem: Problem, scope: Scope, reference, claimed):
+        self.problem = problem
+        self.scope = scope
+        self.points = [_Point(problem, seed) for seed in SEEDS]
+        self.true = self.got = None
+        self.true_shape = self.got_shape = None
+        common = _fresh_scope(scope)
+        try:
+            self.true_shape = infer(reference, common)
+            self.got_shape = infer(claimed, common)
+        except DeriveError:
+            common = None
+        if common is not None:
+            names = _free(reference, common) | _free(claimed, common)
+            self.true = [p(reference, common, names) for p in self.points]
+            self.got = [p(claimed, common, names) for p in self.points]
+            return
+        for side, node in (("true", reference), ("got", claimed)):
+            own = _fresh_scope(scope)
+            try:
+                shape = infer(node, own)
+            except DeriveError:
+                continue
+            setattr(self, f"{side}_shape", shape)
+            setattr(self, side, [p(node, own, _free(node, own)) for p in self.points])
+
+    def ok(self, side) -> bool:
+        return side is not None and all(v is not None for v in side)
+
+
 def diagnose(problem: Problem, reference, claimed, scope: Scope, exact_sizes: dict | None = None,
              shape_message: str | None = None) -> Diagnosis:
     """The first row of the table of slips that explains ``claimed`` ≠ ``reference``."""
-    with np.errstate(all="ignore"):
-        try:
-            values = _Values(problem, scope)
-        except DeriveError as error:
-            return Diagnosis("unknown", f"cannot evaluate the problem: {str(error).splitlines()[0]}")
-        true, got = _pair(values, reference, claimed, scope)
-        found = None
-        if true is not None:
-            found = _relations(problem, reference, claimed, scope, true, got)
-            if got is not None and got.shape != true.shape and not found and shape_message is None:
-                shape_message = (f"shape mismatch: {to_text(claimed)} is {got.shape[0]}×{got.shape[1]}, "
-                                 f"{to_text(reference)} is {true.shape[0]}×{true.shape[1]}")
-            found = found or _counterfactual(problem, reference, claimed, scope, got)
-            found = found or _edits(values, claimed, reference, scope)
-        elif got is not None:
-            # the derivative side itself is ill-formed (an index slip): edit it towards the claim
-            found = _edits(values, reference, claimed, scope)
+    try:
+        pair = _Pair(problem, scope, reference, claimed)
+    except DeriveError as error:
+        return Diagnosis("unknown", f"cannot evaluate the problem: {str(error).splitlines()[0]}")
+    found = None
+    if pair.ok(pair.true):
+        if pair.ok(pair.got):
+            found = _relations(problem, reference, claimed, scope, pair)
+            found = found or _counterfactual(problem, reference, claimed, scope, pair)
+        found = found or _edits(pair, claimed, reference, scope)
+    elif pair.ok(pair.got):
+        # the derivative side itself is ill-formed (an index slip): edit it towards the claim
+        found = _edits(pair, reference, claimed, scope, target_is_claim=True)
+    found = found or _misnamed_definition(problem, reference, claimed)
     if found:
         return found
+    if pair.ok(pair.true) and pair.ok(pair.got) and pair.true[0].shape != pair.got[0].shape:
+        shape_message = shape_message or (f"shape mismatch: {to_text(claimed)} is {fmt(pair.got_shape)}, "
+                                          f"{to_text(reference)} is {fmt(pair.true_shape)}")
     if shape_message:
         return Diagnosis("shape", shape_message)
     return Diagnosis("unknown", "the claim differs from the true value, and no common slip explains it")
 
 
-def _what(reference) -> str:
-    return to_text(reference)
+def _all(relation, pair: _Pair) -> bool:
+    return all(relation(t, g) for t, g in zip(pair.true, pair.got))
 
 
-def _relations(problem, reference, claimed, scope, true, got) -> Diagnosis | None:
-    if got is None:
-        return None
-    ref_text, claim_text = _what(reference), to_text(claimed)
+def _transpose(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def _relations(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | None:
+    ref_text, claim_text = to_text(reference), to_text(claimed)
+    true0, got0 = pair.true[0], pair.got[0]
     gradient = isinstance(reference, ast.Derivative) and _scalar_of(reference, scope)
-    jacobian = isinstance(reference, ast.Derivative) and not gradient and got.shape[0] > 1 and got.shape[1] > 1
-    if got.shape != true.shape:
-        if _close(got, true.T):
-            if 1 in true.shape:
-                kind = "column" if true.shape[1] == 1 else "row"
-                note = " (the numerator-layout form)" if gradient else ""
-                return Diagnosis("row-column", f"{claim_text} is a {'row' if kind == 'column' else 'column'} "
-                                 f"vector{note}; {ref_text} is a {kind} vector of shape {true.shape[0]}×{true.shape[1]}",
-                                 f"({claim_text}).T")
-            note = " (the numerator-layout form)" if gradient else ""
+    note = " (the numerator-layout form; derive's gradients have the shape of the variable)" if gradient else ""
+    if got0.shape != true0.shape:
+        if _all(lambda t, g: _close(g, _transpose(t)), pair):
+            if 1 in true0.shape[1:]:
+                kind = "column" if true0.shape[2] == 1 else "row"
+                other = "row" if kind == "column" else "column"
+                return Diagnosis("row-column", f"{claim_text} is a {other} vector{note}; {ref_text} is a "
+                                 f"{kind} vector, {fmt(pair.true_shape)}", f"({claim_text}).T")
             return Diagnosis("transposed", f"{claim_text} is the transpose of {ref_text}{note}", f"({claim_text}).T")
-        if got.size == true.size and 1 in got.shape and _close(got.reshape(true.shape), true):
+        if got0[0].size == true0[0].size and 1 in got0.shape[1:] and _all(
+                lambda t, g: _close(g.reshape(t.shape), t), pair):
             return Diagnosis("kron-outer", "⊗ was read as the Kronecker product, whose result is a long "
                              "vector; the outer product u vᵀ was meant", to_text(_kron_to_outer(claimed)))
-        if 1 in true.shape:
-            for axis in (0, 1):
-                summed = got.sum(axis=axis, keepdims=True)
-                if _close(summed, true) or _close(summed.T, true):
-                    return Diagnosis("missing-batch-sum", f"{claim_text} is missing the sum over the batch "
-                                     f"(axis {axis}): summed, it equals {ref_text}",
-                                     f"sum({claim_text}, axis={axis})" + (".T" if not _close(summed, true) else ""))
-        if 1 in got.shape and true.shape[0] == true.shape[1] and _close(np.diag(got.reshape(-1)), true):
+        batch = _batch_sum(pair)
+        if batch is not None:
+            axis, transposed = batch
+            fix = f"sum({claim_text}, axis={axis})" + (".T" if transposed else "")
+            return Diagnosis("missing-batch-sum", f"{claim_text} is missing the sum over the batch: summed "
+                             f"along axis {axis}, it equals {ref_text}", fix)
+        if 1 in got0.shape[1:] and true0.shape[1] == true0.shape[2] and _all(
+                lambda t, g: _close(np.stack([np.diag(x.reshape(-1)) for x in g]), t), pair):
             return Diagnosis("jacobian-diagonal", f"{claim_text} lists the diagonal of the Jacobian (the "
                              f"elementwise derivative); {ref_text} is the diagonal matrix", f"diag({claim_text})")
         return None
-    if got.shape[0] == got.shape[1] and got.shape[0] > 1 and _close(got, true.T) and not _close(got, true):
+    square = got0.shape[1] == got0.shape[2] > 1
+    if square and _all(lambda t, g: _close(g, _transpose(t)) and not _close(g, t), pair):
+        jacobian = isinstance(reference, ast.Derivative) and not gradient
         if jacobian:
             other = "denominator" if problem.layout == "numerator" else "numerator"
             return Diagnosis("layout", f"{claim_text} is the Jacobian in the {other} layout; this problem "
                              f"uses the {problem.layout} layout", f"({claim_text}).T")
-        note = " (the numerator-layout form)" if gradient else ""
         return Diagnosis("transposed", f"{claim_text} is the transpose of {ref_text}{note}", f"({claim_text}).T")
-    if _close(got, -true):
+    if _all(lambda t, g: _close(g, -t), pair):
         return Diagnosis("sign", f"{claim_text} has the wrong sign", f"-({claim_text})")
+    factors = [_factor(t, g) for t, g in zip(pair.true, pair.got)]
+    if None not in factors and abs(factors[0] - factors[1]) < 1e-7 * max(1.0, abs(factors[0])):
+        factor = factors[0]
+        ratio = Fraction(factor).limit_denominator(1000)
+        exact = abs(float(ratio) - factor) < 1e-9 * max(1, abs(factor))
+        shown = str(ratio) if exact else f"{factor:.6g}"
+        fix = f"({claim_text}) * {1 / ratio}" if exact else f"({claim_text}) / {shown}"
+        return Diagnosis("factor", f"{claim_text} is off by a constant factor: it is {shown} times "
+                         f"{ref_text}{_size_hint(problem, float(ratio))}", fix)
+    return None
+
+
+def _factor(true, got) -> float | None:
     norm = float(np.sum(true * true))
-    if norm > 0:
-        factor = float(np.sum(got * true)) / norm
-        if abs(factor - 1) > 1e-6 and abs(factor) > 1e-9 and _close(got, factor * true):
-            ratio = Fraction(factor).limit_denominator(1000)
-            shown = str(ratio) if abs(float(ratio) - factor) < 1e-9 * max(1, abs(factor)) else f"{factor:.6g}"
-            hint = _size_hint(problem, float(ratio))
-            return Diagnosis("factor", f"{claim_text} is off by a constant factor: it is {shown} times "
-                             f"{ref_text}{hint}", f"({claim_text}) / {shown}" if "/" not in shown else f"({claim_text}) * {1 / ratio}")
+    if norm == 0:
+        return None
+    factor = float(np.sum(got * true)) / norm
+    if abs(factor - 1) < 1e-6 or abs(factor) < 1e-9 or not _close(got, factor * true):
+        return None
+    return factor
+
+
+def _batch_sum(pair: _Pair):
+    """(axis, transposed) when summing the claim over a batch dimension gives the true value."""
+    true0, got0 = pair.true[0], pair.got[0]
+    if 1 not in true0.shape[1:]:
+        return None
+    for axis in (0, 1):
+        kept = got0.shape[2 - axis]
+        summed_length = got0.shape[1 + axis]
+        if summed_length == kept:  # a square claim has no separate batch dimension
+            continue
+        for transposed in (False, True):
+            def relation(t, g, axis=axis, transposed=transposed):
+                summed = g.sum(axis=1 + axis, keepdims=True)
+                return _close(_transpose(summed) if transposed else summed, t)
+
+            if _all(relation, pair):
+                return axis, transposed
     return None
 
 
@@ -221,47 +255,95 @@ def _size_hint(problem: Problem, ratio: float) -> str:
 
 def _scalar_of(node: ast.Derivative, scope: Scope) -> bool:
     try:
-        shape = infer(node.of, scope)
+        return is_scalar(infer(node.of, _fresh_scope(scope)))
     except DeriveError:
         return False
-    return is_scalar(shape)
 
 
-def _activations(problem: Problem) -> list[str]:
-    names = []
-    for _, expr in problem.definitions:
+def _activation_sites(problem: Problem) -> list[tuple[str, str]]:
+    """(definition, activation) for every activation applied in a definition."""
+    sites = []
+    for name, expr in problem.definitions:
         for node in ast.walk(expr):
             if isinstance(node, ast.Call) and node.prime == 0:
-                name = canonical_function(node.func)
-                if (name in problem.activations or name in ELEMENTWISE) and name not in names:
-                    names.append(name)
-    return names
+                function = canonical_function(node.func)
+                if (function in problem.activations or function in ELEMENTWISE) and (name, function) not in sites:
+                    sites.append((name, function))
+    return sites
 
 
-def _counterfactual(problem, reference, claimed, scope, got) -> Diagnosis | None:
+def _counterfactual(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | None:
     """The reference recomputed with one activation's derivative replaced by a wrong rule."""
-    if got is None or not _uses_derivative(reference):
+    if not any(isinstance(n, ast.Derivative) for n in ast.walk(reference)):
         return None
-    for name in _activations(problem):
-        label = "σ" if name == "sigmoid" else name
-        f = (lambda x, n=name: ELEMENTWISE[n].numpy(x)) if name in ELEMENTWISE else None
+    sites = _activation_sites(problem)
+    candidates = [(None, f) for f in dict.fromkeys(f for _, f in sites)] + sites
+    common = _fresh_scope(scope)
+    try:
+        infer(reference, common)
+        infer(claimed, common)
+    except DeriveError:
+        return None
+    names = _free(reference, common) | _free(claimed, common)
+    for site, function in candidates:
+        label = "σ" if function == "sigmoid" else function
+        where = f" (in {site})" if site else ""
         rules = [("missing-activation-derivative", lambda x: np.ones_like(x),
-                  f"the derivative of the activation {label}' is missing from the chain rule")]
-        if f is not None:
-            rules.append(("activation-for-derivative", f, f"{label} is used where its derivative {label}' was meant"))
+                  f"the activation's derivative {label}'{where} is missing from the chain rule")]
+        if function in ELEMENTWISE:
+            rules.append(("activation-for-derivative", ELEMENTWISE[function].numpy,
+                          f"{label}{where} is used where its derivative {label}' was meant"))
         for code, rule, message in rules:
-            values = _Values(problem, scope, {name: rule})
-            wrong = _try(values, reference, scope)
-            if wrong is not None and _close(got, wrong):
+            wrong = [_Point(problem, seed, {function: rule}, site)(reference, common, names) for seed in SEEDS]
+            if all(w is not None and _close(g, w) and not _close(w, t)
+                   for w, g, t in zip(wrong, pair.got, pair.true)):
                 return Diagnosis(code, f"{to_text(claimed)}: {message}")
     return None
 
 
-def _uses_derivative(node) -> bool:
-    return any(isinstance(n, ast.Derivative) for n in ast.walk(node))
+def _renames(claim, truth, found: list) -> bool:
+    """Whether two trees are equal up to renamed names; collects the (claimed, true) pairs."""
+    if isinstance(claim, ast.Name) and isinstance(truth, ast.Name):
+        if claim.id != truth.id and (claim.id, truth.id) not in found:
+            found.append((claim.id, truth.id))
+        return True
+    if type(claim) is not type(truth):
+        return False
+    fields = [f.name for f in dataclasses.fields(claim) if f.name != "span"]
+    for name in fields:
+        a, b = getattr(claim, name), getattr(truth, name)
+        if isinstance(a, tuple) and isinstance(b, tuple):
+            if len(a) != len(b):
+                return False
+            for x, y in zip(a, b):
+                if hasattr(x, "__dataclass_fields__"):
+                    if not _renames(x, y, found):
+                        return False
+                elif x != y:
+                    return False
+        elif hasattr(a, "__dataclass_fields__"):
+            if not _renames(a, b, found):
+                return False
+        elif a != b:
+            return False
+    return True
 
 
-# -- single edits of the claim ------------------------------------------------------------------
+def _misnamed_definition(problem: Problem, reference, claimed) -> Diagnosis | None:
+    """A defined quantity restated with some names swapped (z1 = w1*a0 + … for w2*x0 + …)."""
+    definitions = dict(problem.definitions)
+    if not (isinstance(reference, ast.Name) and reference.id in definitions):
+        return None
+    truth = definitions[reference.id]
+    swaps: list = []
+    if not _renames(claimed, truth, swaps) or not swaps:
+        return None
+    listed = ", ".join(f"{a} where {b} was meant" for a, b in swaps)
+    return Diagnosis("wrong-index", f"{to_text(claimed)}: {listed} (the definition is {reference.id} = "
+                     f"{to_text(truth)})", to_text(truth))
+
+
+# -- edits of the claim -------------------------------------------------------------------------
 
 def _rebuild(node, path, new):
     """``node`` with the subtree at ``path`` (a tuple of child positions) replaced by ``new``."""
@@ -287,11 +369,15 @@ def _rebuild(node, path, new):
 
 def _positions(node, path=()):
     yield path, node
-    kids = ast.children(node)
-    if isinstance(node, ast.Call):
-        kids = node.args
+    kids = node.args if isinstance(node, ast.Call) else ast.children(node)
     for position, child in enumerate(kids):
         yield from _positions(child, path + (position,))
+
+
+def _degenerate(node) -> bool:
+    """An edit that makes a delta of one index with itself proves nothing."""
+    return any(isinstance(n, ast.Call) and n.func == "delta" and len(n.args) == 2 and n.args[0] == n.args[1]
+               for n in ast.walk(node))
 
 
 def _single_edits(problem: Problem, scope: Scope, node):
@@ -303,7 +389,7 @@ def _single_edits(problem: Problem, scope: Scope, node):
 
         if isinstance(sub, ast.Transpose):
             yield "misplaced-transpose", f"{to_text(sub)} where {to_text(sub.operand)} was meant", edit(sub.operand)
-        if isinstance(sub, (ast.Name, ast.Derivative)) and not (isinstance(sub, ast.Name) and sub.id in scope.index_names):
+        if isinstance(sub, ast.Derivative) or (isinstance(sub, ast.Name) and sub.id in shapes):
             yield "misplaced-transpose", f"{to_text(sub)} where its transpose was meant", edit(ast.Transpose(sub))
         if isinstance(sub, ast.Binary) and sub.op == "@":
             yield "swapped-operands", f"the operands of {to_text(sub)} are swapped", edit(ast.Binary("@", sub.right, sub.left))
@@ -331,47 +417,56 @@ def _single_edits(problem: Problem, scope: Scope, node):
             for position, item in enumerate(sub.items):
                 if not isinstance(item, str):
                     continue
-                for other in sorted(scope.index_names):
-                    if other != item:
-                        items = list(sub.items)
-                        items[position] = other
-                        yield "wrong-index", f"index {item} where {other} was meant in {to_text(sub)}", \
-                            edit(dataclasses.replace(sub, items=tuple(items)))
+                for other in sorted(scope.index_names - {item}):
+                    items = list(sub.items)
+                    items[position] = other
+                    yield "wrong-index", f"index {item} where {other} was meant in {to_text(sub)}", \
+                        edit(dataclasses.replace(sub, items=tuple(items)))
         if isinstance(sub, ast.Derivative):
             for other, shape in shapes.items():
                 if other != sub.wrt and shape == shapes.get(sub.wrt) and other not in problem.arbitrary:
                     yield "wrong-index", f"d/d{sub.wrt} where d/d{other} was meant", edit(dataclasses.replace(sub, wrt=other))
 
 
-def _edits(values: _Values, claimed, target, scope: Scope) -> Diagnosis | None:
-    """A single edit (or two renames) of ``claimed`` after which it equals ``target``."""
-    problem = values.problem
+def _edits(pair: _Pair, node, target, scope: Scope, target_is_claim: bool = False) -> Diagnosis | None:
+    """One edit, or two, of ``node`` after which it equals ``target`` at both points."""
+    problem = pair.problem
     budget = [MAX_EDITS]
+    targets: dict = {}
 
     def matches(candidate) -> bool:
         budget[0] -= 1
+        if _degenerate(candidate):
+            return False
         local = _fresh_scope(scope)
         try:
             infer(candidate, local)
             infer(target, local)
         except DeriveError:
             return False
-        names = _free(candidate, local) | _free(target, local)
-        return _close(_try(values, candidate, local, names), _try(values, target, local, names))
+        names = frozenset(_free(candidate, local) | _free(target, local))
+        if names not in targets:
+            targets[names] = [p(target, local, names) for p in pair.points]
+        values = targets[names]
+        if any(v is None for v in values):
+            return False
+        return all(_close(p(candidate, local, names), v) for p, v in zip(pair.points, values))
 
-    singles = list(_single_edits(problem, scope, claimed))
+    def found(code, description, candidate):
+        subject = to_text(target if target_is_claim else node)
+        return Diagnosis(code, f"{subject}: {description}", to_text(candidate))
+
+    singles = list(_single_edits(problem, scope, node))
     for code, description, candidate in singles:
         if budget[0] <= 0:
-            break
+            return None
         if matches(candidate):
-            return Diagnosis(code, f"{to_text(claimed)}: {description}", to_text(candidate))
-    renames = [(d, c) for code, d, c in singles if code == "wrong-index"]
-    for description, candidate in renames:
-        for code, second, twice in _single_edits(problem, scope, candidate):
-            if code != "wrong-index":
-                continue
+            return found(code, description, candidate)
+    for first_code, first, candidate in singles:
+        for second_code, second, twice in _single_edits(problem, scope, candidate):
             if budget[0] <= 0:
                 return None
             if matches(twice):
-                return Diagnosis("wrong-index", f"{to_text(claimed)}: {description}, and {second}", to_text(twice))
+                code = min(first_code, second_code, key=PRIORITY.index)
+                return found(code, f"{first}, and {second}", twice)
     return None

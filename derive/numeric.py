@@ -34,14 +34,20 @@ class NumericModel:
     """One problem at one size assignment and one random point, in complex128 arithmetic."""
 
     def __init__(self, problem: Problem, sizes: dict[str, int], rng: np.random.Generator,
-                 overrides: dict | None = None):
+                 overrides: dict | None = None, override_site: str | None = None):
         self.problem = problem
-        # activation name -> g: its derivative is taken to be g (to recognise a student's slip)
+        # activation name -> g: its derivative is taken to be g (to recognise a student's slip),
+        # only inside the definition ``override_site`` when one is named
         self.overrides = overrides or {}
+        self.override_site = override_site
+        self.site: str | None = None
         self.sizes = dict(sizes)
         self.rng = rng
         self._subs = {problem.sizes[name]: value for name, value in sizes.items()}
         self.leaves = {name: self._leaf(v) for name, v in problem.variables.items()}
+        self._basis: dict[str, list[dict]] = {}
+        self._tables: dict = {}
+        self._evaluations: dict = {}
         self.base = self.forward({})
         self.upstream = {
             loss: {dep: rng.standard_normal(self.concrete(problem.shapes[dep])).astype(complex) for dep in deps}
@@ -75,7 +81,9 @@ class NumericModel:
         """Leaves and definitions, with ``override`` (name → value) fixing some of them."""
         env = {name: override.get(name, value) for name, value in self.leaves.items()}
         for name, expr in self.problem.definitions:
+            self.site = name
             env[name] = override[name] if name in override else self.evaluate(expr, env, self.problem.scope())
+        self.site = None
         return env
 
     def with_losses(self, env: dict) -> dict:
@@ -94,15 +102,38 @@ class NumericModel:
         env = self.perturbed(wrt, direction)
         return self.evaluate(of, env, scope, idx).imag / STEP
 
+    def basis_environments(self, wrt: str) -> list[dict]:
+        """One perturbed environment per entry of ``wrt`` (cached: index claims reuse them)."""
+        if wrt not in self._basis:
+            shape = self.base[wrt].shape
+            envs = []
+            for k in range(shape[0] * shape[1]):
+                direction = np.zeros(shape)
+                direction.flat[k] = 1.0
+                envs.append(self.perturbed(wrt, direction))
+            self._basis[wrt] = envs
+        return self._basis[wrt]
+
+    def _table(self, core, wrt: str, scope: Scope) -> np.ndarray:
+        """d(core)/d(each entry of wrt), stacked: shape (entries of wrt, *core's shape)."""
+        key = (id(core), wrt, id(scope))
+        if key not in self._tables:
+            values = [self.evaluate(core, basis, scope).imag / STEP for basis in self.basis_environments(wrt)]
+            self._tables[key] = (core, np.stack(values))
+        return self._tables[key][1]
+
     def derivative(self, node: ast.Derivative, env: dict, scope: Scope, idx: dict) -> np.ndarray:
         if env is not self.base:
             raise UnsupportedError("nested derivatives are not supported")
         wrt_shape = self.base[node.wrt].shape
-        columns = []
-        for k in range(wrt_shape[0] * wrt_shape[1]):
-            direction = np.zeros(wrt_shape)
-            direction.flat[k] = 1.0
-            columns.append(self.directional(node.of, node.wrt, direction, scope, idx))
+        of = node.of
+        if isinstance(of, ast.Index) and not self.evaluation(self.base, scope).free_indices(of.operand):
+            # an entry of an index-free expression: differentiate the whole once, then pick
+            table = self._table(of.operand, node.wrt, scope)
+            columns = [_pick(table[k], of, idx) for k in range(table.shape[0])]
+        else:
+            columns = [self.evaluate(of, basis, scope, idx).imag / STEP
+                       for basis in self.basis_environments(node.wrt)]
         of_shape = columns[0].shape
         if of_shape == (1, 1):
             return np.array([c[0, 0] for c in columns]).reshape(wrt_shape).astype(complex)
@@ -113,8 +144,15 @@ class NumericModel:
             return (jac if self.problem.layout == "numerator" else jac.T).astype(complex)
         raise UnsupportedError("a derivative of order 3 or 4")
 
+    def evaluation(self, env: dict, scope: Scope) -> "_Evaluation":
+        """The evaluation of one environment under one claim's scope, kept so its cache lasts."""
+        key = (id(env), id(scope))
+        if key not in self._evaluations:
+            self._evaluations[key] = (env, scope, _Evaluation(self, env, scope))
+        return self._evaluations[key][2]
+
     def evaluate(self, node, env, scope: Scope, idx: dict | None = None) -> np.ndarray:
-        return _Evaluation(self, env, scope).value(node, idx or {})
+        return self.evaluation(env, scope).value(node, idx or {})
 
     def index_range(self, scope: Scope, name: str) -> int:
         if name not in scope.index_ranges:
@@ -195,29 +233,14 @@ class _Evaluation:
         raise UnsupportedError(f"cannot evaluate {type(node).__name__}")
 
     def _index(self, node: ast.Index, idx):
-        matrix = self.value(node.operand, idx)
-        items = list(node.items)
-        if len(items) == 1:
-            items = [items[0], ast.ALL] if matrix.shape[1] == 1 else [ast.ALL, items[0]]
-        picks = []
-        for axis, item in enumerate(items):
-            if item is ast.ALL:
-                picks.append(slice(None))
-            elif isinstance(item, int):
-                if not 1 <= item <= matrix.shape[axis]:
-                    raise ShapeError(f"index {item} is out of range 1..{matrix.shape[axis]}")
-                picks.append(slice(item - 1, item))
-            else:
-                picks.append(slice(idx[item], idx[item] + 1))
-        picked = matrix[picks[0], picks[1]]
-        if len(node.items) == 2 and node.items[1] is ast.ALL and node.items[0] is not ast.ALL:
-            return picked.T
-        return picked
+        return _pick(self.value(node.operand, idx), node, idx)
+
 
     def _call(self, node: ast.Call, idx):
         name = canonical_function(node.func)
         problem = self.model.problem
-        if name in self.model.overrides and node.prime == 0:
+        model = self.model
+        if name in model.overrides and node.prime == 0 and model.override_site in (None, model.site):
             x = self.value(node.args[0], idx)
             f = standin(name) if name in problem.activations else ELEMENTWISE[name].numpy
             return f(x.real) + 1j * x.imag * self.model.overrides[name](x.real)
@@ -268,6 +291,27 @@ class _Evaluation:
         if name == "norm":
             return np.array([[np.sqrt(np.sum(first * first))]])
         raise UnsupportedError(f"{node.func} has no numeric evaluation")
+
+
+def _pick(matrix: np.ndarray, node: ast.Index, idx: dict) -> np.ndarray:
+    """``matrix[node.items]`` with index names bound by ``idx`` (1-based literals; W[i,:] a column)."""
+    items = list(node.items)
+    if len(items) == 1:
+        items = [items[0], ast.ALL] if matrix.shape[1] == 1 else [ast.ALL, items[0]]
+    picks = []
+    for axis, item in enumerate(items):
+        if item is ast.ALL:
+            picks.append(slice(None))
+        elif isinstance(item, int):
+            if not 1 <= item <= matrix.shape[axis]:
+                raise ShapeError(f"index {item} is out of range 1..{matrix.shape[axis]}")
+            picks.append(slice(item - 1, item))
+        else:
+            picks.append(slice(idx[item], idx[item] + 1))
+    picked = matrix[picks[0], picks[1]]
+    if len(node.items) == 2 and node.items[1] is ast.ALL and node.items[0] is not ast.ALL:
+        return picked.T
+    return picked
 
 
 @dataclass

@@ -57,6 +57,7 @@ class ExactModel:
         self.sizes = dict(sizes)
         self._size_subs = {problem.sizes[name]: value for name, value in sizes.items()}
         self.leaves = {name: self._leaf(v) for name, v in problem.variables.items()}
+        self._evaluations: dict = {}
         self.base = dict(self.leaves)
         for name, expr in problem.definitions:
             self.base[name] = self.evaluate(expr, self.base, problem.scope())
@@ -156,9 +157,16 @@ class ExactModel:
         return out.xreplace(back) if back else out
 
     # -- evaluation ---------------------------------------------------------------------------
+    def evaluation(self, env: dict, scope: Scope) -> "_Evaluation":
+        """The evaluation of one environment under one claim's scope, kept so its cache lasts."""
+        key = (id(env), id(scope))
+        if key not in self._evaluations:
+            self._evaluations[key] = (env, scope, _Evaluation(self, env, scope))
+        return self._evaluations[key][2]
+
     def evaluate(self, node: ast.Node, env: dict, scope: Scope, idx: dict | None = None) -> Matrix:
         """The value of ``node`` as a SymPy matrix (a scalar is 1×1); ``idx`` binds index names."""
-        return _Evaluation(self, env, scope).value(node, idx or {})
+        return self.evaluation(env, scope).value(node, idx or {})
 
     def index_range(self, scope: Scope, name: str) -> int:
         if name not in scope.index_ranges:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import mpmath
 import sympy
-from sympy.core.function import AppliedUndef
 
 try:  # SymEngine's expand is 30-1000x faster than SymPy's on these polynomials
     import symengine
@@ -202,7 +201,7 @@ class PointEvaluator:
             top = max(mpmath.re(v) for v in row)
             weights = [mpmath.exp(v - top) for v in row]
             return weights[int(expr.args[0])] / mpmath.fsum(weights)
-        if isinstance(expr, AppliedUndef) and is_undefined(func):
+        if is_undefined(func):
             return standin(func.activation)(args[0], func.order)
         if func is sympy.Abs:
             return abs(args[0])
