@@ -27,14 +27,15 @@ from .problem import ClaimSpec, Problem
 from .shapes import Scope, fmt, infer, is_scalar
 from .symbolic import ExactModel
 from .text import to_text
-from .verdict import (FAILS, HOLDS, UNDECIDED, ClaimVerdict, Difference, ExactEvidence, LinkVerdict,
-                      NumericEvidence, combine)
+from .verdict import (FAILS, HOLDS, UNDECIDED, ClaimVerdict, Diagnosis, Difference, ExactEvidence,
+                      LinkVerdict, NumericEvidence, combine)
 from .zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
 
 LARGE = [23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71]
 MEDIUM = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
 SMALL = [4, 5, 6, 7, 8, 9, 10, 11]
 NUMERIC_TOLERANCE = 1e-8
+DIAGNOSIS_BUDGET = 5.0
 
 
 @dataclass
@@ -149,7 +150,7 @@ class ProblemChecker:
             self._numeric_check(link, reference, claimed, scope)
         self._decide(link)
         if link.verdict == FAILS:
-            link.diagnosis = diagnose(self.problem, reference, claimed, scope, self.exact_sizes[0])
+            link.diagnosis = self._diagnose(reference, claimed, scope)
         link.seconds = time.monotonic() - start
         return link
 
@@ -157,9 +158,17 @@ class ProblemChecker:
         link.verdict = FAILS
         link.reason = message
         link.exact.append(ExactEvidence(sizes={}, outcome="shape", method="shapes", detail=message))
-        link.diagnosis = diagnose(self.problem, reference, claimed, scope, self.exact_sizes[0], message)
+        link.diagnosis = self._diagnose(reference, claimed, scope, message)
         link.seconds = time.monotonic() - start
         return link
+
+    def _diagnose(self, reference, claimed, scope, message=None) -> Diagnosis:
+        try:
+            with deadline(DIAGNOSIS_BUDGET, "the diagnosis"):
+                return diagnose(self.problem, reference, claimed, scope, self.exact_sizes[0], message)
+        except BudgetExceeded:
+            return Diagnosis("shape" if message else "unknown",
+                             message or f"no common slip was recognised within {DIAGNOSIS_BUDGET:g} s")
 
     # -- the exact oracle ------------------------------------------------------------------
     def _assignments(self, scope: Scope, nodes, sizes_of) -> list[dict]:

@@ -22,6 +22,7 @@ from .problem import Problem
 from .shapes import Scope
 
 STEP = 1e-20
+CACHE_LIMIT = 256
 
 
 def _softmax_rows(z):
@@ -148,6 +149,9 @@ class NumericModel:
         """The evaluation of one environment under one claim's scope, kept so its cache lasts."""
         key = (id(env), id(scope))
         if key not in self._evaluations:
+            if len(self._evaluations) > CACHE_LIMIT:  # diagnosis tries thousands of scopes
+                self._evaluations.clear()
+                self._tables.clear()
             self._evaluations[key] = (env, scope, _Evaluation(self, env, scope))
         return self._evaluations[key][2]
 

@@ -161,6 +161,8 @@ class ExactModel:
         """The evaluation of one environment under one claim's scope, kept so its cache lasts."""
         key = (id(env), id(scope))
         if key not in self._evaluations:
+            if len(self._evaluations) > 256:
+                self._evaluations.clear()
             self._evaluations[key] = (env, scope, _Evaluation(self, env, scope))
         return self._evaluations[key][2]
 
@@ -383,7 +385,13 @@ class _Evaluation:
         if name == "det":
             return Matrix([[first.det(method="berkowitz")]])
         if name == "inv":
-            return Matrix(first.inv(method="LU"))
+            # adj(X)/det(X): polynomials over one common denominator, which the zero test
+            # groups, instead of LU's nested fractions
+            det = first.det(method="berkowitz")
+            if det == 0:
+                raise ShapeError("inv: the matrix is singular")
+            adjugate = first.adjugate(method="berkowitz")
+            return Matrix(first.rows, first.cols, [entry / det for entry in adjugate])
         if name == "kron":
             return Matrix(kronecker_product(first, args[1]))
         if name == "vec":
