@@ -29,12 +29,12 @@ from .text import to_text
 from .verdict import Diagnosis
 
 SEEDS = (20_261_125, 77_001)
-SIZES = [4, 5, 6, 7, 8, 9, 10, 11]
+SIZES = [3, 4, 5, 6, 7, 8, 9, 10]
 CLOSE = 1e-7
 MAX_EDITS = 3000
 # when two edits are needed, the diagnosis is named after the more telling one
-PRIORITY = ["hadamard-matmul", "kron-outer", "activation-for-derivative", "swapped-operands",
-            "misplaced-transpose", "wrong-index"]
+PRIORITY = ["transposed", "missing-batch-sum", "hadamard-matmul", "kron-outer", "activation-for-derivative",
+            "swapped-operands", "misplaced-transpose", "wrong-index"]
 
 
 def _sizes(problem: Problem) -> dict:
@@ -78,8 +78,8 @@ class _Point:
 
     def __call__(self, node, scope: Scope, names):
         names = sorted(names)
-        assignments = itertools.product(*[range(self.model.index_range(scope, n)) for n in names])
         try:
+            assignments = itertools.product(*[range(self.model.index_range(scope, n)) for n in names])
             with np.errstate(all="ignore"):
                 stack = [self.model.evaluate(node, self.model.base, scope, dict(zip(names, values))).real
                          for values in assignments]
@@ -162,8 +162,11 @@ def _relations(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | N
     true0, got0 = pair.true[0], pair.got[0]
     gradient = isinstance(reference, ast.Derivative) and _scalar_of(reference, scope)
     note = " (the numerator-layout form; derive's gradients have the shape of the variable)" if gradient else ""
+    jacobian = isinstance(reference, ast.Derivative) and not gradient and _vector_of(reference, scope)
     if got0.shape != true0.shape:
         if _all(lambda t, g: _close(g, _transpose(t)), pair):
+            if jacobian:
+                return _layout(problem, claim_text)
             if 1 in true0.shape[1:]:
                 kind = "column" if true0.shape[2] == 1 else "row"
                 other = "row" if kind == "column" else "column"
@@ -187,11 +190,8 @@ def _relations(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | N
         return None
     square = got0.shape[1] == got0.shape[2] > 1
     if square and _all(lambda t, g: _close(g, _transpose(t)) and not _close(g, t), pair):
-        jacobian = isinstance(reference, ast.Derivative) and not gradient
         if jacobian:
-            other = "denominator" if problem.layout == "numerator" else "numerator"
-            return Diagnosis("layout", f"{claim_text} is the Jacobian in the {other} layout; this problem "
-                             f"uses the {problem.layout} layout", f"({claim_text}).T")
+            return _layout(problem, claim_text)
         return Diagnosis("transposed", f"{claim_text} is the transpose of {ref_text}{note}", f"({claim_text}).T")
     if _all(lambda t, g: _close(g, -t), pair):
         return Diagnosis("sign", f"{claim_text} has the wrong sign", f"-({claim_text})")
@@ -205,6 +205,31 @@ def _relations(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | N
         return Diagnosis("factor", f"{claim_text} is off by a constant factor: it is {shown} times "
                          f"{ref_text}{_size_hint(problem, float(ratio))}", fix)
     return None
+
+
+def _well_formed(node, scope: Scope, *others) -> bool:
+    """Whether ``node`` (with ``others``, sharing index ranges) type-checks."""
+    local = _fresh_scope(scope)
+    try:
+        for each in (node, *others):
+            infer(each, local)
+    except DeriveError:
+        return False
+    return True
+
+
+def _layout(problem: Problem, claim_text: str) -> Diagnosis:
+    other = "denominator" if problem.layout == "numerator" else "numerator"
+    return Diagnosis("layout", f"{claim_text} is the Jacobian in the {other} layout; this problem uses "
+                     f"the {problem.layout} layout", f"({claim_text}).T")
+
+
+def _vector_of(node: ast.Derivative, scope: Scope) -> bool:
+    try:
+        shape = infer(node.of, _fresh_scope(scope))
+    except DeriveError:
+        return False
+    return 1 in shape
 
 
 def _factor(true, got) -> float | None:
@@ -295,8 +320,8 @@ def _counterfactual(problem, reference, claimed, scope, pair: _Pair) -> Diagnosi
                           f"{label}{where} is used where its derivative {label}' was meant"))
         for code, rule, message in rules:
             wrong = [_Point(problem, seed, {function: rule}, site)(reference, common, names) for seed in SEEDS]
-            if all(w is not None and _close(g, w) and not _close(w, t)
-                   for w, g, t in zip(wrong, pair.got, pair.true)):
+            if all(w is not None and _close(g, w) for w, g in zip(wrong, pair.got)) and not all(
+                    _close(w, t) for w, t in zip(wrong, pair.true)):
                 return Diagnosis(code, f"{to_text(claimed)}: {message}")
     return None
 
@@ -389,7 +414,11 @@ def _single_edits(problem: Problem, scope: Scope, node):
 
         if isinstance(sub, ast.Transpose):
             yield "misplaced-transpose", f"{to_text(sub)} where {to_text(sub.operand)} was meant", edit(sub.operand)
-        if isinstance(sub, ast.Derivative) or (isinstance(sub, ast.Name) and sub.id in shapes):
+        if isinstance(sub, ast.Index) and len(sub.items) == 2 and sub.items[0] != sub.items[1]:
+            swapped = dataclasses.replace(sub, items=sub.items[::-1])
+            yield "wrong-index", f"{to_text(sub)} where {to_text(swapped)} was meant", edit(swapped)
+        if isinstance(sub, (ast.Derivative, ast.Call)) or (isinstance(sub, ast.Name) and sub.id in shapes) or (
+                isinstance(sub, ast.Binary) and sub.op == "@"):
             yield "misplaced-transpose", f"{to_text(sub)} where its transpose was meant", edit(ast.Transpose(sub))
         if isinstance(sub, ast.Binary) and sub.op == "@":
             yield "swapped-operands", f"the operands of {to_text(sub)} are swapped", edit(ast.Binary("@", sub.right, sub.left))
@@ -410,8 +439,8 @@ def _single_edits(problem: Problem, scope: Scope, node):
             for other in sorted(scope.index_names - {sub.id}):
                 yield "wrong-index", f"index {sub.id} where {other} was meant", edit(ast.Name(other))
         if isinstance(sub, ast.Name) and sub.id in shapes:
-            for other, shape in shapes.items():
-                if other != sub.id and shape == shapes[sub.id] and other not in problem.arbitrary:
+            for other in shapes:
+                if other != sub.id and other not in problem.arbitrary:
                     yield "wrong-index", f"{sub.id} where {other} was meant", edit(ast.Name(other))
         if isinstance(sub, ast.Index):
             for position, item in enumerate(sub.items):
@@ -423,9 +452,47 @@ def _single_edits(problem: Problem, scope: Scope, node):
                     yield "wrong-index", f"index {item} where {other} was meant in {to_text(sub)}", \
                         edit(dataclasses.replace(sub, items=tuple(items)))
         if isinstance(sub, ast.Derivative):
-            for other, shape in shapes.items():
-                if other != sub.wrt and shape == shapes.get(sub.wrt) and other not in problem.arbitrary:
+            for other in shapes:
+                if other != sub.wrt and other not in problem.arbitrary:
                     yield "wrong-index", f"d/d{sub.wrt} where d/d{other} was meant", edit(dataclasses.replace(sub, wrt=other))
+
+
+def _rename_index(node, old: str, new: str):
+    """``node`` with index ``old`` renamed ``new`` everywhere (items, delta arguments, sums)."""
+    if isinstance(node, ast.Name):
+        return ast.Name(new) if node.id == old else node
+    if isinstance(node, ast.Index):
+        items = tuple(new if item == old else item for item in node.items)
+        return dataclasses.replace(node, operand=_rename_index(node.operand, old, new), items=items)
+    if isinstance(node, ast.IndexSum):
+        indices = tuple(new if i == old else i for i in node.indices)
+        return dataclasses.replace(node, indices=indices, body=_rename_index(node.body, old, new))
+    if isinstance(node, (ast.Neg, ast.Transpose)):
+        return dataclasses.replace(node, operand=_rename_index(node.operand, old, new))
+    if isinstance(node, ast.Binary):
+        return dataclasses.replace(node, left=_rename_index(node.left, old, new),
+                                   right=_rename_index(node.right, old, new))
+    if isinstance(node, ast.Call):
+        return dataclasses.replace(node, args=tuple(_rename_index(a, old, new) for a in node.args))
+    if isinstance(node, ast.Derivative):
+        return dataclasses.replace(node, of=_rename_index(node.of, old, new))
+    return node
+
+
+def _whole_edits(node, target, scope: Scope):
+    """Edits of the whole claim: two indices swapped throughout, a sum over an extra index.
+
+    Swapping the two free indices of a well-formed claim is a transpose; in a claim that does not
+    even type-check (an index running over two ranges) it is an index slip.
+    """
+    own, wanted = _free(node, scope), _free(target, scope)
+    well_formed = _well_formed(node, scope, target)
+    for a, b in itertools.combinations(sorted(own), 2):
+        swapped = _rename_index(_rename_index(_rename_index(node, a, "__swap__"), b, a), "__swap__", b)
+        code = "transposed" if {a, b} == wanted and len(wanted) == 2 and well_formed else "wrong-index"
+        yield code, f"indices {a} and {b} are swapped", swapped
+    for extra in sorted(own - wanted):
+        yield "missing-batch-sum", f"the sum over {extra} is missing", ast.IndexSum((extra,), node)
 
 
 def _edits(pair: _Pair, node, target, scope: Scope, target_is_claim: bool = False) -> Diagnosis | None:
@@ -450,13 +517,13 @@ def _edits(pair: _Pair, node, target, scope: Scope, target_is_claim: bool = Fals
         values = targets[names]
         if any(v is None for v in values):
             return False
-        return all(_close(p(candidate, local, names), v) for p, v in zip(pair.points, values))
+        return all(_close(p(candidate, local, names), v) for p, v in zip(pair.points, values))  # lazily
 
     def found(code, description, candidate):
         subject = to_text(target if target_is_claim else node)
         return Diagnosis(code, f"{subject}: {description}", to_text(candidate))
 
-    singles = list(_single_edits(problem, scope, node))
+    singles = list(_whole_edits(node, target, scope)) + list(_single_edits(problem, scope, node))
     for code, description, candidate in singles:
         if budget[0] <= 0:
             return None

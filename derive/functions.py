@@ -93,9 +93,15 @@ class Tanh(sympy.Function):
 
 
 class Step(sympy.Function):
-    """The derivative of relu: 1 for x > 0, 0 for x < 0 (its own derivative is 0)."""
+    """The derivative of relu: 1 for x > 0, 0 for x <= 0 (its own derivative is 0)."""
 
     nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if isinstance(x, Relu):  # relu(x) > 0 exactly when x > 0
+            return cls(x.args[0])
+        return None
 
     def fdiff(self, argindex=1):
         return sympy.Integer(0)
@@ -111,6 +117,12 @@ class Relu(sympy.Function):
     """max(x, 0) as an atom with relu' = step."""
 
     nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if isinstance(x, Relu):
+            return x
+        return None
 
     def fdiff(self, argindex=1):
         (x,) = self.args

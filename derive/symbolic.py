@@ -27,6 +27,7 @@ from .reverse import gradient
 from .shapes import Scope, infer, is_scalar, is_vector
 
 Matrix = sympy.ImmutableMatrix
+STRUCTURED = {"symmetric", "spd", "stochastic"}
 
 
 def _entry_name(name: str, i: int, j: int, shape) -> str:
@@ -107,19 +108,20 @@ class ExactModel:
         if wrt in self._cuts:
             return self._cuts[wrt]
         problem = self.problem
-        if wrt in self.leaves:
+        constrained = wrt in self.leaves and bool(self.problem.variables[wrt].constraints & STRUCTURED)
+        if wrt in self.leaves and not constrained:
             env = dict(self.base)
             hat = self.leaves[wrt]
-            if hat.free_symbols and len(hat.free_symbols) != hat.rows * hat.cols:
-                raise UnsupportedError(
-                    f"d/d{wrt}: {wrt} is constrained (symmetric or stochastic), so its entries are "
-                    "not independent and the gradient is not defined entry by entry"
-                )
             back: dict = {}
         else:
+            # an intermediate, or a structured variable (symmetric, stochastic): differentiate by
+            # independent entries, then put the value back — the gradient of the unconstrained
+            # function at the structured point, as the Matrix Cookbook's formulas mean it
             hat = self._symbols(f"⟨{wrt}⟩", problem.shapes[wrt])
             env = dict(self.leaves)
-            seen = False
+            seen = wrt in self.leaves
+            if seen:
+                env[wrt] = hat
             for name, expr in problem.definitions:
                 if name == wrt:
                     env[name] = hat

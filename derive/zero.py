@@ -36,14 +36,29 @@ class Atomizer:
         self.table: dict = {}
         self.memo: dict = {}
 
-    def atom(self, application) -> sympy.Symbol:
+    def _symbol(self, key) -> sympy.Symbol:
+        if key not in self.table:
+            self.table[key] = sympy.Symbol(f"_atom{len(self.table)}")
+        return self.table[key]
+
+    def atom(self, application):
+        """The symbol standing for a function application (exp(Σ c·m) → Π u_m^c, u_m for exp(m))."""
         if application in self.memo:
             return self.memo[application]
         args = tuple(sympy.expand(self(arg)) for arg in application.args)
-        key = (application.func, args)
-        if key not in self.table:
-            self.table[key] = sympy.Symbol(f"_atom{len(self.table)}")
-        self.memo[application] = self.table[key]
+        if application.func is sympy.exp:
+            factors = []
+            for term in sympy.Add.make_args(args[0]):
+                coefficient, monomial = term.as_coeff_Mul()
+                if monomial == 1:
+                    factors.append(sympy.exp(coefficient))
+                elif coefficient.is_Integer:
+                    factors.append(self._symbol((sympy.exp, monomial)) ** int(coefficient))
+                else:
+                    factors.append(self._symbol((sympy.exp, term)))
+            self.memo[application] = sympy.Mul(*factors)
+        else:
+            self.memo[application] = self._symbol((application.func, args))
         return self.memo[application]
 
     def root(self, power):
@@ -111,30 +126,9 @@ def _fraction(expr):
     return expr, engine.Integer(1)
 
 
-def _split_exponentials(expr):
-    """exp(Σ c_k m_k) → Π exp(m_k)^c_k for integer c_k, so related exponentials share atoms."""
-
-    def split(application):
-        argument = sympy.expand(application.args[0])
-        factors = []
-        for term in sympy.Add.make_args(argument):
-            coefficient, rest = term.as_coeff_Mul()
-            if coefficient.is_Integer and rest != 1:
-                factors.append(sympy.exp(rest, evaluate=False) ** coefficient)
-            elif rest == 1 and coefficient.is_Rational:
-                factors.append(sympy.exp(coefficient))
-            else:
-                factors.append(sympy.exp(term, evaluate=False))
-        return sympy.Mul(*factors)
-
-    exps = [a for a in expr.atoms(sympy.exp)]
-    return expr.xreplace({a: split(a) for a in exps}) if exps else expr
-
-
 def is_zero_rational(difference, atomizer: Atomizer) -> bool:
     """True when the difference, rewritten with exponentials, is the zero rational function."""
     rewritten = difference.rewrite(sympy.exp) if difference.has(Sigmoid, Tanh, SoftmaxEntry) else difference
-    rewritten = _split_exponentials(rewritten)
     numerator, _ = _fraction(_to_engine(atomizer(rewritten)))
     return _expand(numerator) == 0
 
