@@ -104,3 +104,5 @@ DW1_WRONG = TWO_LAYER.claims[1].text
 DB_RIGHT = f"dl/db = {_DELTA}"
 # The right dl/db with its first entry doubled: eye(d)[:,1] is the first unit vector.
 DB_ONE_ENTRY_WRONG = f"dl/db = {_DELTA} * (ones(d) + eye(d)[:,1])"
+# The right dl/dW1 with its entry (1, 1) doubled.
+DW1_ONE_ENTRY_WRONG = f"dl/dW1 = {_DELTA} @ x.T * (ones(d,d) + eye(d)[:,1] @ eye(d)[:,1].T)"

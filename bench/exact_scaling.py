@@ -162,10 +162,11 @@ def problem_markdown(result: dict) -> str:
              seconds(r.check), seconds(r.cold), r.note] for r in rows]
     body += [[f"n={n}", "all", "skipped", "—", "—", "—", "—", "a smaller size took over the cap"]
              for n in result["skipped"]]
+    headers = ["sizes", "claim", "verdict", "exact method", "build s", "check s", "cold s", "note"]
+    if not any(row[-1] for row in body):  # no notes: drop the empty column
+        headers, body = headers[:-1], [row[:-1] for row in body]
     claims = "\n".join(f"- {c.label}: {code(c.text)}" for c in bench.claims)
-    parts = [f"#### {bench.title}", "",
-             markdown_table(["sizes", "claim", "verdict", "exact method", "build s", "check s", "cold s", "note"],
-                            body)]
+    parts = [f"#### {bench.title}", "", markdown_table(headers, body)]
     target = _target_line(rows, result["target"])
     if target:
         parts += ["", target]

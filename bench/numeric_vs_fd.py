@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench_problems import DB_ONE_ENTRY_WRONG, DB_RIGHT, DW1_RIGHT, DW1_WRONG, TWO_LAYER
+from bench_problems import (DB_ONE_ENTRY_WRONG, DB_RIGHT, DW1_ONE_ENTRY_WRONG, DW1_RIGHT, DW1_WRONG,
+                            TWO_LAYER)
 from derive.check import NUMERIC_TOLERANCE, CheckOptions, ProblemChecker, orient
 from derive.numeric import NumericModel
 from derive.parser import parse_claim
@@ -182,6 +183,7 @@ def run_numeric(quick: bool, d: int = 512, repeats: int = 5, fd_sample: int = 20
     log(f"numeric: derive's check at d={d}")
     right = [derive_numeric(problem, DW1_RIGHT, d, seed=0) for _ in range(repeats)]
     wrong = [derive_numeric(problem, DW1_WRONG, d, seed=0) for _ in range(repeats)]
+    one_entry = [forced_directional(problem, DW1_ONE_ENTRY_WRONG, d, seed) for seed in range(repeats)]
     log(f"numeric: finite differences at d={d}")
     plain = fd_plain(d, fd_sample, fd_full_limit)
     through_model = fd_derive_model(d, model_sample)
@@ -193,8 +195,10 @@ def run_numeric(quick: bool, d: int = 512, repeats: int = 5, fd_sample: int = 20
         "db one entry x2": [derive_numeric(problem, DB_ONE_ENTRY_WRONG, reliability_d, s) for s in range(seeds)],
         "db one entry x2 forced": [forced_directional(problem, DB_ONE_ENTRY_WRONG, reliability_d, s)
                                    for s in range(seeds)],
+        "dW1 one entry x2 forced": [forced_directional(problem, DW1_ONE_ENTRY_WRONG, reliability_d, s)
+                                    for s in range(seeds)],
     }
-    return {"d": d, "repeats": repeats, "right": right, "wrong": wrong, "plain": plain,
+    return {"d": d, "repeats": repeats, "right": right, "wrong": wrong, "one_entry": one_entry, "plain": plain,
             "model": through_model, "reliability": reliability, "seeds": seeds, "reliability_d": reliability_d,
             "fd_full_limit": fd_full_limit}
 
@@ -227,6 +231,11 @@ def numeric_markdown(result: dict) -> str:
         [f"derive numeric check, {code('dl/dW1')} ×2 (wrong)", "1 + 2", seconds(_median_seconds(wrong)),
          f"{_median_seconds(wrong) / direction:.1f}×", f"{wrong[0].error:.1e}" if wrong[0].error is not None else "—",
          f"median of {result['repeats']}; verdict: {'agrees (MISSED)' if wrong[0].agree else 'differs (caught)'}"],
+        [f"random directions on {code('dl/dW1')} with entry (1,1) ×2 (wrong)", "1 + 2", "—", "—",
+         f"{min(result['one_entry']):.1e} … {max(result['one_entry']):.1e}",
+         f"seeds 0…{result['repeats'] - 1}, ProblemChecker._directional called directly; caught "
+         f"(≥ {NUMERIC_TOLERANCE:g}) {sum(e >= NUMERIC_TOLERANCE for e in result['one_entry'])}/{result['repeats']}, "
+         f"decisive (> {DECISIVE:g}) {sum(e > DECISIVE for e in result['one_entry'])}/{result['repeats']}"],
         _fd_row(result["plain"], direction, result["fd_full_limit"]),
         _fd_row(result["model"], direction, result["fd_full_limit"]),
     ]
@@ -259,18 +268,20 @@ def reliability_markdown(result: dict) -> str:
                 seconds(statistics.median(r.seconds for r in runs)),
                 f"{unavailable} unavailable" if unavailable else ""]
 
-    forced = rel["db one entry x2 forced"]
-    forced_flagged = sum(1 for e in forced if e >= NUMERIC_TOLERANCE)
-    forced_decisive = sum(1 for e in forced if e > DECISIVE)
+    def forced_row(label, errors):
+        flagged = sum(1 for e in errors if e >= NUMERIC_TOLERANCE)
+        decisive = sum(1 for e in errors if e > DECISIVE)
+        return [label, "direction", f"{flagged}/{seeds} (caught)", f"{decisive}/{seeds}",
+                f"{min(errors):.1e} … {max(errors):.1e}", "—", "ProblemChecker._directional called directly"]
+
     rows = [
         numeric_row(f"right {code('dl/dW1')}", rel["dW1 right"], False),
         numeric_row(f"right {code('dl/db')}", rel["db right"], False),
         numeric_row(f"{code('dl/dW1')} ×2", rel["dW1 x2"], True),
         numeric_row(f"{code('dl/db')} with entry 1 ×2 (as derive checks it)", rel["db one entry x2"], True),
-        [f"{code('dl/db')} with entry 1 ×2, random directions forced", "direction",
-         f"{forced_flagged}/{seeds} (caught)", f"{forced_decisive}/{seeds}",
-         f"{min(forced):.1e} … {max(forced):.1e}", "—",
-         "ProblemChecker._directional called directly"],
+        forced_row(f"{code('dl/db')} with entry 1 ×2, random directions forced", rel["db one entry x2 forced"]),
+        forced_row(f"{code('dl/dW1')} with entry (1,1) ×2, random directions forced",
+                   rel["dW1 one entry x2 forced"]),
     ]
     table = markdown_table(["claim", "method", f"error ≥ {NUMERIC_TOLERANCE:g} (disagrees)",
                             f"error > {DECISIVE:g} (fails without exact)", "error range", "median s", "note"],
@@ -281,5 +292,6 @@ def reliability_markdown(result: dict) -> str:
         f"numeric oracle alone fail a link when the error is > {DECISIVE:g}. The one-entry claim is "
         f"{code(DB_ONE_ENTRY_WRONG)}: because it indexes ({code('eye(d)[:,1]')}), derive checks it entrywise "
         "(one complex-step pass per entry of b), so it is also run through the random-direction comparison "
-        "directly, which is the case where a single wrong entry could hide.",
+        "directly, which is the case where a single wrong entry could hide; likewise "
+        f"{code(DW1_ONE_ENTRY_WRONG)}.",
         "", table])

@@ -14,6 +14,7 @@ The tables go to stdout and to bench/results/latest.md (git-ignored), or to --ou
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,29 +23,42 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from catalog_timing import catalog_markdown, measure_catalog  # noqa: E402
-from exact_scaling import problem_markdown, run_exact_scaling, summary_markdown  # noqa: E402
-from numeric_vs_fd import numeric_markdown, run_numeric  # noqa: E402
-from tables import machine_header  # noqa: E402
-
 SECTIONS = ("catalog", "exact", "numeric")
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def pin_blas_threads(threads: int) -> None:
+    """Limit BLAS threads for this process and the derive processes it starts (0: library default).
+
+    Must run before NumPy is imported. derive's matrices are small, and on a busy 2-core machine a
+    two-thread BLAS makes every product wait for a descheduled thread: a forward pass of the
+    two-layer net at d = 512 measured 31 ms with 2 threads against 0.46 ms with 1, at load 5.
+    Pinning to one thread makes the numbers measure derive rather than the scheduler.
+    """
+    if threads > 0:
+        for name in BLAS_VARIABLES:
+            os.environ[name] = str(threads)
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def catalog_section() -> str:
-    log("catalog: derive check over problems/ in fresh processes")
-    return "\n".join(["## 1. The whole catalog, cold", "", catalog_markdown(measure_catalog(ROOT))])
+def catalog_section(timeout: float) -> str:
+    from catalog_timing import catalog_markdown, measure_catalog
+
+    result = measure_catalog(ROOT, timeout=timeout, log=log)
+    return "\n".join(["## 1. The whole catalog, cold", "", catalog_markdown(result)])
 
 
 def exact_section(quick: bool, budget: float, skip_after: float) -> str:
+    from exact_scaling import problem_markdown, run_exact_scaling, summary_markdown
+
     results = run_exact_scaling(quick, budget=budget, skip_after=skip_after, log=log)
     parts = ["## 2. Exact oracle as sizes grow", "",
              "One size assignment, exact oracle only: `CheckOptions(exact_sizes=[sizes], numeric=False)`. "
              "Each claim is timed cold (fresh checker, SymPy cache cleared): *build* = the exact model, "
-             "*check* = `ProblemChecker.check`, *cold* = both. Exact method: `expand` / `rational` (proved "
+             "*check* = `ProblemChecker.check`, *cold* = both. Exact method: `structural` (the two sides evaluate to identical expressions), `expand` / `rational` (proved "
              "zero) or `witness` (a point where the sides differ). Wrong claims are the right ones ×2. "
              f"Per-link exact budget raised to {budget:g} s; sizes stop once one size's claims together "
              f"take over {skip_after:g} s.", "",
@@ -55,20 +69,26 @@ def exact_section(quick: bool, budget: float, skip_after: float) -> str:
 
 
 def numeric_section(quick: bool) -> str:
+    from numeric_vs_fd import numeric_markdown, run_numeric
+
     result = run_numeric(quick, log=log)
     return "\n".join(["## 3. Numeric check at d = 512 vs finite differences", "", numeric_markdown(result)])
 
 
-def build_report(sections: list[str], quick: bool, budget: float, skip_after: float) -> str:
+def build_report(sections: list[str], quick: bool, budget: float, skip_after: float,
+                 catalog_timeout: float) -> str:
+    from tables import load_text, machine_header
+
     start = time.perf_counter()
     parts = ["# derive benchmark", "", machine_header(ROOT, quick)]
     if "catalog" in sections:
-        parts += ["", catalog_section()]
+        parts += ["", catalog_section(catalog_timeout)]
     if "exact" in sections:
         parts += ["", exact_section(quick, budget, skip_after)]
     if "numeric" in sections:
         parts += ["", numeric_section(quick)]
-    parts += ["", f"_Benchmark wall time: {time.perf_counter() - start:.0f} s._", ""]
+    parts += ["", f"_Benchmark wall time: {time.perf_counter() - start:.0f} s; {load_text('load average at the end')}._",
+              ""]
     return "\n".join(parts)
 
 
@@ -83,8 +103,13 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=float, default=60.0, help="exact budget per link, seconds (section 2)")
     parser.add_argument("--skip-after", type=float, default=30.0,
                         help="stop growing a problem once one size takes longer than this (section 2)")
+    parser.add_argument("--catalog-timeout", type=float, default=600.0,
+                        help="cap on the whole-catalog run, seconds (section 1)")
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="BLAS threads for the benchmark and the derive runs it starts (0: library default)")
     args = parser.parse_args(argv)
-    report = build_report(args.sections, args.quick, args.budget, args.skip_after)
+    pin_blas_threads(args.blas_threads)
+    report = build_report(args.sections, args.quick, args.budget, args.skip_after, args.catalog_timeout)
     print(report)
     targets = [args.out] + ([BENCH / "RESULTS.md"] if args.publish else [])
     for target in targets:

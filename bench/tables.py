@@ -60,17 +60,32 @@ def _derive_commit(root: Path) -> str:
         return "unknown"
 
 
+def load_text(label: str = "load average") -> str:
+    """The 1-minute load average: timings on a shared 2-core machine are only as quiet as it is."""
+    try:
+        return f"{label} {os.getloadavg()[0]:.2f}"
+    except OSError:
+        return f"{label} unknown"
+
+
 def machine_header(root: Path, quick: bool) -> str:
     """What the numbers were measured on, so that a rerun elsewhere can be compared fairly."""
     import mpmath
     import numpy
     import sympy
 
+    try:
+        import symengine
+        engine = f"SymEngine {symengine.__version__}"
+    except ImportError:
+        engine = "no SymEngine"
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     mode = "quick subset (`--quick`)" if quick else "full run"
     return "\n".join([
         f"Measured {when}, {mode}: {_cpu_model()}, {os.cpu_count()} cores; Python "
         f"{platform.python_version()}, SymPy {sympy.__version__}, NumPy {numpy.__version__}, "
-        f"mpmath {mpmath.__version__}; derive at commit {_derive_commit(root)}. "
+        f"mpmath {mpmath.__version__}, {engine}; derive at commit {_derive_commit(root)}; "
+        f"{load_text('load average at the start')}; BLAS threads: "
+        f"{os.environ.get('OPENBLAS_NUM_THREADS', 'library default')}. "
         f"Rerun with `{Path(sys.executable).name} bench/run.py`.",
     ])

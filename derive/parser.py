@@ -171,10 +171,20 @@ def _depth_guard(text: str) -> None:
         raise TooLarge(f"the text nests brackets {deepest} deep; the limit is {MAX_DEPTH}")
 
 
-def _describe(token_type: str) -> str:
-    names = {"RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "$END": "the end of the text",
-             "NAME": "a name", "NUMBER": "a number", "EQUAL": "'='", "COMMA": "','"}
-    return names.get(token_type, token_type)
+_TOKENS = {"RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "$END": "the end of the text",
+           "EQUAL": "'='", "COMMA": "','", "MINUS": "'-'", "PLUS": "'+'", "AT": "'@'", "STAR": "'*'",
+           "SLASH": "'/'", "DOUBLE_STAR": "'**'", "COLON": "':'", "PRIME": "'", "INT": "an index"}
+_STARTS = {"NAME", "NUMBER", "LPAR", "DERIV", "DOPEN", "SUM"}
+
+
+def _expected(tokens) -> str:
+    """The expected tokens in words: 'an expression' stands for everything that can start one."""
+    words = []
+    if tokens & _STARTS:
+        words.append("an expression")
+        tokens = tokens - {"MINUS", "PLUS"}
+    words += sorted(_TOKENS.get(t, t) for t in tokens - _STARTS if not t.startswith("__"))
+    return ", ".join(words[:6])
 
 
 def _parse(text: str) -> list[ast.Node]:
@@ -182,7 +192,9 @@ def _parse(text: str) -> list[ast.Node]:
     try:
         tree = _parser().parse(text)
     except lark.UnexpectedCharacters as error:
-        raise ParseError(f"unexpected character {text[error.pos_in_stream]!r}", text, error.column - 1) from None
+        char = text[error.pos_in_stream]
+        hint = {"^": " (write powers as **, e.g. x**2)", "'": " (a prime follows a function name, as in h'(X))"}
+        raise ParseError(f"unexpected character {char!r}{hint.get(char, '')}", text, error.column - 1) from None
     except lark.UnexpectedToken as error:
         token = error.token
         if token.type == "$END":
@@ -191,8 +203,8 @@ def _parse(text: str) -> list[ast.Node]:
         else:
             column = token.column - 1 if token.column is not None else None
             found = f"unexpected {str(token)!r}"
-        expected = sorted(_describe(t) for t in error.expected if not t.startswith("__"))[:6]
-        hint = f" (expected {', '.join(expected)})" if expected else ""
+        expected = _expected(set(error.expected))
+        hint = f" (expected {expected})" if expected else ""
         raise ParseError(f"{found}{hint}", text, column) from None
     except lark.UnexpectedEOF:
         raise ParseError("the text ends too early", text, len(text)) from None

@@ -94,6 +94,10 @@ _LEAVES = {
     ("N", "1"): ["v"],
     ("1", "1"): ["c", "2", "0.5", "3"],
 }
+_SMALL_SQUARES = {
+    "M": ["A @ A.T", "u @ u.T", "B @ B.T", "diag(exp(u))"],
+    "N": ["B.T @ B", "v @ v.T", "diag(sigmoid(v))", "B.T @ P"],
+}
 _ELEMENTWISE = ["exp", "sigmoid", "σ", "tanh", "sin", "cos", "relu"]
 
 
@@ -149,8 +153,8 @@ def typed_texts(draw, shape=("1", "1"), depth: int = 3):
     if rule == "diag_v":
         return f"diag({draw(sub((rows, '1')))})"
     if rule == "inv":
-        x = draw(sub((rows, inner)))
-        return f"inv({_wrap(x)} @ {_wrap(x)}.T + eye({rows}))"
+        # inverses and determinants of symbolic matrices grow fast: keep their arguments small
+        return f"inv({draw(st.sampled_from(_SMALL_SQUARES[rows]))} + eye({rows}))"
     if rule == "sum":
         return f"sum({draw(sub((square, inner)))})"
     if rule == "trace":
@@ -158,7 +162,7 @@ def typed_texts(draw, shape=("1", "1"), depth: int = 3):
     if rule == "norm":
         return f"norm({draw(sub((square, inner)))})"
     if rule == "det":
-        return f"det({draw(sub((square, square)))})"
+        return f"det({draw(st.sampled_from(_SMALL_SQUARES[square]))})"
     if rule == "entry":
         return f"{_wrap(draw(sub(('M', 'N'))))}[2,{draw(st.sampled_from(['1', '3']))}]"
     if rule == "isum":
