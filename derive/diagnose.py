@@ -405,12 +405,44 @@ def _degenerate(node) -> bool:
                for n in ast.walk(node))
 
 
+def _factors(node) -> list:
+    """The factors of a chain of matrix products, a @ b @ c → [a, b, c] (left-associated)."""
+    if isinstance(node, ast.Binary) and node.op == "@":
+        return _factors(node.left) + _factors(node.right)
+    return [node]
+
+
+def _chain(factors: list):
+    product = factors[0]
+    for factor in factors[1:]:
+        product = ast.Binary("@", product, factor)
+    return product
+
+
+def _chain_edits(sub, edit):
+    """A transpose around any run of a product chain (A @ B @ C → A @ (B @ C).T)."""
+    factors = _factors(sub)
+    for start in range(len(factors)):
+        for stop in range(start + 2, len(factors) + 1):
+            if start == 0 and stop == len(factors):
+                continue  # the whole chain: a plain transpose edit
+            run = _chain(factors[start:stop])
+            new = _chain(factors[:start] + [ast.Transpose(run)] + factors[stop:])
+            yield "misplaced-transpose", f"{to_text(run)} where its transpose was meant", edit(new)
+
+
 def _single_edits(problem: Problem, scope: Scope, node):
     """(code, description, edited tree) for every single edit of the claim."""
     shapes = problem.shapes
+    parents = {id(child): sub for _, sub in _positions(node) for child in ast.children(sub)}
     for path, sub in _positions(node):
         def edit(new, _path=path):
             return _rebuild(node, _path, new)
+
+        parent = parents.get(id(sub))
+        if isinstance(sub, ast.Binary) and sub.op == "@" and not (
+                isinstance(parent, ast.Binary) and parent.op == "@"):
+            yield from _chain_edits(sub, edit)
 
         if isinstance(sub, ast.Transpose):
             yield "misplaced-transpose", f"{to_text(sub)} where {to_text(sub.operand)} was meant", edit(sub.operand)

@@ -235,6 +235,8 @@ def load_problem(path: str | Path) -> Problem:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProblemError(f"{path}: no such file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
+        raise ProblemError(f"{path}: cannot read it: {error.__class__.__name__}") from None
     except tomllib.TOMLDecodeError as error:
         raise ProblemError(f"{path}: not valid TOML: {error}") from None
     return problem_from_dict(data, str(path), path)
@@ -248,6 +250,17 @@ def catalog_paths() -> list[Path]:
 
 def load_catalog() -> list[Problem]:
     return [load_problem(p) for p in catalog_paths()]
+
+
+def find_problems(key: str) -> list[Problem]:
+    """A catalog id, a problem file, or a folder of problem files."""
+    folder = Path(key)
+    if folder.is_dir():
+        paths = sorted(folder.glob("*.toml"))
+        if not paths:
+            raise ProblemError(f"{folder}: no problem files (*.toml) in this folder")
+        return [load_problem(p) for p in paths]
+    return [find_problem(key)]
 
 
 def find_problem(key: str) -> Problem:
