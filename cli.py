@@ -21,7 +21,8 @@ import time  # noqa: E402
 from derive import __version__  # noqa: E402
 from derive.check import CheckOptions, ProblemChecker, check_problem
 from derive.errors import DeriveError
-from derive.problem import catalog_paths, find_problem, find_problems, load_problem, problem_from_dict
+from derive.problem import (catalog_paths, find_problem, find_problems, load_problem,  # noqa: E402
+                            problem_from_dict, size_names_in)
 from derive.report import claim_lines, summary_line
 
 
@@ -100,8 +101,8 @@ def _adhoc_problem(args) -> dict:
             raise DeriveError(f"--var {spec!r}: write NAME=SHAPE, as in W='m x d'")
         name, shape = (s.strip() for s in spec.split("=", 1))
         variables[name] = shape
-        for token in shape.replace("×", " ").replace("x", " ").replace(",", " ").split():
-            if not token.isdigit() and token != "scalar" and token not in sizes:
+        for token in size_names_in(shape):
+            if token not in sizes:
                 sizes.append(token)
     arbitrary = {}
     for spec in args.loss or []:

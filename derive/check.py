@@ -9,8 +9,10 @@ cannot match. Everything else is undecided, and says which evidence there is.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
+import sys
 import time
 from dataclasses import dataclass
 
@@ -36,6 +38,7 @@ MEDIUM = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
 SMALL = [4, 5, 6, 7, 8, 9, 10, 11]
 NUMERIC_TOLERANCE = 1e-8
 DIAGNOSIS_BUDGET = 5.0
+RECURSION_LIMIT = 20_000
 
 
 @dataclass
@@ -118,8 +121,9 @@ class ProblemChecker:
                                expected_diagnosis=spec.diagnosis, correct=spec.correct, source=spec.source)
         try:
             scope = self.problem.check_claim_names(spec.chain)
-            for left, right in spec.chain.links():
-                verdict.links.append(self.check_link(left, right, scope))
+            with _recursion_limit(RECURSION_LIMIT):
+                for left, right in spec.chain.links():
+                    verdict.links.append(self.check_link(left, right, scope))
             verdict.verdict = combine(verdict.links)
         except DeriveError as error:
             verdict.error = str(error).splitlines()[0]
@@ -307,6 +311,17 @@ class ProblemChecker:
             detail = next((e.detail for e in link.exact if e.outcome == "undecided"), "")
             numeric = " (numeric evidence agrees)" if link.numeric and all(n.agree for n in link.numeric) else ""
             link.reason = f"not proved: {detail}{numeric}" if detail else f"not proved{numeric}"
+
+
+@contextlib.contextmanager
+def _recursion_limit(limit: int):
+    """Room for the evaluators' recursion on trees as deep as the parser allows."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def _zero_test(left, right) -> tuple[str, str, str]:

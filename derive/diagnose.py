@@ -29,7 +29,9 @@ from .text import to_text
 from .verdict import Diagnosis
 
 SEEDS = (20_261_125, 77_001)
-SIZES = [3, 4, 5, 6, 7, 8, 9, 10]
+# two points, at two size assignments: a factor that follows a size is told from a constant
+SCALE_HINT = " (a sum where an average was meant, or the reverse, or a missing scale)"
+SIZE_TABLES = ([3, 4, 5, 6, 7, 8, 9, 10], [5, 6, 7, 8, 9, 10, 11, 12])
 CLOSE = 1e-7
 MAX_EDITS = 3000
 # when two edits are needed, the diagnosis is named after the more telling one
@@ -37,10 +39,10 @@ PRIORITY = ["transposed", "missing-batch-sum", "hadamard-matmul", "kron-outer", 
             "swapped-operands", "misplaced-transpose", "wrong-index"]
 
 
-def _sizes(problem: Problem) -> dict:
+def _sizes(problem: Problem, table) -> dict:
     free = [n for n in problem.sizes if n not in problem.fixed_sizes]
     sizes = dict(problem.fixed_sizes)
-    sizes.update(zip(free, SIZES))
+    sizes.update(zip(free, table))
     return {n: sizes[n] for n in problem.sizes}
 
 
@@ -72,9 +74,9 @@ def _fresh_scope(scope: Scope) -> Scope:
 class _Point:
     """Values of expressions at one random point: arrays (index assignments, rows, columns)."""
 
-    def __init__(self, problem: Problem, seed: int, overrides=None, site=None):
+    def __init__(self, problem: Problem, seed: int, table, overrides=None, site=None):
         self.problem = problem
-        self.model = NumericModel(problem, _sizes(problem), np.random.default_rng(seed), overrides, site)
+        self.model = NumericModel(problem, _sizes(problem, table), np.random.default_rng(seed), overrides, site)
 
     def __call__(self, node, scope: Scope, names):
         names = sorted(names)
@@ -95,7 +97,7 @@ class _Pair:
     def __init__(self, problem: Problem, scope: Scope, reference, claimed):
         self.problem = problem
         self.scope = scope
-        self.points = [_Point(problem, seed) for seed in SEEDS]
+        self.points = [_Point(problem, seed, table) for seed, table in zip(SEEDS, SIZE_TABLES)]
         self.true = self.got = None
         self.true_shape = self.got_shape = None
         common = _fresh_scope(scope)
@@ -196,14 +198,33 @@ def _relations(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | N
     if _all(lambda t, g: _close(g, -t), pair):
         return Diagnosis("sign", f"{claim_text} has the wrong sign", f"-({claim_text})")
     factors = [_factor(t, g) for t, g in zip(pair.true, pair.got)]
-    if None not in factors and abs(factors[0] - factors[1]) < 1e-7 * max(1.0, abs(factors[0])):
-        factor = factors[0]
-        ratio = Fraction(factor).limit_denominator(1000)
-        exact = abs(float(ratio) - factor) < 1e-9 * max(1, abs(factor))
-        shown = str(ratio) if exact else f"{factor:.6g}"
-        fix = f"({claim_text}) * {1 / ratio}" if exact else f"({claim_text}) / {shown}"
-        return Diagnosis("factor", f"{claim_text} is off by a constant factor: it is {shown} times "
-                         f"{ref_text}{_size_hint(problem, float(ratio))}", fix)
+    if None not in factors:
+        described = _describe_factor(problem, factors)
+        if described:
+            shown, divisor, hint = described
+            return Diagnosis("factor", f"{claim_text} is off by a constant factor: it is {shown} times "
+                             f"{ref_text}{hint}", f"({claim_text}) / {divisor}" if divisor else None)
+    return None
+
+
+def _describe_factor(problem: Problem, factors: list[float]) -> tuple[str, str | None, str] | None:
+    """The factor in words, and what to divide by: a number when it is the same at both size
+    assignments, a size (S, 1/S, sqrt(dk)) when it follows that size, None otherwise."""
+    first, second = factors
+    if abs(first - second) < 1e-7 * max(1.0, abs(first)):
+        ratio = Fraction(first).limit_denominator(1000)
+        if abs(float(ratio) - first) < 1e-9 * max(1.0, abs(first)):
+            return str(ratio), f"({ratio})" if ratio.denominator != 1 or ratio < 0 else str(ratio), ""
+        return f"{first:.6g}", f"{first:.12g}", ""
+    assignments = [_sizes(problem, table) for table in SIZE_TABLES]
+    for name in problem.sizes:
+        values = [sizes[name] for sizes in assignments]
+        for shown, scale in ((name, lambda v: v), (f"sqrt({name})", lambda v: v**0.5)):
+            for sign, prefix in ((1, ""), (-1, "-")):
+                if all(abs(f - sign * scale(v)) < 1e-9 * scale(v) for f, v in zip(factors, values)):
+                    return f"{prefix}{shown}", f"({prefix}{shown})", SCALE_HINT
+                if all(abs(f * scale(v) - sign) < 1e-9 for f, v in zip(factors, values)):
+                    return f"{prefix}1/{shown}", f"({prefix}1/{shown})", SCALE_HINT
     return None
 
 
@@ -269,15 +290,6 @@ def _kron_to_outer(node):
     return node
 
 
-def _size_hint(problem: Problem, ratio: float) -> str:
-    for name, value in _sizes(problem).items():
-        if abs(ratio - value) < 1e-9:
-            return f" (a factor {name}: an average where a sum was meant, or the reverse)"
-        if abs(ratio * value - 1) < 1e-9:
-            return f" (a factor 1/{name}: an average where a sum was meant, or the reverse)"
-    return ""
-
-
 def _scalar_of(node: ast.Derivative, scope: Scope) -> bool:
     try:
         return is_scalar(infer(node.of, _fresh_scope(scope)))
@@ -319,7 +331,8 @@ def _counterfactual(problem, reference, claimed, scope, pair: _Pair) -> Diagnosi
             rules.append(("activation-for-derivative", ELEMENTWISE[function].numpy,
                           f"{label}{where} is used where its derivative {label}' was meant"))
         for code, rule, message in rules:
-            wrong = [_Point(problem, seed, {function: rule}, site)(reference, common, names) for seed in SEEDS]
+            wrong = [_Point(problem, seed, table, {function: rule}, site)(reference, common, names)
+                     for seed, table in zip(SEEDS, SIZE_TABLES)]
             if all(w is not None and _close(g, w) for w, g in zip(wrong, pair.got)) and not all(
                     _close(w, t) for w, t in zip(wrong, pair.true)):
                 return Diagnosis(code, f"{to_text(claimed)}: {message}")
@@ -399,9 +412,26 @@ def _positions(node, path=()):
         yield from _positions(child, path + (position,))
 
 
-def _degenerate(node) -> bool:
-    """An edit that makes a delta of one index with itself proves nothing."""
-    return any(isinstance(n, ast.Call) and n.func == "delta" and len(n.args) == 2 and n.args[0] == n.args[1]
+def _names(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+        n.wrt for n in ast.walk(node) if isinstance(n, ast.Derivative)}
+
+
+def _circular(node, target) -> bool:
+    """Whether ``node`` uses the derivative that ``target`` is (dJ/dW restated as d(J.T)/dW)."""
+    wanted = [d for d in ast.walk(target) if isinstance(d, ast.Derivative)] if target is not None else []
+    for mine in (d for d in ast.walk(node) if isinstance(d, ast.Derivative)):
+        for other in wanted:
+            if mine.wrt == other.wrt and _names(mine.of) == _names(other.of):
+                return True
+    return False
+
+
+def _degenerate(node, target=None, original=None) -> bool:
+    """An edit that restates the other side, brings in the very derivative being computed, or makes
+    a delta of one index with itself, proves nothing."""
+    introduced = _circular(node, target) and not _circular(original, target) if original is not None else False
+    return node == target or introduced or any(isinstance(n, ast.Call) and n.func == "delta" and len(n.args) == 2 and n.args[0] == n.args[1]
                for n in ast.walk(node))
 
 
@@ -535,7 +565,7 @@ def _edits(pair: _Pair, node, target, scope: Scope, target_is_claim: bool = Fals
 
     def matches(candidate) -> bool:
         budget[0] -= 1
-        if _degenerate(candidate):
+        if _degenerate(candidate, target, node):
             return False
         local = _fresh_scope(scope)
         try:

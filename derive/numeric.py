@@ -49,11 +49,11 @@ class NumericModel:
         self._basis: dict[str, list[dict]] = {}
         self._tables: dict = {}
         self._evaluations: dict = {}
-        self.base = self.forward({})
         self.upstream = {
             loss: {dep: rng.standard_normal(self.concrete(problem.shapes[dep])).astype(complex) for dep in deps}
             for loss, deps in problem.arbitrary.items()
         }
+        self.base = self.forward({})
 
     def concrete(self, shape) -> tuple[int, int]:
         return tuple(int(getattr(d, "xreplace", lambda s: d)(self._subs)) for d in shape)
@@ -78,25 +78,32 @@ class NumericModel:
             value = value + 1.5 * np.eye(rows)
         return value.astype(complex)
 
-    def forward(self, override: dict) -> dict:
-        """Leaves and definitions, with ``override`` (name → value) fixing some of them."""
+    def forward(self, override: dict, losses: bool = False) -> dict:
+        """Leaves and definitions, with ``override`` (name → value) fixing some of them; with
+        ``losses``, each arbitrary loss is its surrogate Σ dJ/dy ⊙ y, and the definitions computed
+        from it get values too (only their derivatives mean anything)."""
         env = {name: override.get(name, value) for name, value in self.leaves.items()}
         for name, expr in self.problem.definitions:
+            if losses:
+                self._add_losses(env)
+            if name in self.problem.loss_dependent and not losses and name not in override:
+                continue
             self.site = name
             env[name] = override[name] if name in override else self.evaluate(expr, env, self.problem.scope())
         self.site = None
+        if losses:
+            self._add_losses(env)
         return env
 
-    def with_losses(self, env: dict) -> dict:
-        env = dict(env)
+    def _add_losses(self, env: dict) -> None:
         for loss, grads in self.upstream.items():
-            env[loss] = np.array([[sum(np.sum(g * env[dep]) for dep, g in grads.items())]])
-        return env
+            if loss not in env and all(dep in env for dep in grads):
+                env[loss] = np.array([[sum(np.sum(g * env[dep]) for dep, g in grads.items())]])
 
     def perturbed(self, wrt: str, direction: np.ndarray) -> dict:
         """The environment at ``wrt + i·STEP·direction``, everything downstream recomputed."""
         value = self.base[wrt] + 1j * STEP * direction
-        return self.with_losses(self.forward({wrt: value}))
+        return self.forward({wrt: value}, losses=True)
 
     def directional(self, of: ast.Node, wrt: str, direction: np.ndarray, scope: Scope, idx=None):
         """d(of)/d(wrt) applied to ``direction``, by the complex step."""
@@ -200,8 +207,8 @@ class _Evaluation:
                 return np.array([[idx[node.id] + 1.0]])
             if node.id in self.env:
                 return self.env[node.id]
-            if node.id in self.model.problem.arbitrary:
-                raise UnsupportedError(f"{node.id} is an arbitrary function: only its derivatives have values")
+            if node.id in self.model.problem.arbitrary or node.id in self.model.problem.loss_dependent:
+                raise UnsupportedError(f"{node.id} is (computed from) an arbitrary function: only its derivatives have values")
             if node.id in self.model.sizes:
                 return np.array([[float(self.model.sizes[node.id])]])
             raise ShapeError(f"'{node.id}' has no value here")

@@ -20,6 +20,7 @@ from .errors import ParseError, TooLarge
 
 MAX_LENGTH = 20_000
 MAX_DEPTH = 200
+MAX_TREE_DEPTH = 600
 
 _DERIV = re.compile(
     r"(?:d|∂)\s*(?P<of>[^\W\d]\w*)\s*(?:\[(?P<items>[^\[\]]*)\])?\s*/\s*(?:d|∂)\s*(?P<wrt>[^\W\d]\w*)"
@@ -70,13 +71,7 @@ class _ToAst(lark.Transformer):
 
     def expr_derivative(self, meta, children):
         _, body, wrt = children
-        text = str(wrt)
-        if not (text.startswith("d") or text.startswith("∂")) or len(text) < 2:
-            raise ParseError(
-                f"expected d<variable> after '/' in d(...)/d<variable>, found '{text}'",
-                column=wrt.start_pos,
-            )
-        return ast.Derivative(body, text[1:], span=_span(meta))
+        return ast.Derivative(body, str(wrt)[1:].strip(), span=_span(meta))
 
     def add(self, meta, children):
         return ast.Binary("+", *children, span=_span(meta))
@@ -173,12 +168,14 @@ def _depth_guard(text: str) -> None:
 
 _TOKENS = {"RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "$END": "the end of the text",
            "EQUAL": "'='", "COMMA": "','", "MINUS": "'-'", "PLUS": "'+'", "AT": "'@'", "STAR": "'*'",
-           "SLASH": "'/'", "DOUBLE_STAR": "'**'", "COLON": "':'", "PRIME": "'", "INT": "an index"}
+           "SLASH": "'/'", "DOUBLE_STAR": "'**'", "COLON": "':'", "INT": "an index", "DWRT": "d<variable>"}
 _STARTS = {"NAME", "NUMBER", "LPAR", "DERIV", "DOPEN", "SUM"}
 
 
 def _expected(tokens) -> str:
     """The expected tokens in words: 'an expression' stands for everything that can start one."""
+    if "PRIME" in tokens:  # after f' only a call can follow
+        return "'(' to apply the derivative, as in h'(X)"
     words = []
     if tokens & _STARTS:
         words.append("an expression")
@@ -208,19 +205,34 @@ def _parse(text: str) -> list[ast.Node]:
         raise ParseError(f"{found}{hint}", text, column) from None
     except lark.UnexpectedEOF:
         raise ParseError("the text ends too early", text, len(text)) from None
-    except lark.exceptions.VisitError as error:
-        if isinstance(error.orig_exc, ParseError):
-            raise ParseError(str(error.orig_exc).splitlines()[0], text, error.orig_exc.column) from None
-        raise
+    except RecursionError:
+        raise TooLarge("the expression nests too deeply") from None
     try:
-        return _ToAst().transform(tree)
+        sides = _ToAst().transform(tree)
     except lark.exceptions.VisitError as error:
         inner = error.orig_exc
         if isinstance(inner, ParseError):
             raise ParseError(str(inner).splitlines()[0], text, inner.column) from None
+        if isinstance(inner, RecursionError):
+            raise TooLarge("the expression nests too deeply") from None
         raise
     except RecursionError:
         raise TooLarge("the expression nests too deeply") from None
+    for side in sides:
+        depth = _depth(side)
+        if depth > MAX_TREE_DEPTH:
+            raise TooLarge(f"the expression is {depth} operations deep; the limit is {MAX_TREE_DEPTH}")
+    return sides
+
+
+def _depth(node) -> int:
+    """The depth of a tree, without recursion (the tree may be deep)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.children(current))
+    return deepest
 
 
 def parse_expr(text: str) -> ast.Node:

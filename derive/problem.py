@@ -64,6 +64,8 @@ class Problem:
     notes: str = ""
     path: Path | None = None
     shapes: dict[str, Shape] = field(default_factory=dict)
+    # definitions computed from a function left arbitrary (L = J + R): only their derivatives exist
+    loss_dependent: frozenset[str] = frozenset()
 
     def scope(self) -> Scope:
         return Scope(
@@ -124,6 +126,16 @@ def parse_shape(spec, sizes: dict, where: str) -> Shape:
     return (rows, cols)
 
 
+def size_names_in(spec: str) -> list[str]:
+    """The size names a shape text uses: 'm x d' → ['m', 'd'] (not 'scalar' or numbers)."""
+    if spec.strip() in ("scalar", "1", ""):
+        return []
+    match = _SHAPE_TEXT.match(spec)
+    if not match:
+        raise ProblemError(f"cannot read shape {spec!r} (write 'm x d', 'd' or 'scalar')")
+    return [token for token in match.groups() if token and not token.isdigit()]
+
+
 def _require(data: dict, key: str, kind, where: str):
     if key not in data:
         raise ProblemError(f"{where}: missing '{key}'")
@@ -136,7 +148,7 @@ def _require(data: dict, key: str, kind, where: str):
 def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = None) -> Problem:
     """Build and check a Problem from parsed TOML; every error names ``where``."""
     pid = _require(data, "id", str, where)
-    where = f"{where} ({pid})" if pid not in where else where
+    where = where if Path(where).stem == pid else f"{where} ({pid})"
     size_names = data.get("sizes", [])
     fixed: dict[str, int] = {}
     if isinstance(size_names, dict):
@@ -182,6 +194,8 @@ def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = 
         path=path,
         shapes=shapes,
     )
+    for name in arbitrary:
+        shapes[name] = SCALAR
     scope = problem.scope()
     for number, text in enumerate(data.get("definitions", []), 1):
         try:
@@ -194,12 +208,28 @@ def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = 
         problem.definitions.append((name, expr))
     for name, deps in arbitrary.items():
         for dep in deps:
-            if dep not in shapes:
+            if dep not in variables and dep not in dict(problem.definitions):
                 raise ProblemError(f"{where}: {name} depends on '{dep}', which is not a variable or definition")
-        shapes[name] = SCALAR
+    problem.loss_dependent = _loss_dependent(problem)
     for number, entry in enumerate(data.get("claims", []), 1):
         problem.claims.append(_claim_spec(problem, entry, f"{where}: claim {number}"))
     return problem
+
+
+def _loss_dependent(problem: Problem) -> frozenset[str]:
+    """Definitions that use a function left arbitrary, directly or through other definitions."""
+    dependent = set(problem.arbitrary)
+    order = [name for name, _ in problem.definitions]
+    for name, expr in problem.definitions:
+        used = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+        if used & dependent:
+            for loss in problem.arbitrary:
+                if loss in used and any(order.index(dep) >= order.index(name)
+                                        for dep in problem.arbitrary[loss] if dep in order):
+                    raise ProblemError(f"{problem.id}: definition {name} uses {loss}, which depends on "
+                                       "a later definition")
+            dependent.add(name)
+    return frozenset(dependent - set(problem.arbitrary))
 
 
 def _headline(error: Exception) -> str:

@@ -30,7 +30,7 @@ def size_symbol(name: str) -> sympy.Symbol:
 
 
 def fmt(shape: Shape) -> str:
-    return "(" + ",".join(str(d).replace("*", "·") for d in shape) + ")"
+    return "(" + ",".join(str(d).replace("**", "^").replace("*", "·") for d in shape) + ")"
 
 
 def is_scalar(shape: Shape) -> bool:

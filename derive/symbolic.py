@@ -57,17 +57,15 @@ class ExactModel:
         self.problem = problem
         self.sizes = dict(sizes)
         self._size_subs = {problem.sizes[name]: value for name, value in sizes.items()}
-        self.leaves = {name: self._leaf(v) for name, v in problem.variables.items()}
         self._evaluations: dict = {}
-        self.base = dict(self.leaves)
-        for name, expr in problem.definitions:
-            self.base[name] = self.evaluate(expr, self.base, problem.scope())
+        self._cuts: dict[str, tuple[dict, Matrix, dict]] = {}
+        self._primes: dict = {}
+        self.leaves = {name: self._leaf(v) for name, v in problem.variables.items()}
         self.upstream = {
             loss: {dep: self._symbols(f"d{loss}/d{dep}", problem.shapes[dep]) for dep in deps}
             for loss, deps in problem.arbitrary.items()
         }
-        self._cuts: dict[str, tuple[dict, Matrix, dict]] = {}
-        self._primes: dict = {}
+        self.base = self._environment({}, reuse=(), losses=False)
 
     # -- set-up ---------------------------------------------------------------------------
     def concrete(self, shape) -> tuple[int, int]:
@@ -103,39 +101,56 @@ class ExactModel:
         return found
 
     # -- derivatives ------------------------------------------------------------------------
+    def _environment(self, replaced: dict, reuse, losses: bool) -> dict:
+        """Leaves and definitions in order, with ``replaced`` values fixed and ``reuse``d ones
+        taken from the base; with ``losses``, each arbitrary loss is its first-order surrogate
+        Σ dJ/dy ⊙ y, and the definitions computed from it get values too."""
+        problem = self.problem
+        env = {**self.leaves, **{k: v for k, v in replaced.items() if k in self.leaves}}
+        for name, expr in problem.definitions:
+            if losses:
+                self._add_losses(env)
+            if name in replaced:
+                env[name] = replaced[name]
+            elif name in reuse:
+                env[name] = self.base[name]
+            elif name in problem.loss_dependent and not losses:
+                continue
+            else:
+                env[name] = self.evaluate(expr, env, problem.scope())
+        if losses:
+            self._add_losses(env)
+        return env
+
+    def _add_losses(self, env: dict) -> None:
+        for loss, grads in self.upstream.items():
+            if loss not in env and all(dep in env for dep in grads):
+                total = sympy.Add(*[sympy.Add(*[g * v for g, v in zip(grads[dep], env[dep])]) for dep in grads])
+                env[loss] = Matrix([[total]])
+
     def _cut(self, wrt: str) -> tuple[dict, Matrix, dict]:
-        """Environment where ``wrt`` is an independent input: (env, its symbols, back-substitution)."""
+        """Environment where ``wrt`` is an independent input: (env, its symbols, back-substitution).
+
+        An intermediate, or a structured variable (symmetric, stochastic), is replaced by fresh
+        independent symbols and its value put back afterwards: for a structured variable that is
+        the gradient of the unconstrained function at the structured point, as the Matrix
+        Cookbook's formulas mean it.
+        """
         if wrt in self._cuts:
             return self._cuts[wrt]
         problem = self.problem
-        constrained = wrt in self.leaves and bool(self.problem.variables[wrt].constraints & STRUCTURED)
-        if wrt in self.leaves and not constrained:
-            env = dict(self.base)
-            hat = self.leaves[wrt]
-            back: dict = {}
+        order = [name for name, _ in problem.definitions]
+        plain = [n for n in order if n not in problem.loss_dependent]
+        if wrt in self.leaves and not self.problem.variables[wrt].constraints & STRUCTURED:
+            hat, back = self.leaves[wrt], {}
+            env = self._environment({}, reuse=plain, losses=True)
         else:
-            # an intermediate, or a structured variable (symmetric, stochastic): differentiate by
-            # independent entries, then put the value back — the gradient of the unconstrained
-            # function at the structured point, as the Matrix Cookbook's formulas mean it
             hat = self._symbols(f"⟨{wrt}⟩", problem.shapes[wrt])
-            env = dict(self.leaves)
-            seen = wrt in self.leaves
-            if seen:
-                env[wrt] = hat
-            for name, expr in problem.definitions:
-                if name == wrt:
-                    env[name] = hat
-                    seen = True
-                elif seen:
-                    env[name] = self.evaluate(expr, env, problem.scope())
-                else:
-                    env[name] = self.base[name]
+            before = plain[: plain.index(wrt)] if wrt in plain else []
+            env = self._environment({wrt: hat}, reuse=before, losses=True)
+            if wrt not in self.base:
+                raise UnsupportedError(f"d/d{wrt}: {wrt} is computed from an arbitrary function")
             back = dict(zip(hat, self.base[wrt]))
-        for loss, grads in self.upstream.items():
-            total = sympy.Add(*[
-                sympy.Add(*[g * v for g, v in zip(grads[dep], env[dep])]) for dep in grads
-            ])
-            env[loss] = Matrix([[total]])
         self._cuts[wrt] = (env, hat, back)
         return self._cuts[wrt]
 
@@ -282,6 +297,10 @@ class _Evaluation:
             return Matrix([[idx[node.id] + 1]])
         if node.id in self.env:
             return self.env[node.id]
+        problem = self.model.problem
+        if node.id in problem.loss_dependent:
+            raise UnsupportedError(f"{node.id} is computed from a function left arbitrary: only its "
+                                   f"derivatives, such as d{node.id}/d…, have values")
         if node.id in self.model.problem.arbitrary:
             deps = ", ".join(self.model.problem.arbitrary[node.id])
             raise UnsupportedError(

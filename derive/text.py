@@ -6,11 +6,13 @@ a faithful name for an expression: error messages quote it, and grading groups a
 
 from __future__ import annotations
 
+import re
 from functools import singledispatch
 
 from . import ast
 
 _SUM, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(1, 7)
+_DIVISION_READS_AS_DERIVATIVE = re.compile(r"(?:^|[^\w])(?:d|∂)\w*(?:\[[^\[\]]*\])?\s*\)?\s*/\s*(?:d|∂)\s*[^\W\d]")
 _BINARY_LEVEL = {"+": _SUM, "-": _SUM, "@": _PRODUCT, "*": _PRODUCT, "/": _PRODUCT, "**": _POWER}
 
 
@@ -34,7 +36,8 @@ def _text(node) -> tuple[str, int]:
 @_text.register
 def _(node: ast.Number):
     text = _decimal(node.value)
-    return (text, _ATOM) if node.value >= 0 else (text, _UNARY)
+    # a number takes parentheses before .T or [..] ("2.T" would read as the number "2.")
+    return (text, _POWER) if node.value >= 0 else (text, _UNARY)
 
 
 def _decimal(value) -> str:
@@ -75,6 +78,8 @@ def _(node: ast.Binary):
         return f"{_wrap(_text(node.left), _POSTFIX)}**{_wrap(_text(node.right), _UNARY)}", level
     left = _wrap(_text(node.left), level)
     right = _wrap(_text(node.right), level + 1)
+    if node.op == "/" and _DIVISION_READS_AS_DERIVATIVE.search(f"{left} / {right}"):
+        right = f"({right})"  # 'dx / dy' would read as a derivative
     return f"{left} {node.op} {right}", level
 
 
@@ -96,7 +101,8 @@ def _(node: ast.Index):
 @_text.register
 def _(node: ast.Call):
     args = [to_text(a) for a in node.args] + [f"{k}={to_text(v)}" for k, v in node.kwargs]
-    return f"{node.func}{chr(39) * node.prime}({', '.join(args)})", _ATOM
+    space = " " if node.func in ("d", "∂") and not node.prime else ""  # 'd(' opens a derivative
+    return f"{node.func}{chr(39) * node.prime}{space}({', '.join(args)})", _ATOM
 
 
 @_text.register

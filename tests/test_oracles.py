@@ -73,7 +73,7 @@ def assert_close(exact, numeric, tolerance=1e-9):
 
 # -- the two evaluators agree -----------------------------------------------------------------
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.sampled_from(SHAPES).flatmap(lambda s: st.tuples(st.just(s), typed_texts(s))), st.integers(0, 2**16))
 def test_exact_and_numeric_values_agree(shaped, seed):
     shape, text = shaped
@@ -85,7 +85,7 @@ def test_exact_and_numeric_values_agree(shaped, seed):
     assert_close(exact, pair.numeric_value(node, scope))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.sampled_from(SHAPES).flatmap(typed_texts), st.sampled_from(["A", "B", "u", "c", "P"]),
        st.integers(0, 2**16))
 def test_exact_and_numeric_gradients_agree(text, wrt, seed):
@@ -95,7 +95,7 @@ def test_exact_and_numeric_gradients_agree(text, wrt, seed):
     assert_close(pair.exact_value(node, scope), pair.numeric_value(node, scope), 1e-8)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.sampled_from([("M", "1"), ("N", "1")]).flatmap(typed_texts), st.sampled_from(["u", "v"]),
        st.integers(0, 2**16))
 def test_exact_and_numeric_jacobians_agree(text, wrt, seed):

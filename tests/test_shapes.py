@@ -164,7 +164,5 @@ def test_sizes_stay_symbolic():
     assert infer(parse_expr("vec(X)"), PROBLEM.scope()) == (S * M, sympy.Integer(1))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: fmt replaces every '*' by '·', so a squared size "
-                   "M**2 (kron or vec of a square matrix) prints as 'M··2'")
 def test_a_squared_size_prints_readably():
     assert "··" not in shape_of("vec(A)")

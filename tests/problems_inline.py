@@ -1,0 +1,43 @@
+"""Small problems written inline, shared by the check and diagnose tests."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from derive.check import ProblemChecker
+from derive.problem import problem_from_dict
+
+PROBLEMS = {
+    # a linear layer with an arbitrary loss J of its output, and a second input path for K
+    "layer": {
+        "id": "layer", "sizes": ["m", "d"],
+        "variables": {"W": "m x d", "x": "d", "b": "m", "V": "m x d", "x2": "d"},
+        "definitions": ["y = W @ x + b", "z = W @ x + V @ x2"],
+        "arbitrary": {"J": ["y"], "K": ["z"]},
+    },
+    # an activation: a = sigmoid(W x)
+    "act": {
+        "id": "act", "sizes": ["m", "d"],
+        "variables": {"W": "m x d", "x": "d"},
+        "definitions": ["z = W @ x", "a = sigmoid(z)"],
+        "arbitrary": {"J": ["a"]},
+    },
+    # square matrices, where a transpose does not change the shape
+    "square": {
+        "id": "square", "sizes": ["n"],
+        "variables": {"A": "n x n", "B": "n x n", "u": "n"},
+        "definitions": ["Y = A @ B", "y = A @ u"],
+        "arbitrary": {"J": ["Y"], "K": ["y"]},
+    },
+    # the mean squared error over a batch of S columns
+    "mse": {
+        "id": "mse", "sizes": ["m", "d", "S"],
+        "variables": {"W": "m x d", "X": "d x S", "b": "m", "T": "m x S"},
+        "definitions": ["Y = W @ X + b @ ones(S).T", "R = Y - T", "L = sum(R**2) / (2*S)"],
+    },
+}
+
+
+@lru_cache(maxsize=None)
+def checker(name: str) -> ProblemChecker:
+    return ProblemChecker(problem_from_dict(PROBLEMS[name]))

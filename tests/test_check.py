@@ -1,0 +1,197 @@
+"""derive.check (with derive.verdict): verdicts, their evidence, budgets and errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from derive.check import CheckOptions, ProblemChecker, check_problem, exact_size_assignments
+from derive.errors import ParseError
+from derive.problem import problem_from_dict
+from derive.verdict import ClaimVerdict, LinkVerdict, combine
+
+from .problems_inline import PROBLEMS, checker
+
+HOLDS = [
+    ("layer", "dJ/dW = dJ/dy @ x.T"),
+    ("layer", "dJ/dx = W.T @ dJ/dy"),
+    ("layer", "dJ/db = dJ/dy"),
+    ("layer", "dJ/dW[i,j] = dJ/dy[i] * x[j]"),
+    ("layer", "dJ/dW[i,j] = sum_r(dJ/dy[r] * dy[r]/dW[i,j])"),
+    ("layer", "dy[r]/dW[i,j] = delta(r,i) * x[j]"),
+    ("layer", "dy/dx = W"),
+    ("layer", "dK/dx2 = V.T @ dK/dz"),
+    ("act", "dJ/dz = dJ/da * sigmoid'(z)"),
+    ("act", "dJ/dz = dJ/da * a * (1 - a)"),
+    ("act", "da/dz = diag(sigmoid'(z))"),
+    ("act", "dJ/dW = (dJ/da * sigmoid'(z)) @ x.T"),
+    ("act", "sigmoid(-z) = 1 - a"),
+    ("square", "dJ/dA = dJ/dY @ B.T"),
+    ("square", "dJ/dB = A.T @ dJ/dY"),
+    ("square", "dy/du = A"),
+    ("square", "dK/dA = dK/dy @ u.T = outer(dK/dy, u)"),
+    ("square", "trace(A @ B) = trace(B @ A) = sum(A * B.T)"),
+    ("square", "vec(A @ B) = kron(eye(n), A) @ vec(B)"),
+    ("mse", "dL/dW = R @ X.T / S"),
+    ("mse", "dL/db = sum(R, axis=1) / S = R @ ones(S) / S"),
+    ("mse", "dL/dY = (Y - T) / S"),
+    ("mse", "dL/dW[i,j] = sum_s(R[i,s] * X[j,s]) / S"),
+]
+
+
+@pytest.mark.parametrize("name, claim", HOLDS, ids=[f"{n}: {c}" for n, c in HOLDS])
+def test_a_right_claim_holds_with_exact_evidence_at_two_size_assignments(name, claim):
+    verdict = checker(name).check(claim)
+    assert verdict.verdict == "holds", verdict.links
+    for link in verdict.links:
+        assert [e.outcome for e in link.exact] == ["zero", "zero"]
+        assert link.exact[0].sizes != link.exact[1].sizes
+        assert all(n.agree for n in link.numeric)
+        assert link.reason == "proved exactly"
+
+
+FAILS = [
+    ("layer", "dJ/dW = 2 * dJ/dy @ x.T"),
+    ("layer", "dJ/dW[i,j] = dJ/dy[i] * x[j] * 1.000001"),
+    ("act", "dJ/dz = dJ/da"),
+    ("square", "dJ/dA = B.T @ dJ/dY"),
+    ("square", "trace(A @ B) = trace(A) * trace(B)"),
+    ("mse", "dL/dW = R @ X.T"),
+]
+
+
+@pytest.mark.parametrize("name, claim", FAILS, ids=[f"{n}: {c}" for n, c in FAILS])
+def test_a_wrong_claim_fails_with_an_exact_witness(name, claim):
+    verdict = checker(name).check(claim)
+    assert verdict.verdict == "fails"
+    link = verdict.links[0]
+    assert link.exact[0].outcome == "witness"
+    assert link.difference is not None and link.difference.true != link.difference.claimed
+    assert link.reason.startswith("differs at ")
+
+
+def test_a_shape_mismatch_fails_without_evaluation():
+    verdict = checker("layer").check("dJ/dW = dJ/dy")
+    assert verdict.verdict == "fails"
+    assert verdict.links[0].exact[0].outcome == "shape"
+    assert verdict.links[0].reason == "shape mismatch: dJ/dy is (m,1), dJ/dW is (m,d)"
+
+
+def test_a_chain_fails_at_its_first_broken_link():
+    verdict = checker("layer").check("dJ/dW = dJ/dy @ x.T = 2 * dJ/dy @ x.T = dJ/dy @ x.T")
+    assert verdict.verdict == "fails"
+    assert [link.verdict for link in verdict.links] == ["holds", "fails", "fails"]
+    assert verdict.broken_link == 1
+
+
+def test_the_derivative_side_is_the_reference_whichever_side_it_is_on():
+    verdict = checker("layer").check("2 * dJ/dy @ x.T = dJ/dW")
+    assert verdict.diagnosis.code == "factor"
+    assert "2 times dJ/dW" in verdict.diagnosis.message
+
+
+def test_exact_sizes_are_distinct_and_small():
+    problem = problem_from_dict(PROBLEMS["mse"])
+    first, second = exact_size_assignments(problem)
+    assert first == {"m": 2, "d": 3, "S": 4}
+    assert second == {"m": 4, "d": 3, "S": 2}
+
+
+def test_fixed_sizes_are_kept():
+    problem = problem_from_dict({"id": "fixed", "sizes": {"n": 2, "k": 0}, "variables": {"A": "n x k"}})
+    assert all(sizes["n"] == 2 for sizes in exact_size_assignments(problem))
+
+
+@pytest.mark.parametrize("claim", [
+    "d(det(A))/dA = det(A) * inv(A).T",
+    "det(A @ B) = det(A) * det(B)",
+])
+def test_a_claim_the_exact_oracle_cannot_finish_is_undecided_never_holds(claim):
+    problem = problem_from_dict({"id": "sq", "sizes": ["n"],
+                                 "variables": {"A": {"shape": "n x n", "constraints": ["invertible"]},
+                                               "B": "n x n"}})
+    options = CheckOptions(exact_budget=0.01, exact_sizes=[{"n": 5}, {"n": 6}])
+    verdict = ProblemChecker(problem, options).check(claim)
+    assert verdict.verdict == "undecided"
+    assert verdict.links[0].exact[0].method == "timeout"
+    assert "did not finish within 0.01 s" in verdict.links[0].reason
+
+
+def test_numeric_agreement_alone_never_makes_a_claim_hold():
+    options = CheckOptions(exact_budget=0.01, exact_sizes=[{"n": 6}])
+    problem = problem_from_dict({"id": "sq", "sizes": ["n"], "variables": {"A": "n x n", "B": "n x n"}})
+    verdict = ProblemChecker(problem, options).check("det(A @ B) = det(B @ A)")
+    assert verdict.verdict == "undecided"
+    assert "numeric evidence agrees" in verdict.links[0].reason
+
+
+@pytest.mark.parametrize("claim, error", [
+    ("dJ/dQ = x", "'Q' is not a known variable"),
+    ("dJ/dW = sigmod(x) @ x.T", "'sigmod' is not a known function (did you mean 'sigmoid'?)"),
+    ("dJ/dW = dJ/dy @ xx.T", "'xx' is not a known name (did you mean 'x'?)"),
+    ("dJ/dW[m,j] = dJ/dy[m] * x[j]", "'m' is used as an index but is a size of problem layer"),
+    ("dJ/dW[W,j] = 0", "'W' is used as an index but is a variable of problem layer"),
+])
+def test_a_claim_with_an_unknown_or_clashing_name_is_a_one_line_error(claim, error):
+    verdict = checker("layer").check(claim)
+    assert verdict.verdict == "error"
+    assert verdict.error == error
+    assert not verdict.matches_expectation
+
+
+def test_claim_text_that_does_not_parse_raises_a_parse_error():
+    with pytest.raises(ParseError):
+        checker("layer").check("dJ/dW = (x")
+
+
+def test_a_long_flat_sum_gets_a_verdict():
+    claim = "dJ/db = " + "dJ/dy + " * 400 + "dJ/dy"
+    assert checker("layer").check(claim).verdict == "fails"
+
+
+def test_check_problem_runs_every_claim_in_order():
+    data = dict(PROBLEMS["layer"], claims=[
+        {"claim": "dJ/dW = dJ/dy @ x.T", "expect": "holds"},
+        {"claim": "dJ/dW = x @ dJ/dy.T", "expect": "fails", "diagnosis": "transposed"},
+    ])
+    verdicts = check_problem(problem_from_dict(data))
+    assert [v.verdict for v in verdicts] == ["holds", "fails"]
+    assert all(v.matches_expectation for v in verdicts)
+
+
+# -- verdict bookkeeping --------------------------------------------------------------------
+
+@pytest.mark.parametrize("links, combined", [
+    (["holds", "holds"], "holds"),
+    (["holds", "undecided"], "undecided"),
+    (["undecided", "fails"], "fails"),
+    (["fails"], "fails"),
+])
+def test_a_chain_holds_only_when_every_link_holds(links, combined):
+    assert combine([LinkVerdict("a", "b", v) for v in links]) == combined
+
+
+@pytest.mark.parametrize("verdict, expect, diagnosis, found, matches", [
+    ("holds", "holds", None, None, True),
+    ("fails", "holds", None, None, False),
+    ("fails", "fails", "sign", "sign", True),
+    ("fails", "fails", "sign", "factor", False),
+    ("undecided", "undecided", None, None, True),
+    ("holds", None, None, None, True),
+])
+def test_matches_expectation_compares_verdict_and_diagnosis(verdict, expect, diagnosis, found, matches):
+    from derive.verdict import Diagnosis
+
+    link = LinkVerdict("a", "b", verdict, diagnosis=Diagnosis(found, "") if found else None)
+    claim = ClaimVerdict("a = b", verdict, [link], expect=expect, expected_diagnosis=diagnosis)
+    assert claim.matches_expectation is matches
+
+
+def test_a_verdict_serialises_to_plain_json():
+    data = checker("layer").check("dJ/dW = 2 * dJ/dy @ x.T").as_json()
+    assert json.loads(json.dumps(data)) == data
+    assert {"claim", "verdict", "links", "broken_link", "diagnosis", "matches_expectation", "error",
+            "seconds"} <= set(data)
+    assert data["diagnosis"]["code"] == "factor"
+    assert {"left", "right", "verdict", "reason", "exact", "numeric", "difference"} <= set(data["links"][0])

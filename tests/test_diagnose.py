@@ -1,0 +1,123 @@
+"""derive.diagnose: every diagnosis code of docs/problems.md, each triggered by a deliberate slip."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .problems_inline import checker
+
+# (code, problem, wrong claim, a phrase the message must contain)
+SLIPS = [
+    ("transposed", "layer", "dJ/dW = x @ dJ/dy.T", "is the transpose of dJ/dW"),
+    ("transposed", "mse", "dL/dX = R.T @ W / S", "is the transpose of dL/dX"),
+    ("row-column", "layer", "dJ/dx = dJ/dy.T @ W", "is a row vector"),
+    ("layout", "square", "dy/du = A.T", "the Jacobian in the denominator layout"),
+    ("factor", "layer", "dJ/dW = 2 * dJ/dy @ x.T", "it is 2 times dJ/dW"),
+    ("factor", "layer", "dJ/dx = 0.5 * W.T @ dJ/dy", "it is 1/2 times dJ/dx"),
+    ("factor", "mse", "dL/dW = R @ X.T", "it is S times dL/dW"),
+    ("factor", "mse", "dL/dW = R @ X.T / S / S", "it is 1/S times dL/dW"),
+    ("sign", "layer", "dJ/dW = -dJ/dy @ x.T", "has the wrong sign"),
+    ("missing-batch-sum", "mse", "dL/db = R / S", "missing the sum over the batch"),
+    ("hadamard-matmul", "layer", "dJ/dx = W.T * dJ/dy", "elementwise product where the matrix product was meant"),
+    ("hadamard-matmul", "mse", "dL/dW = R * X.T / S", "elementwise product where the matrix product was meant"),
+    ("missing-activation-derivative", "act", "dJ/dz = dJ/da", "σ' is missing"),
+    ("missing-activation-derivative", "act", "dJ/dW = dJ/da @ x.T", "σ' is missing"),
+    ("activation-for-derivative", "act", "dJ/dz = dJ/da * sigmoid(z)", "σ is used where its derivative σ' was meant"),
+    ("kron-outer", "layer", "dJ/dW = kron(dJ/dy, x)", "Kronecker product"),
+    ("jacobian-diagonal", "act", "da/dz = sigmoid'(z)", "the diagonal of the Jacobian"),
+    ("misplaced-transpose", "layer", "dJ/dx = W.T @ dJ/dy.T", "dJ/dy.T where dJ/dy was meant"),
+    ("swapped-operands", "square", "dJ/dA = B.T @ dJ/dY", "the operands of B.T @ dJ/dY are swapped"),
+    ("wrong-index", "layer", "dK/dW = dK/dz @ x2.T", "x2 where x was meant"),
+    ("transposed", "square", "dK/dA[i,j] = dK/dy[j] * u[i]", "indices i and j are swapped"),
+    ("shape", "layer", "dJ/dW = W @ x", "W @ x is (m,1), dJ/dW is (m,d)"),
+    ("shape", "mse", "dL/dW = R", "R is (m,S), dL/dW is (m,d)"),
+    ("unknown", "layer", "dJ/dW = dJ/dy @ x.T + 1", "no common slip explains it"),
+]
+
+
+@pytest.mark.parametrize("code, name, claim, phrase", SLIPS, ids=[f"{s[0]}: {s[2]}" for s in SLIPS])
+def test_a_deliberate_slip_gets_its_diagnosis(code, name, claim, phrase):
+    verdict = checker(name).check(claim)
+    assert verdict.verdict == "fails"
+    assert verdict.diagnosis.code == code, verdict.diagnosis
+    assert phrase in verdict.diagnosis.message
+
+
+CORRECTIONS = [
+    ("layer", "dJ/dW = x @ dJ/dy.T"),
+    ("layer", "dJ/dW = -dJ/dy @ x.T"),
+    ("layer", "dJ/dW = 2 * dJ/dy @ x.T"),
+    ("layer", "dJ/dW = kron(dJ/dy, x)"),
+    ("layer", "dJ/dx = W.T * dJ/dy"),
+    ("layer", "dJ/dx = W.T @ dJ/dy.T"),
+    ("layer", "dK/dW = dK/dz @ x2.T"),
+    ("square", "dJ/dA = B.T @ dJ/dY"),
+    ("act", "da/dz = sigmoid'(z)"),
+    ("mse", "dL/db = R / S"),
+]
+
+
+@pytest.mark.parametrize("name, claim", CORRECTIONS, ids=[c for _, c in CORRECTIONS])
+def test_the_suggested_correction_holds(name, claim):
+    wrong = checker(name).check(claim)
+    reference = claim.split(" = ")[0]
+    fixed = checker(name).check(f"{reference} = {wrong.diagnosis.correct}")
+    assert fixed.verdict == "holds"
+
+
+def test_a_constant_factor_is_not_named_as_a_size():
+    hints = {}
+    for factor in ["2", "3", "4", "5", "6", "7", "0.5", "0.25", "0.2"]:
+        verdict = checker("layer").check(f"dJ/dW = {factor} * dJ/dy @ x.T")
+        assert verdict.diagnosis.code == "factor"
+        hints[factor] = re.findall(r"it is -?1?/?[a-zA-Z]\w* times", verdict.diagnosis.message)
+    assert hints == {factor: [] for factor in hints}
+
+
+def test_a_suggestion_never_just_restates_the_reference():
+    verdict = checker("layer").check("dJ/dW = dJ/dy")
+    assert verdict.diagnosis.correct != "dJ/dW"
+    assert verdict.diagnosis.code == "shape"
+
+
+def test_a_free_batch_index_is_a_missing_batch_sum():
+    verdict = checker("mse").check("dL/dW[i,j] = R[i,s] * X[j,s] / S")
+    assert verdict.verdict == "fails"
+    assert verdict.diagnosis.code == "missing-batch-sum"
+
+
+def test_a_rectangular_jacobian_in_the_other_layout_is_a_layout_slip():
+    verdict = checker("layer").check("dy/dx = W.T")
+    assert verdict.verdict == "fails"
+    assert verdict.diagnosis.code == "layout"
+
+
+def test_swapped_indices_over_different_ranges_are_a_wrong_index():
+    verdict = checker("layer").check("dJ/dW[i,j] = dJ/dy[j] * x[i]")
+    assert verdict.verdict == "fails"
+    assert verdict.diagnosis.code == "wrong-index"
+
+
+INVERSE = {
+    "id": "inverse", "sizes": ["n", "m"],
+    "variables": {"X": {"shape": "n x n", "constraints": ["invertible"]}, "A": "m x n", "B": "n x m"},
+    "definitions": ["g = trace(A @ inv(X) @ B)"],
+}
+
+
+def test_a_product_missing_its_transpose_is_a_misplaced_transpose():
+    from derive.check import ProblemChecker
+    from derive.problem import problem_from_dict
+
+    verdict = ProblemChecker(problem_from_dict(INVERSE)).check("dg/dX = -inv(X).T @ (B @ A) @ inv(X).T")
+    assert verdict.diagnosis.code == "misplaced-transpose"
+
+
+def test_a_missing_transpose_of_an_inner_product_is_found_without_parentheses():
+    from derive.check import ProblemChecker
+    from derive.problem import problem_from_dict
+
+    verdict = ProblemChecker(problem_from_dict(INVERSE)).check("dg/dX = -inv(X).T @ B @ A @ inv(X).T")
+    assert verdict.diagnosis.code == "misplaced-transpose"
