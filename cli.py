@@ -12,17 +12,23 @@ import os
 # (a forward pass at d=512 took 31 ms with two threads under load, 0.5 ms with one)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import enum  # noqa: E402
-import json  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
+import argparse
+import enum
+import json
+import sys
+import time
 
-from derive import __version__  # noqa: E402
+from derive import __version__
 from derive.check import CheckOptions, ProblemChecker, check_problem
 from derive.errors import DeriveError
-from derive.problem import (catalog_paths, find_problem, find_problems, load_problem,  # noqa: E402
-                            problem_from_dict, size_names_in)
+from derive.problem import (
+    catalog_paths,
+    find_problem,
+    find_problems,
+    load_problem,
+    problem_from_dict,
+    size_names_in,
+)
 from derive.report import claim_lines, summary_line
 
 

@@ -7,7 +7,7 @@ node came from in the source text for error messages and takes no part in equali
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Union
 
@@ -32,7 +32,7 @@ class Name:
 
 @dataclass(frozen=True)
 class Neg:
-    operand: "Node"
+    operand: Node
     span: Span = _span()
 
 
@@ -41,14 +41,14 @@ class Binary:
     """``left op right`` with op one of ``+ - @ * / **`` (``*`` and ``/`` are elementwise)."""
 
     op: str
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Transpose:
-    operand: "Node"
+    operand: Node
     span: Span = _span()
 
 
@@ -57,8 +57,8 @@ class Call:
     """``func(args, key=value)``; ``prime`` counts derivative marks, as in ``h'(X)``."""
 
     func: str
-    args: tuple["Node", ...]
-    kwargs: tuple[tuple[str, "Node"], ...] = ()
+    args: tuple[Node, ...]
+    kwargs: tuple[tuple[str, Node], ...] = ()
     prime: int = 0
     span: Span = _span()
 
@@ -70,8 +70,8 @@ ALL = None  # the ``:`` of a slice
 class Index:
     """``operand[i, j]``: each item an index name, a 1-based integer, or ``ALL`` for ``:``."""
 
-    operand: "Node"
-    items: tuple[Union[str, int, None], ...]
+    operand: Node
+    items: tuple[str | int | None, ...]
     span: Span = _span()
 
 
@@ -79,7 +79,7 @@ class Index:
 class Derivative:
     """``d(of)/d(wrt)``: ``of`` any expression, ``wrt`` the name of a variable."""
 
-    of: "Node"
+    of: Node
     wrt: str
     span: Span = _span()
 
@@ -89,7 +89,7 @@ class IndexSum:
     """``sum_{m,n}(body)``: the body summed over the full range of each index."""
 
     indices: tuple[str, ...]
-    body: "Node"
+    body: Node
     span: Span = _span()
 
 
@@ -131,3 +131,19 @@ def walk(node: Node):
         current = stack.pop()
         yield current
         stack.extend(reversed(children(current)))
+
+
+def rebuild(node: Node, change) -> Node:
+    """The tree with ``change`` applied to every node, children first (``change`` returns the
+    node itself, or its replacement)."""
+    if isinstance(node, (Neg, Transpose, Index)):
+        node = replace(node, operand=rebuild(node.operand, change))
+    elif isinstance(node, Binary):
+        node = replace(node, left=rebuild(node.left, change), right=rebuild(node.right, change))
+    elif isinstance(node, Call):
+        node = replace(node, args=tuple(rebuild(a, change) for a in node.args))
+    elif isinstance(node, Derivative):
+        node = replace(node, of=rebuild(node.of, change))
+    elif isinstance(node, IndexSum):
+        node = replace(node, body=rebuild(node.body, change))
+    return change(node)

@@ -15,6 +15,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import sympy
@@ -26,11 +27,21 @@ from .errors import BudgetExceeded, DeriveError, ShapeError
 from .numeric import NumericModel, relative_gap
 from .parser import parse_claim
 from .problem import ClaimSpec, Problem
-from .shapes import Scope, fmt, infer, is_scalar
+from .shapes import Scope, fmt, free_indices, infer, is_scalar
 from .symbolic import ExactModel
 from .text import to_text
-from .verdict import (FAILS, HOLDS, UNDECIDED, ClaimVerdict, Diagnosis, Difference, ExactEvidence,
-                      LinkVerdict, NumericEvidence, combine)
+from .verdict import (
+    FAILS,
+    HOLDS,
+    UNDECIDED,
+    ClaimVerdict,
+    Diagnosis,
+    Difference,
+    ExactEvidence,
+    LinkVerdict,
+    NumericEvidence,
+    combine,
+)
 from .zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
 
 LARGE = [23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71]
@@ -178,7 +189,7 @@ class ProblemChecker:
     def _assignments(self, scope: Scope, nodes, sizes_of) -> list[dict]:
         free: set = set()
         for node in nodes:
-            free |= _free_indices(node, scope)
+            free |= free_indices(node, scope.index_names)
         names = sorted(free)
         ranges = [range(sizes_of(name)) for name in names]
         return [dict(zip(names, values)) for values in itertools.product(*ranges)]
@@ -219,7 +230,7 @@ class ProblemChecker:
                     evidence.outcome, evidence.method = "zero", "structural"
                 elif witness is None:
                     remaining = self.options.exact_budget - (time.monotonic() - start)
-                    outcome = call_with_timeout(lambda: _zero_test(left, right), max(remaining, 0.5),
+                    outcome = call_with_timeout(partial(_zero_test, left, right), max(remaining, 0.5),
                                                 "the exact zero test")
                     evidence.outcome, evidence.method, evidence.detail = outcome
             except BudgetExceeded as error:
@@ -343,19 +354,6 @@ def _is_indexing(node) -> bool:
 
 def _is_heavy(node) -> bool:
     return isinstance(node, ast.Call) and node.func in ("kron", "det", "inv")
-
-
-def _free_indices(node, scope: Scope) -> set:
-    names: set = set()
-    if isinstance(node, ast.Name) and node.id in scope.index_names:
-        names.add(node.id)
-    if isinstance(node, ast.Index):
-        names.update(i for i in node.items if isinstance(i, str))
-    for child in ast.children(node):
-        names |= _free_indices(child, scope)
-    if isinstance(node, ast.IndexSum):
-        names -= set(node.indices)
-    return names
 
 
 def _entry_label(entry, assignments, shape) -> str:

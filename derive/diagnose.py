@@ -24,7 +24,7 @@ from .errors import DeriveError
 from .numeric import NumericModel
 from .primitives import ELEMENTWISE, canonical_function
 from .problem import Problem
-from .shapes import Scope, fmt, infer, is_scalar
+from .shapes import Scope, fmt, free_indices, infer, is_scalar
 from .text import to_text
 from .verdict import Diagnosis
 
@@ -54,16 +54,7 @@ def _close(a, b) -> bool:
 
 
 def _free(node, scope: Scope) -> set:
-    names: set = set()
-    if isinstance(node, ast.Name) and node.id in scope.index_names:
-        names.add(node.id)
-    if isinstance(node, ast.Index):
-        names.update(i for i in node.items if isinstance(i, str))
-    for child in ast.children(node):
-        names |= _free(child, scope)
-    if isinstance(node, ast.IndexSum):
-        names -= set(node.indices)
-    return names
+    return free_indices(node, scope.index_names)
 
 
 def _fresh_scope(scope: Scope) -> Scope:
@@ -521,24 +512,40 @@ def _single_edits(problem: Problem, scope: Scope, node):
 
 def _rename_index(node, old: str, new: str):
     """``node`` with index ``old`` renamed ``new`` everywhere (items, delta arguments, sums)."""
-    if isinstance(node, ast.Name):
-        return ast.Name(new) if node.id == old else node
-    if isinstance(node, ast.Index):
-        items = tuple(new if item == old else item for item in node.items)
-        return dataclasses.replace(node, operand=_rename_index(node.operand, old, new), items=items)
-    if isinstance(node, ast.IndexSum):
-        indices = tuple(new if i == old else i for i in node.indices)
-        return dataclasses.replace(node, indices=indices, body=_rename_index(node.body, old, new))
-    if isinstance(node, (ast.Neg, ast.Transpose)):
-        return dataclasses.replace(node, operand=_rename_index(node.operand, old, new))
-    if isinstance(node, ast.Binary):
-        return dataclasses.replace(node, left=_rename_index(node.left, old, new),
-                                   right=_rename_index(node.right, old, new))
-    if isinstance(node, ast.Call):
-        return dataclasses.replace(node, args=tuple(_rename_index(a, old, new) for a in node.args))
-    if isinstance(node, ast.Derivative):
-        return dataclasses.replace(node, of=_rename_index(node.of, old, new))
-    return node
+    def change(sub):
+        if isinstance(sub, ast.Name) and sub.id == old:
+            return ast.Name(new)
+        if isinstance(sub, ast.Index):
+            return dataclasses.replace(sub, items=tuple(new if item == old else item for item in sub.items))
+        if isinstance(sub, ast.IndexSum):
+            return dataclasses.replace(sub, indices=tuple(new if i == old else i for i in sub.indices))
+        return sub
+
+    return ast.rebuild(node, change)
+
+
+def _rename_variable(node, old: str, new: str):
+    """``node`` with the variable ``old`` renamed ``new`` everywhere, derivatives included."""
+    def change(sub):
+        if isinstance(sub, ast.Name) and sub.id == old:
+            return ast.Name(new)
+        if isinstance(sub, ast.Derivative) and sub.wrt == old:
+            return dataclasses.replace(sub, wrt=new)
+        return sub
+
+    return ast.rebuild(node, change)
+
+
+def _unit_edits(problem: Problem, node):
+    """One quantity renamed everywhere it occurs: a chain routed through the wrong unit
+    (dL/dz1 * dz1/dw1 where w1 feeds z0)."""
+    used = [n for n in _names(node) if n in problem.shapes]
+    for old in used:
+        for new, shape in problem.shapes.items():
+            if new != old and shape == problem.shapes[old] and new not in problem.arbitrary:
+                renamed = _rename_variable(node, old, new)
+                if renamed != node:
+                    yield "wrong-index", f"{old} where {new} was meant (the term is attached to the wrong unit)", renamed
 
 
 def _whole_edits(node, target, scope: Scope):
@@ -585,7 +592,8 @@ def _edits(pair: _Pair, node, target, scope: Scope, target_is_claim: bool = Fals
         subject = to_text(target if target_is_claim else node)
         return Diagnosis(code, f"{subject}: {description}", to_text(candidate))
 
-    singles = list(_whole_edits(node, target, scope)) + list(_single_edits(problem, scope, node))
+    singles = (list(_whole_edits(node, target, scope)) + list(_single_edits(problem, scope, node))
+               + list(_unit_edits(problem, node)))
     for code, description, candidate in singles:
         if budget[0] <= 0:
             return None

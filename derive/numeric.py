@@ -19,10 +19,15 @@ from . import ast
 from .errors import ShapeError, UnsupportedError
 from .primitives import ELEMENTWISE, canonical_function, standin
 from .problem import Problem
-from .shapes import Scope
+from .shapes import Scope, free_indices
 
 STEP = 1e-20
 CACHE_LIMIT = 256
+
+
+def _concrete(dim, subs: dict) -> int:
+    """A size expression (m, m·d) at the model's sizes."""
+    return int(dim.xreplace(subs)) if hasattr(dim, "xreplace") else int(dim)
 
 
 def _softmax_rows(z):
@@ -56,7 +61,7 @@ class NumericModel:
         self.base = self.forward({})
 
     def concrete(self, shape) -> tuple[int, int]:
-        return tuple(int(getattr(d, "xreplace", lambda s: d)(self._subs)) for d in shape)
+        return tuple(_concrete(d, self._subs) for d in shape)
 
     def _leaf(self, variable) -> np.ndarray:
         rows, cols = self.concrete(variable.shape)
@@ -152,7 +157,7 @@ class NumericModel:
             return (jac if self.problem.layout == "numerator" else jac.T).astype(complex)
         raise UnsupportedError("a derivative of order 3 or 4")
 
-    def evaluation(self, env: dict, scope: Scope) -> "_Evaluation":
+    def evaluation(self, env: dict, scope: Scope) -> _Evaluation:
         """The evaluation of one environment under one claim's scope, kept so its cache lasts."""
         key = (id(env), id(scope))
         if key not in self._evaluations:
@@ -168,8 +173,7 @@ class NumericModel:
     def index_range(self, scope: Scope, name: str) -> int:
         if name not in scope.index_ranges:
             raise ShapeError(f"the range of index {name} is unknown")
-        dim = scope.index_ranges[name]
-        return int(getattr(dim, "xreplace", lambda s: dim)(self._subs))
+        return _concrete(scope.index_ranges[name], self._subs)
 
 
 class _Evaluation:
@@ -181,16 +185,7 @@ class _Evaluation:
     def free_indices(self, node) -> frozenset:
         key = id(node)
         if key not in self.free:
-            own: set = set()
-            if isinstance(node, ast.Name) and node.id in self.scope.index_names:
-                own.add(node.id)
-            if isinstance(node, ast.Index):
-                own.update(i for i in node.items if isinstance(i, str))
-            for child in ast.children(node):
-                own |= self.free_indices(child)
-            if isinstance(node, ast.IndexSum):
-                own -= set(node.indices)
-            self.free[key] = frozenset(own)
+            self.free[key] = frozenset(free_indices(node, self.scope.index_names))
         return self.free[key]
 
     def value(self, node, idx) -> np.ndarray:

@@ -21,7 +21,7 @@ from . import ast
 from .errors import DeriveError, ProblemError, unknown_name
 from .parser import parse_claim, parse_definition
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS
-from .shapes import SCALAR, ONE, Scope, Shape, index_names_of, infer, size_symbol
+from .shapes import ONE, SCALAR, Scope, Shape, index_names_of, infer, size_symbol
 
 CONSTRAINTS = {"symmetric", "positive", "invertible", "spd", "stochastic"}
 VERDICTS = {"holds", "fails", "undecided"}

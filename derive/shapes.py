@@ -59,7 +59,7 @@ class Scope:
     index_ranges: dict[str, Dim] = field(default_factory=dict)
     bound: tuple[str, ...] = ()
 
-    def for_claim(self, index_names) -> "Scope":
+    def for_claim(self, index_names) -> Scope:
         return Scope(self.shapes, self.sizes, self.activations, self.arbitrary, self.layout,
                      self.leaves, frozenset(index_names))
 
@@ -79,6 +79,20 @@ def index_names_of(node) -> set[str]:
                 names.update(sub.indices)
             elif isinstance(sub, ast.Call) and sub.func == "delta":
                 names.update(a.id for a in sub.args if isinstance(a, ast.Name))
+    return names
+
+
+def free_indices(node: ast.Node, index_names) -> set[str]:
+    """The index names ``node`` leaves free: used in it and not bound by one of its sums."""
+    names: set[str] = set()
+    if isinstance(node, ast.Name) and node.id in index_names:
+        names.add(node.id)
+    if isinstance(node, ast.Index):
+        names.update(i for i in node.items if isinstance(i, str))
+    for child in ast.children(node):
+        names |= free_indices(child, index_names)
+    if isinstance(node, ast.IndexSum):
+        names -= set(node.indices)
     return names
 
 

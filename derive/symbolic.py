@@ -24,7 +24,7 @@ from .functions import SoftmaxEntry, undefined
 from .primitives import ELEMENTWISE, canonical_function
 from .problem import Problem
 from .reverse import gradient
-from .shapes import Scope, infer, is_scalar, is_vector
+from .shapes import Scope, free_indices, is_vector
 
 Matrix = sympy.ImmutableMatrix
 STRUCTURED = {"symmetric", "spd", "stochastic"}
@@ -174,7 +174,7 @@ class ExactModel:
         return out.xreplace(back) if back else out
 
     # -- evaluation ---------------------------------------------------------------------------
-    def evaluation(self, env: dict, scope: Scope) -> "_Evaluation":
+    def evaluation(self, env: dict, scope: Scope) -> _Evaluation:
         """The evaluation of one environment under one claim's scope, kept so its cache lasts."""
         key = (id(env), id(scope))
         if key not in self._evaluations:
@@ -249,16 +249,7 @@ class _Evaluation:
     def free_indices(self, node) -> frozenset:
         key = id(node)
         if key not in self.free:
-            own: set = set()
-            if isinstance(node, ast.Name) and node.id in self.scope.index_names:
-                own.add(node.id)
-            if isinstance(node, ast.Index):
-                own.update(i for i in node.items if isinstance(i, str))
-            for child in ast.children(node):
-                own |= self.free_indices(child)
-            if isinstance(node, ast.IndexSum):
-                own -= set(node.indices)
-            self.free[key] = frozenset(own)
+            self.free[key] = frozenset(free_indices(node, self.scope.index_names))
         return self.free[key]
 
     def value(self, node, idx: dict) -> Matrix:
