@@ -66,3 +66,22 @@ def test_catalog_claim_gets_its_expected_verdict(path, index):
     assert verdict.matches_expectation, (
         f"expected {spec.expect} ({spec.diagnosis}), got {verdict.verdict} ({found}): "
         f"{verdict.error or [link.reason for link in verdict.links]}")
+
+
+def _corrections():
+    for path in PATHS:
+        for number, spec in enumerate(load_problem(path).claims, 1):
+            if spec.expect == "fails" and spec.correct:
+                yield pytest.param(path, spec.correct, id=f"{path.stem}:{number}")
+
+
+@pytest.mark.parametrize("path, correct", list(_corrections()))
+def test_the_correct_statement_beside_a_wrong_claim_holds(path, correct):
+    verdict = _checker(path).check(correct)
+    assert verdict.verdict == "holds", verdict.error or [link.reason for link in verdict.links]
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_every_wrong_catalog_claim_has_its_correct_statement(path):
+    missing = [spec.text for spec in load_problem(path).claims if spec.expect == "fails" and not spec.correct]
+    assert not missing
