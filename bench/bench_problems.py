@@ -57,6 +57,8 @@ LINEAR = BenchProblem(
         ("dL/dW", "dL/dW = dL/dY.T @ X"),
         ("dL/dX", "dL/dX = dL/dY @ W"),
         ("dL/db", "dL/db = dL/dY.T @ ones(S)"),
+        # written differently from the reverse pass, so the zero test (not structure) decides
+        ("dL/dW rewritten", "dL/dW = (X.T @ dL/dY).T"),
     ]),
     size_names=("S", "M", "N"),
 )
@@ -78,6 +80,9 @@ TWO_LAYER = BenchProblem(
         ("dl/dW2", f"dl/dW2 = (W2 @ sigmoid({_Z}) - y) @ sigmoid({_Z}).T"),
         ("dl/db", f"dl/db = {_DELTA}"),
         ("dl/dx", f"dl/dx = W1.T @ {_DELTA}"),
+        # expanded and with σ' written out: the zero test has to multiply out and cancel
+        ("dl/dW1 rewritten", f"dl/dW1 = ((W2.T @ W2 @ sigmoid({_Z}) - W2.T @ y) * sigmoid({_Z}) "
+                             f"* (1 - sigmoid({_Z}))) @ x.T"),
     ]),
     size_names=("d",),
 )
@@ -94,6 +99,7 @@ SOFTMAX = BenchProblem(
     },
     claims=_with_wrong_twins([
         ("dL/dX", "dL/dX = Y * (dL/dY - sum(dL/dY * Y, axis=1))"),
+        ("dL/dX via exp", "dL/dX = exp(X) / sum(exp(X), axis=1) * dL/dY - Y * sum(dL/dY * Y, axis=1)"),
     ]),
     size_names=("S", "N"),
 )
