@@ -180,7 +180,7 @@ class ProblemChecker:
     def _diagnose(self, reference, claimed, scope, message=None) -> Diagnosis:
         try:
             with deadline(DIAGNOSIS_BUDGET, "the diagnosis"):
-                return diagnose(self.problem, reference, claimed, scope, self.exact_sizes[0], message)
+                return diagnose(self.problem, reference, claimed, scope, message)
         except BudgetExceeded:
             return Diagnosis("shape" if message else "unknown",
                              message or f"no common slip was recognised within {DIAGNOSIS_BUDGET:g} s")
