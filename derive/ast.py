@@ -141,7 +141,8 @@ def rebuild(node: Node, change) -> Node:
     elif isinstance(node, Binary):
         node = replace(node, left=rebuild(node.left, change), right=rebuild(node.right, change))
     elif isinstance(node, Call):
-        node = replace(node, args=tuple(rebuild(a, change) for a in node.args))
+        node = replace(node, args=tuple(rebuild(a, change) for a in node.args),
+                       kwargs=tuple((key, rebuild(value, change)) for key, value in node.kwargs))
     elif isinstance(node, Derivative):
         node = replace(node, of=rebuild(node.of, change))
     elif isinstance(node, IndexSum):

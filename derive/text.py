@@ -35,12 +35,12 @@ def _text(node) -> tuple[str, int]:
 
 @_text.register
 def _(node: ast.Number):
-    text = _decimal(node.value)
+    text = decimal_text(node.value)
     # a number takes parentheses before .T or [..] ("2.T" would read as the number "2.")
     return (text, _POWER) if node.value >= 0 else (text, _UNARY)
 
 
-def _decimal(value) -> str:
+def decimal_text(value) -> str:
     """Exact decimal text of a Fraction (the grammar's numbers are decimals)."""
     if value.denominator == 1:
         return str(value.numerator)

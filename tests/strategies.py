@@ -73,6 +73,11 @@ def asts(max_leaves: int = 12):
     return st.recursive(leaves, _extend, max_leaves=max_leaves)
 
 
+
+def chains(max_leaves: int = 8):
+    """Random claims ``A = B (= C)``: two or three random trees."""
+    return st.lists(asts(max_leaves), min_size=2, max_size=3).map(lambda sides: ast.Chain(tuple(sides)))
+
 # -- well-typed expressions over a small problem ----------------------------------------------------
 
 ORACLE_PROBLEM = {
