@@ -29,6 +29,7 @@ from derive.problem import (
     problem_from_dict,
     size_names_in,
 )
+from derive.export import export  # noqa: E402
 from derive.report import claim_lines, summary_line
 
 
@@ -139,6 +140,23 @@ def cmd_verify(args) -> Exit:
     return {"holds": Exit.OK, "fails": Exit.MISMATCH}.get(verdict.verdict, Exit.MISMATCH)
 
 
+def cmd_export(args) -> Exit:
+    problems = find_problems(args.problem)
+    parts = []
+    for problem in problems:
+        verdicts = check_problem(problem, _options(args), _progress(sys.stderr.isatty()))
+        parts.append(export(problem, verdicts, args.format))
+    if args.format == "tex" and len(parts) > 1:
+        raise DeriveError("export --format tex takes one problem (a standalone document each)")
+    document = "\n".join(parts)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(document)
+    else:
+        sys.stdout.write(document)
+    return Exit.OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="derive", description="Check hand-derived matrix-calculus claims.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
@@ -169,6 +187,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--layout", choices=["numerator", "denominator"], default="numerator")
     common(verify)
     verify.set_defaults(run=cmd_verify)
+
+    exporting = commands.add_parser("export", help="write a problem and its verdicts as Markdown or LaTeX")
+    exporting.add_argument("problem", metavar="ID|PATH")
+    exporting.add_argument("--format", choices=["md", "tex"], default="md", help="md (with $$ math) or tex (standalone)")
+    exporting.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    exporting.add_argument("--budget", type=float, default=10.0, help="seconds of exact work per claim link")
+    exporting.add_argument("--no-numeric", action="store_true", help="skip the numeric oracle")
+    exporting.add_argument("--seed", type=int, default=0, help="seed of the random points")
+    exporting.set_defaults(run=cmd_export)
     return parser
 
 

@@ -129,7 +129,7 @@ def diagnose(problem: Problem, reference, claimed, scope: Scope, shape_message: 
         found = found or _edits(pair, claimed, reference, scope)
     elif pair.ok(pair.got):
         # the derivative side itself is ill-formed (an index slip): edit it towards the claim
-        found = _edits(pair, reference, claimed, scope, target_is_claim=True)
+        found = _edits(pair, reference, claimed, scope)
     found = found or _misnamed_definition(problem, reference, claimed)
     if found:
         return found
@@ -563,7 +563,7 @@ def _whole_edits(node, target, scope: Scope):
         yield "missing-batch-sum", f"the sum over {extra} is missing", ast.IndexSum((extra,), node)
 
 
-def _edits(pair: _Pair, node, target, scope: Scope, target_is_claim: bool = False) -> Diagnosis | None:
+def _edits(pair: _Pair, node, target, scope: Scope) -> Diagnosis | None:
     """One edit, or two, of ``node`` after which it equals ``target`` at both points."""
     problem = pair.problem
     budget = [MAX_EDITS]
@@ -588,8 +588,7 @@ def _edits(pair: _Pair, node, target, scope: Scope, target_is_claim: bool = Fals
         return all(_close(p(candidate, local, names), v) for p, v in zip(pair.points, values))  # lazily
 
     def found(code, description, candidate):
-        subject = to_text(target if target_is_claim else node)
-        return Diagnosis(code, f"{subject}: {description}", to_text(candidate))
+        return Diagnosis(code, f"{to_text(node)}: {description}", to_text(candidate))
 
     singles = (list(_whole_edits(node, target, scope)) + list(_single_edits(problem, scope, node))
                + list(_unit_edits(problem, node)))

@@ -32,7 +32,7 @@ Some notation depends on shapes, which a bare tree does not carry. Given the pro
   right whatever the shapes.
 
 Packages: everything is amsmath except ``\mathbb`` (the ``step`` template: amssymb) and
-``\oslash`` (stmaryrd); ``packages(text)`` lists what a printed text needs.
+``\oslash`` is in LaTeX's own symbol font; ``packages(text)`` lists what a printed text needs.
 """
 
 from __future__ import annotations
@@ -164,8 +164,6 @@ def packages(latex: str) -> list[str]:
     needed = ["amsmath"]
     if r"\mathbb" in latex:
         needed.append("amssymb")
-    if r"\oslash" in latex:
-        needed.append("stmaryrd")
     return needed
 
 

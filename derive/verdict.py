@@ -73,9 +73,11 @@ class LinkVerdict:
         if zero:
             sizes = "; ".join(_sizes(e.sizes) for e in zero)
             parts.append(f"exact at {sizes}")
-        witness = [e for e in self.exact if e.outcome in ("witness", "shape")]
+        if any(e.outcome == "shape" for e in self.exact):
+            parts.append("the shapes cannot match")
+        witness = [e for e in self.exact if e.outcome == "witness"]
         if witness:
-            parts.append(f"exact {witness[0].outcome} at {_sizes(witness[0].sizes)}")
+            parts.append(f"exact witness at {_sizes(witness[0].sizes)}")
         undecided = [e for e in self.exact if e.outcome == "undecided"]
         if undecided:
             parts.append(f"exact undecided at {_sizes(undecided[0].sizes)} ({undecided[0].detail})")

@@ -1,0 +1,234 @@
+"""A problem and its verdicts as a document: Markdown (``$$`` math) or a standalone LaTeX file.
+
+The document reads like an answer sheet: the problem (variables, shapes, what is left
+arbitrary), the forward computation, then each claim as written, its verdict and the evidence
+for it, and for a wrong claim the entry where it fails (true and claimed values), the diagnosis
+and the correct statement. Formulas come from ``latex_out``; prose is escaped for each format.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from . import ast
+from .errors import DeriveError
+from .latex_out import default_name, packages, to_latex, to_latex_aligned
+from .parser import parse_claim
+from .problem import Problem
+from .shapes import ONE
+from .verdict import ClaimVerdict
+
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_UNICODE_MATH = {"⊗": r"\otimes", "ᵀ": r"^{\top}", "⁻¹": r"^{-1}", "⁻": "^{-}", "⊙": r"\odot", "∘": r"\circ",
+                 "⊘": r"\oslash", "×": r"\times", "≠": r"\neq", "≈": r"\approx", "≤": r"\leq", "≥": r"\geq",
+                 "√": r"\surd", "∂": r"\partial", "·": r"\cdot", "‖": r"\|", "′": "'", "″": "''",
+                 "→": r"\to", "←": r"\leftarrow", "⇒": r"\Rightarrow", "∈": r"\in", "∑": r"\sum",
+                 "−": "-", "ℓ": r"\ell", "∞": r"\infty", "∇": r"\nabla", "⁰": "^{0}", "¹": "^{1}",
+                 "²": "^{2}", "³": "^{3}", "⁴": "^{4}", "ⁿ": "^{n}", "₀": "_{0}", "₁": "_{1}", "₂": "_{2}"}
+_GREEK = re.compile(r"GREEK (SMALL|CAPITAL) LETTER (\w+(?: SIGMA)?)")
+_VARIANTS = {"epsilon": "varepsilon", "lamda": "lambda", "final sigma": "varsigma"}
+_GREEK_COMMANDS = {"alpha", "beta", "gamma", "delta", "varepsilon", "zeta", "eta", "theta", "iota", "kappa",
+                   "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "varsigma", "tau", "upsilon",
+                   "phi", "chi", "psi", "omega"}
+# capitals that LaTeX writes as the Latin letters they look like
+_LATIN_CAPITALS = {"alpha": "A", "beta": "B", "varepsilon": "E", "zeta": "Z", "eta": "H", "iota": "I",
+                   "kappa": "K", "mu": "M", "nu": "N", "omicron": "O", "rho": "P", "tau": "T", "chi": "X"}
+_TEXT_SAFE = 0x250  # Latin letters with accents, dashes and quotes are in pdflatex's T1 text fonts
+
+
+def _unicode(char: str) -> str:
+    """A character outside the text fonts, as LaTeX: a math symbol, a Greek letter, or its
+    compatibility form (① → 1); '?' as a last resort, so that the document still compiles."""
+    if char in _UNICODE_MATH:
+        return f"${_UNICODE_MATH[char]}$"
+    match = _GREEK.match(unicodedata.name(char, ""))
+    if match and _VARIANTS.get(match.group(2).lower(), match.group(2).lower()) in _GREEK_COMMANDS:
+        letter = match.group(2).lower()
+        letter = _VARIANTS.get(letter, letter)
+        if match.group(1) == "CAPITAL":
+            return _LATIN_CAPITALS.get(letter) or f"$\\{letter.capitalize()}$"
+        return "o" if letter == "omicron" else f"$\\{letter}$"
+    folded = unicodedata.normalize("NFKC", char)
+    if folded != char and all(ord(c) < 128 for c in folded):
+        return folded
+    return "?"
+
+
+def tex_text(text: str) -> str:
+    """Prose for LaTeX: special characters escaped, symbols outside the text fonts as math."""
+    out = []
+    text = text.replace("⁻¹", "\x00")
+    for char in text:
+        if char == "\x00":
+            out.append("$^{-1}$")
+        elif char in _TEX_SPECIAL:
+            out.append(_TEX_SPECIAL[char])
+        elif ord(char) < _TEXT_SAFE or char in "–—‘’“”":
+            out.append(char)
+        else:
+            out.append(_unicode(char))
+    return "".join(out)
+
+
+def _shape_tex(problem: Problem, name: str) -> str:
+    rows, cols = problem.shapes[name]
+    if (rows, cols) == (ONE, ONE):
+        return r"\mathbb{R}"
+    def dim(d):
+        return " ".join(default_name(str(f)) for f in str(d).split("*"))
+    return rf"\mathbb{{R}}^{{{dim(rows)}}}" if cols == ONE else rf"\mathbb{{R}}^{{{dim(rows)} \times {dim(cols)}}}"
+
+
+def _claim_math(problem: Problem, text: str, aligned: bool = True) -> str | None:
+    try:
+        chain = parse_claim(text)
+        scope = problem.claim_scope(chain)
+        return to_latex_aligned(chain, scope=scope) if aligned and len(chain.sides) > 2 else to_latex(chain, scope=scope)
+    except DeriveError:
+        return None
+
+
+class _Writer:
+    """The parts of the document, in one format."""
+
+    def __init__(self, tex: bool):
+        self.tex = tex
+        self.lines: list[str] = []
+
+    def heading(self, text: str, level: int = 1):
+        if self.tex:
+            command = ["section*", "subsection*", "paragraph*"][level - 1]
+            self.lines.append(f"\\{command}{{{tex_text(text)}}}")
+        else:
+            self.lines.append(f"{'#' * (level + 1)} {text}\n")
+
+    def text(self, text: str):
+        self.lines.append((tex_text(text) if self.tex else text) + "\n")
+
+    def display(self, math: str, aligned: bool = False):
+        if self.tex:
+            body = f"\\begin{{aligned}}\n{math}\n\\end{{aligned}}" if aligned else math
+            self.lines.append(f"\\[\n{body}\n\\]")
+        else:
+            body = f"\\begin{{aligned}}\n{math}\n\\end{{aligned}}" if aligned else math
+            self.lines.append(f"$$\n{body}\n$$\n")
+
+    def inline(self, math: str) -> str:
+        return f"${math}$"
+
+    def code(self, text: str) -> str:
+        return f"\\texttt{{{tex_text(text)}}}" if self.tex else f"`{text}`"
+
+    def item_list(self, items: list[str]):
+        if self.tex:
+            self.lines.append("\\begin{itemize}")
+            self.lines.extend(f"  \\item {item}" for item in items)
+            self.lines.append("\\end{itemize}")
+        else:
+            self.lines.extend(f"- {item}" for item in items)
+            self.lines.append("")
+
+
+def _problem_part(out: _Writer, problem: Problem) -> None:
+    out.heading(problem.title)
+    if problem.source:
+        out.text(f"Source: {problem.source}.")
+    items = []
+    for name, variable in problem.variables.items():
+        constraints = f" ({', '.join(sorted(variable.constraints))})" if variable.constraints else ""
+        math = out.inline(f"{default_name(name)} \\in {_shape_tex(problem, name)}")
+        items.append(math + (tex_text(constraints) if out.tex else constraints))
+    for loss, deps in problem.arbitrary.items():
+        listed = ", ".join(default_name(d) for d in deps)
+        items.append(f"{out.inline(default_name(loss))}: a scalar function of {out.inline(listed)}, left arbitrary")
+    for name in problem.activations:
+        items.append(f"{out.inline(default_name(name))}: an elementwise activation, left undefined")
+    out.item_list(items)
+    if problem.definitions:
+        scope = problem.scope()
+        rows = [f"{default_name(name)} &= {to_latex(expr, scope=scope)}" for name, expr in problem.definitions]
+        out.text("The forward computation:")
+        out.display(r" \\".join(rows), aligned=True)
+    if problem.layout != "numerator" or any("d" in c.text for c in problem.claims):
+        out.text(f"Jacobians use the {problem.layout} layout; the derivative of a scalar has the shape of "
+                 "the variable.")
+
+
+def _evidence(verdict: ClaimVerdict) -> str:
+    link = next((l for l in verdict.links if l.verdict != "holds"), verdict.links[-1] if verdict.links else None)
+    return link.evidence_summary() if link else ""
+
+
+def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdict) -> None:
+    out.heading(f"Claim {number}" + (f" ({verdict.source})" if verdict.source else ""), level=2)
+    math = _claim_math(problem, verdict.claim)
+    if math is None:
+        out.text(f"{verdict.claim}")
+    else:
+        out.display(math, aligned="&=" in math)
+    status = {"holds": "Holds", "fails": "Fails", "undecided": "Undecided", "error": "Error"}[verdict.verdict]
+    if verdict.error:
+        out.text(f"{status}: {verdict.error}")
+        return
+    out.text(f"{status}. Evidence: {_evidence(verdict)}.")
+    if verdict.verdict != "fails":
+        return
+    link = verdict.links[verdict.broken_link]
+    if len(verdict.links) > 1:
+        step = _claim_math(problem, f"{link.left} = {link.right}", aligned=False)
+        out.text(f"The chain breaks at step {verdict.broken_link + 1}:")
+        if step:
+            out.display(step)
+    if link.difference is not None:
+        d = link.difference
+        sizes = ", ".join(f"{k}={v}" for k, v in d.sizes.items())
+        out.text(f"At {d.entry} (sizes {sizes}, at a random point) the true value is {_number(d.true)} and the "
+                 f"claim gives {_number(d.claimed)}.")
+    elif link.reason:
+        out.text(link.reason)
+    if link.diagnosis:
+        out.text(f"Diagnosis ({link.diagnosis.code}): {link.diagnosis.message}.")
+    correct = verdict.correct
+    if correct:
+        math = _claim_math(problem, correct)
+        out.text("The correct statement:")
+        if math:
+            out.display(math, aligned="&=" in math)
+        else:
+            out.text(correct)
+
+
+def _number(value) -> str:
+    if isinstance(value, complex):
+        return f"{value.real:.6g} + {value.imag:.6g}i"
+    return f"{value:.6g}"
+
+
+def export(problem: Problem, verdicts: list[ClaimVerdict], fmt: str = "md") -> str:
+    """The document for one problem, in ``fmt`` "md" (Markdown with $$ math) or "tex" (standalone)."""
+    out = _Writer(tex=fmt == "tex")
+    _problem_part(out, problem)
+    if problem.notes:
+        out.text(problem.notes)
+    for number, verdict in enumerate(verdicts, 1):
+        _claim_part(out, problem, number, verdict)
+    body = "\n".join(out.lines)
+    if fmt != "tex":
+        return body + "\n"
+    needed = sorted(set(["amsmath", "amssymb"] + packages(body)))
+    return "\n".join([
+        r"\documentclass[11pt]{article}",
+        r"\usepackage[utf8]{inputenc}",
+        r"\usepackage[T1]{fontenc}",
+        r"\usepackage[margin=2.2cm]{geometry}",
+        *[rf"\usepackage{{{p}}}" for p in needed],
+        r"\allowdisplaybreaks",
+        r"\setlength{\parindent}{0pt}",
+        r"\setlength{\parskip}{0.5em}",
+        r"\begin{document}",
+        body,
+        r"\end{document}",
+        "",
+    ])

@@ -1,0 +1,55 @@
+"""derive export: every catalog problem as Markdown and as a LaTeX document that compiles."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from derive.check import check_problem
+from derive.export import export, tex_text
+from derive.problem import load_problem
+
+PATHS = sorted((Path(__file__).resolve().parent.parent / "problems").glob("*.toml"))
+PDFLATEX = shutil.which("pdflatex")
+
+
+@lru_cache(maxsize=None)
+def _checked(path: Path):
+    problem = load_problem(path)
+    return problem, check_problem(problem)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_markdown_export_shows_every_claim_and_its_verdict(path):
+    problem, verdicts = _checked(path)
+    document = export(problem, verdicts, "md")
+    assert document.count("### Claim ") == len(problem.claims)
+    assert document.count("$$") % 2 == 0
+    for verdict in verdicts:
+        assert {"holds": "Holds.", "fails": "Fails.", "undecided": "Undecided."}[verdict.verdict] in document
+
+
+@pytest.mark.skipif(PDFLATEX is None, reason="pdflatex is not installed (.ci/run installs TeX Live)")
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_latex_export_compiles(path, tmp_path):
+    problem, verdicts = _checked(path)
+    source = tmp_path / f"{problem.id}.tex"
+    source.write_text(export(problem, verdicts, "tex"), encoding="utf-8")
+    run = subprocess.run([PDFLATEX, "-interaction=nonstopmode", "-halt-on-error", source.name],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    errors = [line for line in run.stdout.splitlines() if line.startswith("!")]
+    assert run.returncode == 0 and not errors, errors or run.stdout[-2000:]
+    assert (tmp_path / f"{problem.id}.pdf").stat().st_size > 0
+
+
+@pytest.mark.parametrize("text, tex", [
+    ("a_b & 50%", r"a\_b \& 50\%"),
+    ("Wᵀ ⊗ x", r"W$^{\top}$ $\otimes$ x"),
+    ("σ'(z)", r"$\sigma$'(z)"),
+])
+def test_prose_is_escaped_for_latex(text, tex):
+    assert tex_text(text) == tex
