@@ -46,6 +46,13 @@ class Atomizer:
         if application in self.memo:
             return self.memo[application]
         args = tuple(sympy.expand(self(arg)) for arg in application.args)
+        if application.func is sympy.log and args[0].is_Rational and args[0] > 0 and not (
+                args[0].is_Integer and sympy.isprime(args[0])):
+            # log of a number: the sum of the logs of its prime factors, so log(5/4) meets log(5) - 2 log(2)
+            factors = sympy.factorrat(args[0])
+            self.memo[application] = sympy.Add(*[k * self._symbol((sympy.log, (sympy.Integer(p),)))
+                                                 for p, k in factors.items()])
+            return self.memo[application]
         if application.func is sympy.exp:
             factors = []
             for term in sympy.Add.make_args(args[0]):

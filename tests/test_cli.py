@@ -214,8 +214,8 @@ def _subcommands():
     return sorted(action.choices)
 
 
-def test_the_subcommands_are_list_check_verify():
-    assert _subcommands() == ["check", "list", "verify"]
+def test_the_subcommands_are_check_export_list_verify():
+    assert _subcommands() == ["check", "export", "list", "verify"]
 
 
 @pytest.mark.parametrize("argv", [[]] + [[name] for name in _subcommands()], ids=["derive"] + _subcommands())
