@@ -91,13 +91,9 @@ class _Pair:
         self.points = [_Point(problem, seed, table) for seed, table in zip(SEEDS, SIZE_TABLES)]
         self.true = self.got = None
         self.true_shape = self.got_shape = None
-        common = _fresh_scope(scope)
-        try:
-            self.true_shape = infer(reference, common)
-            self.got_shape = infer(claimed, common)
-        except DeriveError:
-            common = None
+        common = _common_scope(scope, reference, claimed)
         if common is not None:
+            self.true_shape, self.got_shape = infer(reference, common), infer(claimed, common)
             names = _free(reference, common) | _free(claimed, common)
             self.true = [p(reference, common, names) for p in self.points]
             self.got = [p(claimed, common, names) for p in self.points]
@@ -218,15 +214,19 @@ def _describe_factor(problem: Problem, factors: list[float]) -> tuple[str, str |
     return None
 
 
-def _well_formed(node, scope: Scope, *others) -> bool:
-    """Whether ``node`` (with ``others``, sharing index ranges) type-checks."""
+def _common_scope(scope: Scope, *nodes) -> Scope | None:
+    """A fresh scope in which all ``nodes`` type-check together (sharing index ranges), or None."""
     local = _fresh_scope(scope)
     try:
-        for each in (node, *others):
-            infer(each, local)
+        for node in nodes:
+            infer(node, local)
     except DeriveError:
-        return False
-    return True
+        return None
+    return local
+
+
+def _well_formed(node, scope: Scope, *others) -> bool:
+    return _common_scope(scope, node, *others) is not None
 
 
 def _layout(problem: Problem, claim_text: str) -> Diagnosis:
@@ -305,11 +305,8 @@ def _counterfactual(problem, reference, claimed, scope, pair: _Pair) -> Diagnosi
         return None
     sites = _activation_sites(problem)
     candidates = [(None, f) for f in dict.fromkeys(f for _, f in sites)] + sites
-    common = _fresh_scope(scope)
-    try:
-        infer(reference, common)
-        infer(claimed, common)
-    except DeriveError:
+    common = _common_scope(scope, reference, claimed)
+    if common is None:
         return None
     names = _free(reference, common) | _free(claimed, common)
     for site, function in candidates:
@@ -573,11 +570,8 @@ def _edits(pair: _Pair, node, target, scope: Scope) -> Diagnosis | None:
         budget[0] -= 1
         if _degenerate(candidate, target, node):
             return False
-        local = _fresh_scope(scope)
-        try:
-            infer(candidate, local)
-            infer(target, local)
-        except DeriveError:
+        local = _common_scope(scope, candidate, target)
+        if local is None:
             return False
         names = frozenset(_free(candidate, local) | _free(target, local))
         if names not in targets:

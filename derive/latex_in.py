@@ -37,7 +37,7 @@ import lark
 
 from . import ast
 from .errors import ParseError, TooLarge
-from .parser import MAX_TREE_DEPTH, _depth, _depth_guard
+from .parser import check_limits, transform_checked
 
 # LaTeX function spellings (the FUNC terminal of latex.lark) → claim-language function names.
 FUNCTIONS = {
@@ -734,7 +734,7 @@ def _pair_bars(text: str) -> str:
 
 
 def _parse(text: str, names, functions, scalars) -> list[ast.Node]:
-    _depth_guard(text)
+    check_limits(text)
     shown = re.sub(r"\s", " ", text)  # the caret line is one line
     source = _pair_bars(text)
     try:
@@ -762,22 +762,7 @@ def _parse(text: str, names, functions, scalars) -> list[ast.Node]:
     except RecursionError:
         raise TooLarge("the expression nests too deeply") from None
     transformer = _ToAst(source, dict(names or {}), set(functions), set(scalars))
-    try:
-        sides = transformer.transform(tree)
-    except lark.exceptions.VisitError as error:
-        inner = error.orig_exc
-        if isinstance(inner, ParseError):
-            raise ParseError(inner.headline, shown, inner.column) from None
-        if isinstance(inner, RecursionError):
-            raise TooLarge("the expression nests too deeply") from None
-        raise
-    except RecursionError:
-        raise TooLarge("the expression nests too deeply") from None
-    for side in sides:
-        depth = _depth(side)
-        if depth > MAX_TREE_DEPTH:
-            raise TooLarge(f"the expression is {depth} operations deep; the limit is {MAX_TREE_DEPTH}")
-    return sides
+    return transform_checked(transformer, tree, shown)
 
 
 def _check_names(names) -> None:

@@ -152,7 +152,8 @@ class _ToAst(lark.Transformer):
         return list(children)
 
 
-def _depth_guard(text: str) -> None:
+def check_limits(text: str) -> None:
+    """Length and bracket nesting within the limits (shared by the claim and LaTeX grammars)."""
     if len(text) > MAX_LENGTH:
         raise TooLarge(f"the text is {len(text)} characters long; the limit is {MAX_LENGTH}")
     depth = deepest = 0
@@ -185,7 +186,7 @@ def _expected(tokens) -> str:
 
 
 def _parse(text: str) -> list[ast.Node]:
-    _depth_guard(text)
+    check_limits(text)
     try:
         tree = _parser().parse(text)
     except lark.UnexpectedCharacters as error:
@@ -207,12 +208,18 @@ def _parse(text: str) -> list[ast.Node]:
         raise ParseError("the text ends too early", text, len(text)) from None
     except RecursionError:
         raise TooLarge("the expression nests too deeply") from None
+    return transform_checked(_ToAst(), tree, text)
+
+
+def transform_checked(transformer: lark.Transformer, tree, text: str) -> list[ast.Node]:
+    """``transformer.transform(tree)`` with its failures as derive errors and the depth limit
+    applied (shared by the claim and the LaTeX grammars)."""
     try:
-        sides = _ToAst().transform(tree)
+        sides = transformer.transform(tree)
     except lark.exceptions.VisitError as error:
         inner = error.orig_exc
         if isinstance(inner, ParseError):
-            raise ParseError(str(inner).splitlines()[0], text, inner.column) from None
+            raise ParseError(inner.headline, text, inner.column) from None
         if isinstance(inner, RecursionError):
             raise TooLarge("the expression nests too deeply") from None
         raise
