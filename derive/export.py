@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from . import ast
 from .errors import DeriveError
 from .latex_out import default_name, packages, to_latex, to_latex_aligned
 from .parser import parse_claim
