@@ -30,6 +30,9 @@ from derive.problem import (
     size_names_in,
 )
 from derive.export import export  # noqa: E402
+from derive.latex_in import parse_latex_claim  # noqa: E402
+from derive.problem import ClaimSpec, latex_reading  # noqa: E402
+from derive.text import to_text  # noqa: E402
 from derive.report import claim_lines, summary_line
 
 
@@ -129,6 +132,9 @@ def cmd_verify(args) -> Exit:
         text = args.items[0]
     else:
         raise DeriveError("verify takes [PROBLEM] CLAIM")
+    if args.latex:
+        chain = parse_latex_claim(text, **latex_reading(problem))
+        text = ClaimSpec(text=to_text(chain), chain=chain)
     verdict = ProblemChecker(problem, _options(args)).check(text)
     if args.json:
         print(json.dumps(verdict.as_json(), indent=2))
@@ -185,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--loss", action="append", metavar="J=y", help="a scalar function left arbitrary, and what it depends on")
     verify.add_argument("--function", action="append", metavar="h", help="an activation left undefined")
     verify.add_argument("--layout", choices=["numerator", "denominator"], default="numerator")
+    verify.add_argument("--latex", action="store_true", help="the claim is LaTeX (docs/latex.md)")
     common(verify)
     verify.set_defaults(run=cmd_verify)
 

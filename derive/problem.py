@@ -66,6 +66,13 @@ class Problem:
     shapes: dict[str, Shape] = field(default_factory=dict)
     # definitions computed from a function left arbitrary (L = J + R): only their derivatives exist
     loss_dependent: frozenset[str] = frozenset()
+    # LaTeX spellings of the problem's names beyond the usual ones ("W^{(1)}" = "W1")
+    latex_names: dict[str, str] = field(default_factory=dict)
+
+    def _repr_markdown_(self) -> str:
+        from .export import export  # a notebook shows the problem as the export writes it
+
+        return export(self, [], "md")
 
     def scope(self) -> Scope:
         return Scope(
@@ -193,6 +200,7 @@ def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = 
         notes=data.get("notes", ""),
         path=path,
         shapes=shapes,
+        latex_names=dict(data.get("latex", {})),
     )
     for name in arbitrary:
         shapes[name] = SCALAR
@@ -214,6 +222,22 @@ def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = 
     for number, entry in enumerate(data.get("claims", []), 1):
         problem.claims.append(_claim_spec(problem, entry, f"{where}: claim {number}"))
     return problem
+
+
+def latex_reading(problem: Problem) -> dict:
+    """What ``latex_in.parse_latex_claim`` needs to read LaTeX against this problem: each name's
+    usual LaTeX spelling (W1 as W_{1}, lam as \\lambda), the scalars (so that \\eta W is a scalar
+    product) and the undefined activations (so that h(X) applies h)."""
+    from .latex_out import default_name  # the printer's spelling is the one students see
+
+    names = {}
+    for name in list(problem.shapes) + list(problem.sizes):
+        spelled = default_name(name)
+        if spelled != name:
+            names[spelled] = name
+    names.update(problem.latex_names)
+    scalars = [n for n, shape in problem.shapes.items() if shape == SCALAR] + list(problem.sizes)
+    return {"names": names, "scalars": scalars, "functions": list(problem.activations)}
 
 
 def _loss_dependent(problem: Problem) -> frozenset[str]:

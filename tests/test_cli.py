@@ -233,3 +233,25 @@ def test_the_installed_derive_command_runs():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("✓ holds")
+
+
+def test_verify_reads_a_latex_claim_against_a_catalog_problem(capsys):
+    code, out, _ = run(capsys, "verify", "--latex", "seed001-batched-linear",
+                       r"\frac{\partial L}{\partial W_{ij}} = \sum_{m} \frac{\partial L}{\partial Y_{mi}} X_{mj}")
+    assert code == Exit.OK
+    assert "dL/dW[i,j] = sum_m(dL/dY[m,i] * X[m,j])" in out
+
+
+def test_a_wrong_latex_claim_gets_its_diagnosis(capsys):
+    code, out, _ = run(capsys, "verify", "--latex", "linear-layer",
+                       r"\frac{\partial J}{\partial W} = x \left(\frac{\partial J}{\partial y}\right)^\top")
+    assert code == Exit.MISMATCH
+    assert "[transposed]" in out
+
+
+def test_export_writes_markdown_with_every_claim(capsys, tmp_path):
+    target = tmp_path / "linear-layer.md"
+    code, _, _ = run(capsys, "export", "linear-layer", "-o", str(target))
+    assert code == Exit.OK
+    text = target.read_text(encoding="utf-8")
+    assert text.count("### Claim ") == text.count("Holds.") + text.count("Fails.") + text.count("Undecided.")

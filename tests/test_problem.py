@@ -85,3 +85,8 @@ def test_an_unknown_problem_suggests_the_nearest_id():
 def test_the_problem_id_is_always_named():
     with pytest.raises(ProblemError, match=r"^<problem> \(p\): "):
         problem_from_dict({"id": "p", "layout": "diagonal"})
+
+
+def test_a_problem_shows_itself_as_markdown_in_a_notebook():
+    shown = find_problem("linear-layer")._repr_markdown_()
+    assert shown.startswith("## ") and "$$" in shown
