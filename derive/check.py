@@ -23,6 +23,7 @@ import sympy
 from . import ast
 from .budget import call_with_timeout, deadline
 from .diagnose import diagnose
+from .generic import prove_link
 from .errors import BudgetExceeded, DeriveError, ShapeError
 from .numeric import NumericModel, relative_gap
 from .parser import parse_claim
@@ -49,6 +50,7 @@ MEDIUM = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
 SMALL = [4, 5, 6, 7, 8, 9, 10, 11]
 NUMERIC_TOLERANCE = 1e-8
 DIAGNOSIS_BUDGET = 5.0
+GENERIC_BUDGET = 5.0
 RECURSION_LIMIT = 20_000
 
 
@@ -58,6 +60,7 @@ class CheckOptions:
     numeric: bool = True
     seed: int = 0
     exact_assignments: int = 2
+    generic: bool = True  # also seek a proof for every size (index notation) for claims that hold
     exact_sizes: list[dict] | None = None  # override the size assignments of the exact oracle
     numeric_sizes: dict | None = None  # override the numeric oracle's sizes
 
@@ -164,6 +167,8 @@ class ProblemChecker:
         if self.options.numeric:
             self._numeric_check(link, reference, claimed, scope)
         self._decide(link)
+        if link.verdict == HOLDS and self.options.generic:
+            self._generic(link, left, right, scope)
         if link.verdict == FAILS:
             link.diagnosis = self._diagnose(reference, claimed, scope)
         link.seconds = time.monotonic() - start
@@ -176,6 +181,17 @@ class ProblemChecker:
         link.diagnosis = self._diagnose(reference, claimed, scope, message)
         link.seconds = time.monotonic() - start
         return link
+
+    def _generic(self, link: LinkVerdict, left, right, scope) -> None:
+        """The index-notation engine's proof for every size, on top of the concrete-size proof."""
+        try:
+            with deadline(GENERIC_BUDGET, "the generic proof"):
+                proof = prove_link(self.problem, left, right, scope)
+        except (BudgetExceeded, DeriveError) as error:
+            link.generic = f"no generic proof: {str(error).splitlines()[0]}"
+            return
+        link.generic = "proved" if proof.proved else f"no generic proof: {proof.reason}"
+        link.derivation = [(step.expression, step.justification) for step in proof.steps]
 
     def _diagnose(self, reference, claimed, scope, message=None) -> Diagnosis:
         try:

@@ -172,6 +172,8 @@ def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdi
         out.text(f"{status}: {verdict.error}")
         return
     out.text(f"{status}. Evidence: {_evidence(verdict)}.")
+    if verdict.verdict == "holds" and verdict.generic:
+        _derivation(out, problem, verdict)
     if verdict.verdict != "fails":
         return
     link = verdict.links[verdict.broken_link]
@@ -197,6 +199,26 @@ def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdi
             out.display(math, aligned="&=" in math)
         else:
             out.text(correct)
+
+
+def _derivation(out: _Writer, problem: Problem, verdict: ClaimVerdict) -> None:
+    """The index-notation argument that proves each link for every size, a step per row."""
+    out.text("For every size, in index notation:")
+    for link in verdict.links:
+        rows = []
+        for expression, why in link.derivation:
+            math = _claim_math(problem, f"{expression} = {expression}", aligned=False) if expression != "0" else "0"
+            if math is None:
+                continue
+            shown = math.split(" = ")[0] if expression != "0" else "0"
+            note = tex_text(why) if out.tex else why.replace("$", "")
+            rows.append((shown, note))
+        if not rows:
+            continue
+        if out.tex:
+            out.display(r" \\ ".join(rf"&{m} && \text{{{n}}}" for m, n in rows), aligned=True)
+        else:
+            out.item_list([f"${m}$ — {n}" for m, n in rows])
 
 
 def _number(value) -> str:

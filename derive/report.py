@@ -10,7 +10,8 @@ MARK = {"holds": "✓ holds", "fails": "✗ fails", "undecided": "? undecided", 
 def claim_lines(verdict: ClaimVerdict, verbose: bool = False) -> list[str]:
     """A line for the claim, then the broken link's diagnosis, correction and evidence."""
     status = MARK.get(verdict.verdict, verdict.verdict)
-    lines = [f"{status:<12} {verdict.claim}   ({verdict.seconds:.2f} s)"]
+    scope_word = " [every size]" if verdict.verdict == "holds" and verdict.generic else ""
+    lines = [f"{status:<12} {verdict.claim}{scope_word}   ({verdict.seconds:.2f} s)"]
     if verdict.expect is not None and not verdict.matches_expectation:
         expected = verdict.expect + (f" ({verdict.expected_diagnosis})" if verdict.expected_diagnosis else "")
         found = verdict.diagnosis.code if verdict.diagnosis else ""
@@ -26,6 +27,11 @@ def claim_lines(verdict: ClaimVerdict, verbose: bool = False) -> list[str]:
         prefix = f"link {number} ({link.left} = {link.right}): " if several else ""
         if link.verdict == "holds":
             lines.append(f"{'':12} {prefix}holds: {link.evidence_summary()}")
+            if verbose and link.derivation:
+                lines.append(f"{'':12}   {link.generic}:" if link.generic != "proved" else f"{'':12}   for every size:")
+                lines.extend(f"{'':14} {expression}    [{why}]" for expression, why in link.derivation)
+            elif verbose and link.generic:
+                lines.append(f"{'':12}   {link.generic}")
             continue
         lines.append(f"{'':12} {prefix}{link.verdict}: {link.reason}")
         if link.diagnosis:

@@ -66,9 +66,13 @@ class LinkVerdict:
     difference: Difference | None = None
     diagnosis: Diagnosis | None = None
     seconds: float = 0.0
+    generic: str = ""  # "proved", or why there is no generic (all-sizes) proof
+    derivation: list[tuple[str, str]] = field(default_factory=list)  # (expression, justification)
 
     def evidence_summary(self) -> str:
         parts = []
+        if self.generic == "proved":
+            parts.append("generic proof (every size)")
         zero = [e for e in self.exact if e.outcome == "zero"]
         if zero:
             sizes = "; ".join(_sizes(e.sizes) for e in zero)
@@ -109,6 +113,11 @@ class ClaimVerdict:
         return None
 
     @property
+    def generic(self) -> bool:
+        """Proved for every size by the index-notation engine, link by link."""
+        return bool(self.links) and all(link.generic == "proved" for link in self.links)
+
+    @property
     def diagnosis(self) -> Diagnosis | None:
         number = self.broken_link
         return None if number is None else self.links[number].diagnosis
@@ -129,6 +138,7 @@ class ClaimVerdict:
     def as_json(self) -> dict:
         data = asdict(self)
         data["broken_link"] = self.broken_link
+        data["generic"] = self.generic
         data["diagnosis"] = asdict(self.diagnosis) if self.diagnosis else None
         data["matches_expectation"] = self.matches_expectation
         return _plain(data)

@@ -8,7 +8,7 @@ import pytest
 
 from derive.check import CheckOptions, ProblemChecker, check_problem, exact_size_assignments
 from derive.errors import ParseError
-from derive.problem import problem_from_dict
+from derive.problem import find_problem, problem_from_dict
 from derive.verdict import ClaimVerdict, LinkVerdict, combine
 
 from .problems_inline import PROBLEMS, checker
@@ -195,3 +195,15 @@ def test_a_verdict_serialises_to_plain_json():
             "seconds"} <= set(data)
     assert data["diagnosis"]["code"] == "factor"
     assert {"left", "right", "verdict", "reason", "exact", "numeric", "difference"} <= set(data["links"][0])
+
+
+def test_a_claim_proved_in_index_notation_holds_for_every_size():
+    verdict = ProblemChecker(find_problem("seed001-batched-linear")).check("dL/dW = dL/dY.T @ X")
+    assert verdict.verdict == "holds" and verdict.generic
+    assert verdict.links[0].derivation[-1][0] == "0"
+
+
+def test_without_a_rule_the_engine_claims_no_more_than_concrete_sizes():
+    verdict = ProblemChecker(find_problem("cookbook-inverse")).check("df/dX = -inv(X).T @ a @ b.T @ inv(X).T")
+    assert verdict.verdict == "holds" and not verdict.generic
+    assert verdict.links[0].generic.startswith("no generic proof")

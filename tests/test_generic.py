@@ -1,0 +1,160 @@
+"""The index-notation engine: generic proofs of the issue's examples, near misses left unproved,
+unsupported operations named, and every generic proof confirmed by the exact oracle."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from derive.check import CheckOptions, ProblemChecker
+from derive.errors import UnsupportedError
+from derive.generic import derive_gradient, index_form, prove
+from derive.parser import parse_expr
+from derive.problem import load_problem
+
+FOLDER = Path(__file__).resolve().parent.parent / "problems"
+PATHS = sorted(FOLDER.glob("*.toml"))
+
+
+@cache
+def problem(pid: str):
+    return load_problem(FOLDER / f"{pid}.toml")
+
+
+@cache
+def exact(pid: str) -> ProblemChecker:
+    return ProblemChecker(problem(pid), CheckOptions(numeric=False))
+
+
+PROVED = [
+    ("linear-layer", "dJ/dW = dJ/dy @ x.T"),
+    ("linear-layer", "dJ/dW[i,j] = dJ/dy[i] * x[j]"),
+    ("linear-layer", "dJ/dx = W.T @ dJ/dy"),
+    ("linear-layer", "dJ/db = dJ/dy"),
+    ("linear-layer", "dy/dx = W"),
+    ("seed001-batched-linear", "dL/dW = dL/dY.T @ X"),
+    ("seed001-batched-linear", "dL/dX = dL/dY @ W"),
+    ("seed001-batched-linear", "dL/db = dL/dY.T @ ones(S)"),
+    ("seed001-batched-linear", "dL/dW[i,j] = sum_{m,n}(dL/dY[m,n] * dY[m,n]/dW[i,j])"),
+    ("seed001-batched-linear", "dY[m,n]/dW[i,j] = sum_p(X[m,p]*delta(n,i)*delta(p,j)) = X[m,j]*delta(n,i)"),
+    ("seed001-batched-linear", "dL/dW[i,j] = sum_{m,n}(dL/dY[m,n]*X[m,j]*delta(n,i)) = sum_m(dL/dY[m,i]*X[m,j])"),
+    ("seed001-elementwise", "dL/dX = dL/dY * h'(X)"),
+    ("seed001-elementwise", "dY[m,n]/dX[i,j] = h'(X[m,n])*delta(m,i)*delta(n,j)"),
+    ("seed000-hadamard", "dJ/dA = dJ/dS * phi'(A)"),
+    ("cookbook-traces", "dt2/dY = A.T"),
+    ("cookbook-traces", "dt3/dY = (B + B.T) @ Y"),
+    ("cookbook-traces", "dt5/dX = 2 * X.T"),
+    ("cookbook-traces", "dt7/dY = 2 * S @ Y"),
+    ("cookbook-linear-forms", "dh/dX = a @ b.T"),
+    ("cookbook-quadratic-forms", "dq/dx = (B + B.T) @ x"),
+    ("tanh-layer", "dJ/dz = dJ/dh * (1 - h**2)"),
+    ("relu-layer", "dL/dZ = dL/dH * step(Z)"),
+    ("mse", "dl/dW = (y - t) @ x.T"),
+]
+
+NOT_PROVED = [
+    ("linear-layer", "dJ/dW = x @ dJ/dy.T"),  # transpose (a shape mismatch)
+    ("linear-layer", "dJ/dx = 2 * W.T @ dJ/dy"),  # factor 2
+    ("linear-layer", "dy[r]/dW[i,j] = delta(r,j) * dy[r]/dW[i,j]"),  # wrong index
+    ("seed001-batched-linear", "dL/dW[i,j] = sum_m(dL/dY[m,j]*X[m,i])"),  # swapped indices
+    ("seed001-batched-linear", "dL/dX = 2 * dL/dY @ W"),
+    ("seed001-elementwise", "dL/dX = dL/dY * h(X)"),  # activation for its derivative
+    ("seed001-elementwise", "dL/dX = dL/dY"),  # derivative of the activation missing
+    ("cookbook-traces", "dt2/dY = A"),
+    ("cookbook-traces", "dt3/dY = 2 * B @ Y"),  # B is not symmetric
+    ("cookbook-traces", "dt5/dX = 2 * X"),
+    ("cookbook-traces", "dt7/dY = S @ Y"),
+    ("cookbook-traces", "dt1/dX = ones(n, n)"),
+]
+
+UNSUPPORTED = [
+    ("cookbook-inverse", "df/dX", "inv"),
+    ("cookbook-determinant", "dD/dX", "det"),
+    ("seed001-softmax", "dL/dX", "softmax"),
+    ("seed004-vec-identity", "vec(A @ B @ C)", "vec"),
+    ("seed004-vec-identity", "kron(X, eye(n))", "kron"),
+]
+
+
+@pytest.mark.parametrize("pid, claim", PROVED, ids=[c for _, c in PROVED])
+def test_the_issue_examples_are_proved_for_every_size(pid, claim):
+    assert prove(problem(pid), claim).proved
+
+
+@pytest.mark.parametrize("pid, claim", NOT_PROVED, ids=[c for _, c in NOT_PROVED])
+def test_a_near_miss_gets_no_generic_proof(pid, claim):
+    result = prove(problem(pid), claim)
+    assert not result.proved
+    assert result.status.startswith("no generic proof")
+
+
+@pytest.mark.parametrize("pid, side, name", UNSUPPORTED, ids=[n for *_, n in UNSUPPORTED])
+def test_an_operation_without_a_rule_raises_naming_it(pid, side, name):
+    with pytest.raises(UnsupportedError, match=name):
+        index_form(parse_expr(side), problem(pid))
+
+
+def test_prove_reports_the_missing_rule_instead_of_a_verdict():
+    result = prove(problem("cookbook-inverse"), "df/dX = -inv(X).T @ a @ b.T @ inv(X).T")
+    assert not result.proved and "inv" in result.status
+
+
+def test_the_value_of_an_arbitrary_loss_is_unsupported():
+    with pytest.raises(UnsupportedError, match="arbitrary"):
+        index_form(parse_expr("d(J*J)/dW"), problem("linear-layer"))
+
+
+def test_index_form_of_a_matrix_product_is_a_sum_over_the_inner_index():
+    p = problem("seed001-batched-linear")
+    left = index_form(parse_expr("dL/dY.T @ X"), p, ("i", "j"))
+    right = index_form(parse_expr("sum_m(dL/dY[m,i]*X[m,j])"), p, ("i", "j"))
+    assert left == right
+
+
+def test_the_batched_derivation_has_the_issue_steps():
+    d = derive_gradient(problem("seed001-batched-linear"), "L", "W")
+    kinds = [s.justification.split()[0] for s in d.steps]
+    assert kinds == ["the", "chain", "derivative", "contract", "rename"]
+    assert "delta" in d.steps[2].expression
+    assert d.steps[-1].expression == "sum_k(dL/dY[k,i] * X[k,j])"
+
+
+DERIVATIONS = [
+    ("seed001-batched-linear", "L", "W"),
+    ("seed001-batched-linear", "L", "b"),
+    ("seed001-batched-linear", "L", "X"),
+    ("linear-layer", "J", "W"),
+    ("seed001-elementwise", "L", "X"),
+    ("tanh-layer", "J", "W"),
+    ("relu-layer", "J", "W"),
+    ("cookbook-traces", "t2", "Y"),
+    ("cookbook-traces", "t3", "Y"),
+    ("cookbook-linear-forms", "h", "X"),
+    ("cookbook-quadratic-forms", "q", "x"),
+    ("mse", "l", "W"),
+]
+
+
+@pytest.mark.parametrize("pid, loss, wrt", DERIVATIONS, ids=[f"{p}:d{l}/d{w}" for p, l, w in DERIVATIONS])
+def test_every_step_of_a_derivation_holds_exactly(pid, loss, wrt):
+    steps = derive_gradient(problem(pid), loss, wrt).steps
+    text = " = ".join(s.expression for s in steps if not s.justification.startswith("definition"))
+    assert exact(pid).check(text).verdict == "holds"
+
+
+def _catalog_claims():
+    for path in PATHS:
+        for number, spec in enumerate(load_problem(path).claims, 1):
+            yield pytest.param(path.stem, number - 1, id=f"{path.stem}:{number}")
+
+
+@pytest.mark.parametrize("pid, index", list(_catalog_claims()))
+def test_a_generic_proof_is_confirmed_by_the_exact_oracle(pid, index):
+    spec = problem(pid).claims[index]
+    result = prove(problem(pid), spec.chain)
+    if not result.proved:
+        pytest.skip(result.status)
+    assert spec.expect == "holds"
+    assert exact(pid).check(spec).verdict == "holds"
