@@ -19,7 +19,7 @@ import sys
 import time
 
 from derive import __version__
-from derive.check import CheckOptions, ProblemChecker, check_problem
+from derive.check import CheckOptions, ProblemChecker, check_problem, check_problems
 from derive.errors import DeriveError
 from derive.problem import (
     catalog_paths,
@@ -72,25 +72,15 @@ def cmd_list(args) -> Exit:
 def cmd_check(args) -> Exit:
     keys = args.problems or [str(p) for p in catalog_paths()]
     problems = [problem for key in keys for problem in find_problems(key)]
-    tty = sys.stderr.isatty()
-    report = []
     start = time.monotonic()
-    all_match = True
-    for number, problem in enumerate(problems, 1):
-        if not tty and len(problems) > 1:
-            print(f"[{number}/{len(problems)}] {problem.id}", file=sys.stderr, flush=True)
-        verdicts = check_problem(problem, _options(args), _progress(tty))
-        if tty:
-            print("\r\x1b[K", end="", file=sys.stderr)
-        all_match &= all(v.matches_expectation for v in verdicts)
-        report.append((problem, verdicts))
-        if not args.json:
-            print(f"{problem.id} — {problem.title}" + (f"  [{problem.source}]" if problem.source else ""))
-            for verdict in verdicts:
-                for line in claim_lines(verdict, verbose=args.verbose):
-                    print("  " + line)
-            print()
+    finished = {}
+    for problem, verdicts in check_problems(problems, _options(args), args.jobs):
+        finished[problem.id] = verdicts
+        if len(problems) > 1:
+            print(f"[{len(finished)}/{len(problems)}] {problem.id}", file=sys.stderr, flush=True)
+    report = [(problem, finished[problem.id]) for problem in problems]  # the order asked for
     elapsed = time.monotonic() - start
+    all_match = all(v.matches_expectation for _, verdicts in report for v in verdicts)
     if args.json:
         print(json.dumps({
             "problems": [{"id": p.id, "title": p.title, "source": p.source,
@@ -99,6 +89,12 @@ def cmd_check(args) -> Exit:
             "seconds": elapsed,
         }, indent=2))
     else:
+        for problem, verdicts in report:
+            print(f"{problem.id} — {problem.title}" + (f"  [{problem.source}]" if problem.source else ""))
+            for verdict in verdicts:
+                for line in claim_lines(verdict, verbose=args.verbose):
+                    print("  " + line)
+            print()
         print(summary_line([v for _, vs in report for v in vs], elapsed))
     return Exit.OK if all_match else Exit.MISMATCH
 
@@ -181,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check problems' claims (the whole catalog when none is named)")
     check.add_argument("problems", nargs="*", metavar="ID|PATH", help="catalog ids or problem files")
     check.add_argument("-v", "--verbose", action="store_true", help="show the evidence of every claim")
+    check.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                       help="worker processes, a problem each (default: one per core)")
     common(check)
     check.set_defaults(run=cmd_check)
 

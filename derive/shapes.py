@@ -82,18 +82,26 @@ def index_names_of(node) -> set[str]:
     return names
 
 
-def free_indices(node: ast.Node, index_names) -> set[str]:
-    """The index names ``node`` leaves free: used in it and not bound by one of its sums."""
+def free_indices(node: ast.Node, index_names, memo: dict | None = None) -> frozenset[str]:
+    """The index names ``node`` leaves free: used in it and not bound by one of its sums.
+
+    ``memo`` (keyed by node identity) lets an evaluator that asks about every subtree pay for
+    each node once."""
+    if memo is not None and id(node) in memo:
+        return memo[id(node)]
     names: set[str] = set()
     if isinstance(node, ast.Name) and node.id in index_names:
         names.add(node.id)
     if isinstance(node, ast.Index):
         names.update(i for i in node.items if isinstance(i, str))
     for child in ast.children(node):
-        names |= free_indices(child, index_names)
+        names |= free_indices(child, index_names, memo)
     if isinstance(node, ast.IndexSum):
         names -= set(node.indices)
-    return names
+    result = frozenset(names)
+    if memo is not None:
+        memo[id(node)] = result
+    return result
 
 
 def infer(node: ast.Node, scope: Scope) -> Shape:

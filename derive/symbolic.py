@@ -247,10 +247,7 @@ class _Evaluation:
         self.free: dict = {}
 
     def free_indices(self, node) -> frozenset:
-        key = id(node)
-        if key not in self.free:
-            self.free[key] = frozenset(free_indices(node, self.scope.index_names))
-        return self.free[key]
+        return free_indices(node, self.scope.index_names, self.free)
 
     def value(self, node, idx: dict) -> Matrix:
         free = self.free_indices(node)
