@@ -124,8 +124,19 @@ class Expr:
 ZERO = Expr()
 
 
+def _as_sympy(value):
+    """An internal number (int, Fraction) or SymPy expression as SymPy; never text."""
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    if not isinstance(value, sympy.Basic):
+        raise TypeError(f"not a number or SymPy expression: {type(value).__name__}")
+    return value
+
+
 def const(value) -> Expr:
-    value = sympy.sympify(value)
+    value = _as_sympy(value)
     return ZERO if value == 0 else Expr((Term(value),))
 
 
@@ -641,7 +652,7 @@ def fixed_dim(problem: Problem, dim: Dim) -> Dim:
     if not problem.fixed_sizes:
         return dim
     values = {problem.sizes[n]: sympy.Integer(v) for n, v in problem.fixed_sizes.items()}
-    return sympy.sympify(dim).xreplace(values)
+    return _as_sympy(dim).xreplace(values)
 
 
 def replace_factors(expr: Expr, change) -> Expr:

@@ -60,7 +60,8 @@ def gradient(expr: sympy.Expr, wrt: Iterable[sympy.Symbol]) -> dict:
     """{symbol: ∂expr/∂symbol} for every symbol of ``wrt`` (zero where expr does not depend on it)."""
     targets = set(wrt)
     result = {s: sympy.S.Zero for s in targets}
-    expr = sympy.sympify(expr)
+    if not isinstance(expr, sympy.Basic):  # a plain number from an evaluator
+        expr = sympy.Integer(expr) if isinstance(expr, int) else sympy.Float(expr)
     order, depends = _topological(expr, targets)
     if not depends.get(expr):
         return result

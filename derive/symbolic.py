@@ -69,7 +69,11 @@ class ExactModel:
 
     # -- set-up ---------------------------------------------------------------------------
     def concrete(self, shape) -> tuple[int, int]:
-        return tuple(int(sympy.sympify(d).xreplace(self._size_subs)) for d in shape)
+        return tuple(self._size(d) for d in shape)
+
+    def _size(self, dim) -> int:
+        """A size expression (m, m·d, or a number) at this model's sizes."""
+        return int(dim.xreplace(self._size_subs)) if isinstance(dim, sympy.Basic) else int(dim)
 
     def _symbols(self, name: str, shape, **assumptions) -> Matrix:
         rows, cols = self.concrete(shape)
@@ -190,7 +194,7 @@ class ExactModel:
     def index_range(self, scope: Scope, name: str) -> int:
         if name not in scope.index_ranges:
             raise ShapeError(f"the range of index {name} is unknown: use it to index a vector or matrix")
-        return int(sympy.sympify(scope.index_ranges[name]).xreplace(self._size_subs))
+        return self._size(scope.index_ranges[name])
 
     def prime(self, name: str, order: int):
         key = (name, order)

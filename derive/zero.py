@@ -84,6 +84,7 @@ class Atomizer:
 
 
 def _to_engine(expr):
+    # converts a SymPy object (built by derive, never text) into SymEngine's own representation
     return symengine.sympify(expr) if symengine is not None else expr
 
 
