@@ -16,7 +16,15 @@ from derive.parser import MAX_DEPTH, MAX_LENGTH, parse_claim, parse_expr
 from derive.primitives import ELEMENTWISE, MATRIX_FUNCTIONS
 
 N = ast.Name
-SEEDS = Path("/work/shared/seeds")
+# The seeds live in shared/ beside the repository (CI lays a copy there) or in the workplace's.
+def _seeds() -> Path:
+    for candidate in (Path(__file__).resolve().parents[2] / "shared" / "seeds", Path("/work/shared/seeds")):
+        if candidate.is_dir():
+            return candidate
+    return Path("/nonexistent/seeds")
+
+
+SEEDS = _seeds()
 DOC = Path(__file__).resolve().parents[1] / "docs" / "latex.md"
 
 
