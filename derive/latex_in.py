@@ -489,6 +489,9 @@ class _ToAst(lark.Transformer):
     def prime(self, meta, children):
         return ("'", None, _span(meta))
 
+    def hadamard_power(self, meta, children):  # X^{\circ 2}: the elementwise power
+        return ("^∘", children[-1], _span(meta))
+
     def arg_list(self, meta, children):
         children = [c for c in children if not isinstance(c, lark.Token)]
         return children[0] if len(children) == 1 else _Args(tuple(children), _span(meta))
@@ -519,6 +522,8 @@ class _ToAst(lark.Transformer):
             raise _fail("a prime marks a function's derivative, as in h'(X)", script_span)
         if kind == "_":
             return self._subscript(base, arg, span, script_span)
+        if kind == "^∘":
+            return ast.Binary("**", self._node(base), self._node(arg), span=span)
         return self._superscript(base, arg, span, script_span)
 
     def _subscript(self, base, arg, span, script_span):

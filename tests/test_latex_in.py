@@ -427,3 +427,12 @@ def test_every_seed_formula_parses_or_is_listed_in_the_docs():
 def test_the_seed_table_lists_each_formula_once():
     keys = [(seed, key) for seed, key, _ in seed_formulas()]
     assert set(listed_formulas()) <= set(keys)
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"H^{\circ 2}", "H**2"),
+    (r"1 - h^{\circ 2}", "1 - h**2"),
+    (r"X^{\circ 3} \odot Y", "X**3 * Y"),
+])
+def test_a_hadamard_power_is_an_elementwise_power(latex, text):
+    assert parse_latex_expr(latex) == parse_expr(text)
