@@ -74,21 +74,12 @@ def exact_size_assignments(problem: Problem, count: int = 2) -> list[dict]:
     orders = [values, values[::-1], [v + 1 for v in values]]
     assignments = []
     for order in orders:
-        sizes = dict(problem.fixed_sizes)
-        sizes.update(zip(free, order))
-        sizes = {name: sizes[name] for name in problem.sizes}
+        sizes = problem.sizes_from(order)
         if sizes not in assignments:
             assignments.append(sizes)
         if len(assignments) == count:
             break
     return assignments or [dict(problem.fixed_sizes)]
-
-
-def numeric_size_assignment(problem: Problem, table: list[int]) -> dict:
-    free = [name for name in problem.sizes if name not in problem.fixed_sizes]
-    sizes = dict(problem.fixed_sizes)
-    sizes.update(zip(free, table))
-    return {name: sizes[name] for name in problem.sizes}
 
 
 def _is_gradient(node, scope: Scope) -> bool:
@@ -271,7 +262,7 @@ class ProblemChecker:
             table = MEDIUM
         else:
             table = LARGE
-        sizes = self.options.numeric_sizes or numeric_size_assignment(self.problem, table)
+        sizes = self.options.numeric_sizes or self.problem.sizes_from(table)
         start = time.monotonic()
         rng = np.random.default_rng(self.options.seed + 1)
         try:

@@ -39,13 +39,6 @@ PRIORITY = ["transposed", "missing-batch-sum", "hadamard-matmul", "kron-outer", 
             "swapped-operands", "misplaced-transpose", "wrong-index"]
 
 
-def _sizes(problem: Problem, table) -> dict:
-    free = [n for n in problem.sizes if n not in problem.fixed_sizes]
-    sizes = dict(problem.fixed_sizes)
-    sizes.update(zip(free, table))
-    return {n: sizes[n] for n in problem.sizes}
-
-
 def _close(a, b) -> bool:
     if a is None or b is None or a.shape != b.shape:
         return False
@@ -67,7 +60,7 @@ class _Point:
 
     def __init__(self, problem: Problem, seed: int, table, overrides=None, site=None):
         self.problem = problem
-        self.model = NumericModel(problem, _sizes(problem, table), np.random.default_rng(seed), overrides, site)
+        self.model = NumericModel(problem, problem.sizes_from(table), np.random.default_rng(seed), overrides, site)
 
     def __call__(self, node, scope: Scope, names):
         names = sorted(names)
@@ -202,7 +195,7 @@ def _describe_factor(problem: Problem, factors: list[float]) -> tuple[str, str |
         if abs(float(ratio) - first) < 1e-9 * max(1.0, abs(first)):
             return str(ratio), f"({ratio})" if ratio.denominator != 1 or ratio < 0 else str(ratio), ""
         return f"{first:.6g}", f"{first:.12g}", ""
-    assignments = [_sizes(problem, table) for table in SIZE_TABLES]
+    assignments = [problem.sizes_from(table) for table in SIZE_TABLES]
     for name in problem.sizes:
         values = [sizes[name] for sizes in assignments]
         for shown, scale in ((name, lambda v: v), (f"sqrt({name})", lambda v: v**0.5)):

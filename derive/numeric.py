@@ -11,7 +11,6 @@ Numeric agreement is evidence, never proof: the verdict needs the exact oracle f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -315,19 +314,6 @@ def _pick(matrix: np.ndarray, node: ast.Index, idx: dict) -> np.ndarray:
     if len(node.items) == 2 and node.items[1] is ast.ALL and node.items[0] is not ast.ALL:
         return picked.T
     return picked
-
-
-@dataclass
-class NumericResult:
-    """How well the two sides agree numerically at one size assignment."""
-
-    sizes: dict
-    agree: bool
-    error: float
-    method: str
-    entry: tuple[int, int] | None = None
-    left: complex | None = None
-    right: complex | None = None
 
 
 def relative_gap(left: np.ndarray, right: np.ndarray) -> tuple[float, tuple[int, int]]:

@@ -96,11 +96,6 @@ def canonical_function(name: str) -> str:
     return ALIASES.get(name, name)
 
 
-def is_builtin(name: str) -> bool:
-    name = canonical_function(name)
-    return name in ELEMENTWISE or name in MATRIX_FUNCTIONS
-
-
 def standin(name: str) -> Callable[[object, int], object]:
     """A fixed smooth function standing in for an undefined activation ``name``.
 

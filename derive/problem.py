@@ -74,6 +74,12 @@ class Problem:
 
         return export(self, [], "md")
 
+    def sizes_from(self, values) -> dict[str, int]:
+        """The free sizes take ``values`` in order, the fixed ones keep theirs: {name: value}."""
+        free = [name for name in self.sizes if name not in self.fixed_sizes]
+        sizes = {**self.fixed_sizes, **dict(zip(free, values))}
+        return {name: sizes[name] for name in self.sizes}
+
     def scope(self) -> Scope:
         return Scope(
             shapes=self.shapes,
