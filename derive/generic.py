@@ -19,13 +19,20 @@ The contract:
 * Soundness: canonicalization applies only identities valid for every size and every value:
   contracting Σ_p δ(p,j) f(p) → f(j) only when p and j range over the same size, renaming bound
   indices, collecting equal terms (coefficients by exact rational arithmetic), δ(a,b) f(a) →
-  δ(a,b) f(b) for two indices of one range, Σ_p c = size·c, and S[a,b] = S[b,a] for a symmetric
-  variable once every derivative is taken. Two sides with the same canonical form are therefore
-  equal for all sizes; different forms prove nothing either way, and ``prove`` then says "no
-  generic proof". Undefined activations stay atoms (h, h', h''), so a proof holds for every h.
-* An operation with no rule (inv, det, softmax, kron, vec, norm, second derivatives, the value of
-  a loss left arbitrary) raises ``UnsupportedError`` naming it; ``prove`` reports it as the reason
-  there is no generic proof. The engine never claims more than it showed.
+  δ(a,b) f(b) for two indices of one range, Σ_p c = size·c, integer powers of one base merged
+  (x · x⁻¹ = 1, as any rational simplification does), and, once every derivative is taken,
+  S[a,b] = S[b,a] for a symmetric variable and Σ_q T[a,q] = 1 for a row-stochastic one. Two
+  sides with the same canonical form are therefore equal for all sizes; when the forms differ,
+  the difference is tried as a rational function of its entries, function values and sums
+  (sums over the same ranges added inside, independent sums factored). Anything else proves
+  nothing either way, and ``prove`` then says "no generic proof". Undefined activations stay
+  atoms (h, h', h''), so a proof holds for every h.
+* softmax is exp over a sum of exps and norm the square root of a sum of squares, by their
+  definitions. vec and kron read an index over m·n positions as a pair (column-stacking and
+  block order); an index is split once, and a proof needs every use of it to agree on the pair.
+* An operation with no rule (inv, det, second derivatives, the value of a loss left arbitrary)
+  raises ``UnsupportedError`` naming it; ``prove`` reports it as the reason there is no generic
+  proof. The engine never claims more than it showed.
 
 The semantics of derivatives are the exact oracle's (``derive.symbolic``): a derivative by an
 intermediate ``Y`` differentiates everything computed from ``Y`` with ``Y`` as an input and puts
@@ -364,7 +371,7 @@ def function_prime(factor: Apply, activations) -> Expr:
 
 # -- claim sides in index form ------------------------------------------------------------------
 
-_NO_RULE = {"inv", "det", "kron", "vec", "softmax", "norm"}
+_NO_RULE = {"inv", "det"}  # their entries are not polynomials of finitely many factors
 
 
 @dataclass
@@ -379,6 +386,7 @@ class Builder:
     ranges: dict[str, Dim] = field(default_factory=dict)
     rules: list[str] = field(default_factory=list)
     cut: str | None = None
+    splits: dict[str, tuple[Idx, Idx]] = field(default_factory=dict)
 
     def rule(self, text: str) -> None:
         if text not in self.rules:
@@ -398,8 +406,38 @@ class Builder:
         return name
 
     def over(self, expr: Expr, names) -> Expr:
-        """Σ over the fresh indices ``names`` (constants, for sizes one, are skipped)."""
+        """Σ over the fresh indices ``names`` (constants, for sizes one, are skipped); a sum over
+        an index split in two (see ``split``) is the double sum over its parts."""
+        names = [part for n in names for part in self.splits.get(n, (n,))]
         return summed(expr, [(n, self.ranges[n]) for n in names if isinstance(n, str)])
+
+    def split(self, index: Idx, slow: Dim, fast: Dim) -> tuple[Idx, Idx]:
+        """An index over slow·fast positions as the pair (s, f) it stands for, k = (s-1)·fast + f:
+        the column-stacking order of vec and the block order of kron.
+
+        A name is split once, into fresh parts, and every later use gets the same parts, so both
+        sides of a claim (and both factors of a product summed over k) read k alike. A name
+        that ranges over anything but slow·fast is not split: no rule.
+        """
+        slow, fast = self.dim(slow), self.dim(fast)
+        if fast == ONE or slow == ONE:
+            return (index, 1) if fast == ONE else (1, index)
+        if isinstance(index, int):
+            if fast.is_Integer:
+                q, r = divmod(index - 1, int(fast))
+                return q + 1, r + 1
+            if index == 1:
+                return 1, 1
+            raise UnsupportedError(f"position {index} of a vec or kron of symbolic size")
+        known = self.splits.get(index)
+        if known is None:
+            if sympy.simplify(self.ranges.get(index, 0) - slow * fast) != 0:
+                raise UnsupportedError(f"the index {index} is read as pairs of two different shapes")
+            known = self.splits[index] = (self.index(index, slow), self.index(index, fast))
+        if any(sympy.simplify(self.ranges[part] - dim) != 0 for part, dim in zip(known, (slow, fast))
+               if isinstance(part, str)):
+            raise UnsupportedError(f"the index {index} is read as pairs of two different shapes")
+        return known
 
     def shape(self, node: ast.Node, scope: Scope):
         return infer(node, scope)
@@ -511,7 +549,7 @@ class Builder:
             fresh = self.index(name, dim)
             inner[name] = fresh
             sums.append((fresh, dim))
-        return summed(self.entry(node.body, r, c, scope, inner), sums)
+        return self.over(self.entry(node.body, r, c, scope, inner), [name for name, _ in sums])
 
     @entry.register
     def _(self, node: ast.Call, r, c, scope, env):
@@ -546,6 +584,22 @@ class Builder:
             sums = ([a] if axis is None or axis.value == 0 else []) + (
                 [b] if axis is None or axis.value == 1 else [])
             return self.over(self.entry(first, a, b, scope, env), sums)
+        if name == "vec":
+            self.rule("vec(A)[(j-1)*m + i] = A[i,j] for A with m rows")
+            j, i = self.split(r, cols, rows)
+            return self.entry(first, i, j, scope, env)
+        if name == "kron":
+            (a_rows, a_cols), (b_rows, b_cols) = (rows, cols), self.shape(node.args[1], scope)
+            self.rule("kron(A,B)[(a-1)*p + b, (c-1)*q + d] = A[a,c]*B[b,d] for B p x q")
+            (ra, rb), (ca, cb) = self.split(r, a_rows, b_rows), self.split(c, a_cols, b_cols)
+            return mul(self.entry(first, ra, ca, scope, env), self.entry(node.args[1], rb, cb, scope, env))
+        if name == "softmax":
+            return self._softmax(first, rows, cols, r, c, scope, env)
+        if name == "norm":
+            k, l = self.index("k", rows), self.index("l", cols)
+            self.rule("norm(A) = sqrt(sum_{k,l}(A[k,l]**2))")
+            squares = power(self.entry(first, k, l, scope, env), Fraction(2))
+            return power(self.over(squares, [k, l]), Fraction(1, 2))
         if name == "outer":
             u, v = node.args
             self.rule("outer(u,v)[i,j] = u[i]*v[j]")
@@ -557,6 +611,20 @@ class Builder:
             self.rule("diag(A)[i] = A[i,i]")
             return self.entry(first, r, r, scope, env)
         raise UnsupportedError(f"{to_text(node)}: the index-notation engine has no rule for {name}")
+
+    def _softmax(self, node, rows, cols, r: Idx, c: Idx, scope, env) -> Expr:
+        """softmax of a column's entries, or of each row: exp of the entry over the sum of exps."""
+        if cols == ONE:
+            k = self.index("k", rows)
+            self.rule("softmax(x)[n] = exp(x[n]) / sum_k(exp(x[k]))")
+            position = (k, c)
+        else:
+            k = self.index("k", cols)
+            self.rule("softmax(X)[m,n] = exp(X[m,n]) / sum_k(exp(X[m,k]))")
+            position = (r, k)
+        numerator = apply_function("exp", 0, self.entry(node, r, c, scope, env), ())
+        exps = apply_function("exp", 0, self.entry(node, *position, scope, env), ())
+        return mul(numerator, power(self.over(exps, [k]), Fraction(-1)))
 
     def _vector(self, node, k: Idx, scope, env) -> Expr:
         shape = self.shape(node, scope)
@@ -678,7 +746,16 @@ def replace_factors(expr: Expr, change) -> Expr:
 
 # -- canonical form -------------------------------------------------------------------------------
 
-def canonical(expr: Expr, ranges: dict, symmetric=frozenset(), log: list | None = None,
+@dataclass(frozen=True)
+class Structure:
+    """Variables whose entries are related: symmetric (S[a,b] = S[b,a]) and row-stochastic
+    (sum_q(T[a,q]) = 1). Used once every derivative is taken, as the exact oracle does."""
+
+    symmetric: frozenset[str] = frozenset()
+    stochastic: frozenset[str] = frozenset()
+
+
+def canonical(expr: Expr, ranges: dict, structure: Structure | None = None, log: list | None = None,
               top: bool = True) -> Expr:
     """The canonical form: deltas contracted, bound indices named in a canonical order, equal
     terms collected. Only identities valid for every size are applied (see the module doc)."""
@@ -688,8 +765,23 @@ def canonical(expr: Expr, ranges: dict, symmetric=frozenset(), log: list | None 
     for term in (t for raw in expr.terms for t in _expand_fixed(raw)):
         term = contract(term, ranges, log)
         if term is not None:
-            terms.append(_canonical_names(term, ranges, symmetric))
+            term = _row_sums(term, structure.stochastic if structure else frozenset())
+            term = _canonical_names(term, ranges, structure)
+            merged = merge_powers(term)
+            terms.append(term if merged == term else _canonical_names(merged, ranges, structure))
     return collect(terms)
+
+
+def _row_sums(term: Term, stochastic: frozenset[str]) -> Term:
+    """sum_q(T[a,q]) = 1 for a row-stochastic T, where nothing else in the term uses q."""
+    for name, _ in term.sums:
+        users = [f for f in term.factors if name in factor_names(f)]
+        if len(users) == 1 and isinstance(users[0], Tensor) and users[0].kind == "var" \
+                and users[0].name in stochastic and users[0].indices[1] == name != users[0].indices[0]:
+            rest = tuple(f for f in term.factors if f is not users[0])
+            sums = tuple(s for s in term.sums if s[0] != name)
+            return _row_sums(Term(term.coeff, rest, sums), stochastic)
+    return term
 
 
 MAX_EXPANDED = 8  # a sum over a fixed size up to this is written out term by term
@@ -704,6 +796,63 @@ def _expand_fixed(term: Term) -> list[Term]:
                 out.extend(_expand_fixed(_drop_bound(term, name, value)))
             return out
     return [term]
+
+
+def merge_powers(term: Term) -> Term:
+    """Powers of one base multiplied into one: x * x**(-1) = 1, y**(-1) * y**(-1) = y**(-2).
+
+    An integer power of a one-term product is distributed first ((c*x*y)**(-1) = c**(-1) *
+    x**(-1) * y**(-1), (x**a)**q = x**(a*q)); only integer exponents are split, which holds for
+    every value. Cancelling x * x**(-1) holds wherever x ≠ 0, the caveat every rational
+    simplification has (the exact oracle's too). A positive integer power of a single factor is
+    written as that factor repeated, as ``power`` writes it.
+    """
+    coeff = term.coeff
+    exponents: dict[str, list] = {}
+    for factor in term.factors:
+        base, exponent = _base_and_exponent(factor)
+        if isinstance(factor, Apply) and factor.func == "pow" and exponent.denominator == 1:
+            inner = _single_term(factor.arg)
+            if inner is not None:
+                coeff = coeff * inner.coeff ** int(exponent)
+                for piece in inner.factors:
+                    piece_base, piece_exponent = _base_and_exponent(piece)
+                    _add_power(exponents, piece_base, piece_exponent * exponent)
+                continue
+        _add_power(exponents, base, exponent)
+    factors: list[Factor] = []
+    for base, exponent in exponents.values():
+        if exponent == 0:
+            continue
+        if exponent.denominator == 1 and exponent > 0 and not isinstance(base, Expr):
+            factors.extend([base] * int(exponent))
+        else:
+            arg = base if isinstance(base, Expr) else atom(base)
+            factors.append(Apply("pow", 0, arg, exponent))
+    return Term(coeff, tuple(factors), term.sums)
+
+
+def _base_and_exponent(factor: Factor) -> tuple:
+    """A factor as base and exponent: ``(u)**q`` is (u, q), with u a lone factor when it is one."""
+    if isinstance(factor, Apply) and factor.func == "pow":
+        inner = _single_term(factor.arg)
+        if inner is not None and inner.coeff == 1 and len(inner.factors) == 1:
+            return inner.factors[0], factor.power
+        return factor.arg, factor.power
+    return factor, Fraction(1)
+
+
+def _single_term(expr: Expr) -> Term | None:
+    """The one term of ``expr`` when it has one and sums over nothing, else None."""
+    if len(expr.terms) == 1 and not expr.terms[0].sums:
+        return expr.terms[0]
+    return None
+
+
+def _add_power(exponents: dict, base, exponent: Fraction) -> None:
+    key = expr_key(base) if isinstance(base, Expr) else _factor_key(base)
+    _, known = exponents.get(key, (base, Fraction(0)))
+    exponents[key] = (base, known + exponent)
 
 
 def _deep_freshen(expr: Expr) -> Expr:
@@ -822,7 +971,7 @@ def _canonical_number(name: str) -> int | None:
     return int(name[1:]) if name.startswith("·") else None
 
 
-def _canonical_names(term: Term, ranges: dict, symmetric) -> Term:
+def _canonical_names(term: Term, ranges: dict, structure) -> Term:
     """Bound indices named ·n in the order that gives the least key. The numbering starts above
     every ·n the term uses freely (an enclosing term's), so that no name is captured and a
     function's argument gets the same form wherever it occurs."""
@@ -838,7 +987,7 @@ def _canonical_names(term: Term, ranges: dict, symmetric) -> Term:
         mapping = {name: f"·{offset + k}" for k, name in enumerate(order)}
         renamed = rename_bound(term, mapping)
         inner = {**ranges, **dict(renamed.sums)}
-        factors = sorted((_canonical_factor(f, inner, symmetric) for f in renamed.factors),
+        factors = sorted((_canonical_factor(f, inner, structure) for f in renamed.factors),
                          key=_factor_key)
         candidate = Term(renamed.coeff, tuple(factors), tuple(sorted(renamed.sums, key=str)))
         key = _shape_key(candidate)
@@ -847,10 +996,10 @@ def _canonical_names(term: Term, ranges: dict, symmetric) -> Term:
     return best
 
 
-def _canonical_factor(factor: Factor, ranges: dict, symmetric) -> Factor:
+def _canonical_factor(factor: Factor, ranges: dict, structure) -> Factor:
     if isinstance(factor, Apply):
-        return replace(factor, arg=canonical(factor.arg, ranges, symmetric, top=False))
-    if isinstance(factor, Tensor) and factor.kind == "var" and factor.name in symmetric:
+        return replace(factor, arg=canonical(factor.arg, ranges, structure, top=False))
+    if isinstance(factor, Tensor) and factor.kind == "var" and structure and factor.name in structure.symmetric:
         return replace(factor, indices=tuple(sorted(factor.indices, key=_index_key)))
     return factor
 
@@ -1007,9 +1156,10 @@ class Derivation:
         return render(self.result, problem)
 
 
-def _symmetric(problem: Problem) -> frozenset[str]:
-    return frozenset(name for name, v in problem.variables.items()
-                     if {"symmetric", "spd"} & v.constraints)
+def _structure(problem: Problem) -> Structure:
+    variables = problem.variables.items()
+    return Structure(frozenset(name for name, v in variables if {"symmetric", "spd"} & v.constraints),
+                     frozenset(name for name, v in variables if "stochastic" in v.constraints))
 
 
 def _entry_names(shape, taken) -> tuple[Idx, Idx]:
@@ -1075,7 +1225,7 @@ def derive_gradient(problem: Problem, loss: str, wrt: str) -> Derivation:
     if log:
         steps.append(Step(render(contracted, problem, namer),
                           f"contract {len(log)} Kronecker delta(s): sum_p(delta(p,j) * f(p)) = f(j)"))
-    result = canonical(raw, builder.ranges, _symmetric(problem))
+    result = canonical(raw, builder.ranges, _structure(problem))
     steps.append(Step(render(result, problem, namer),
                       "rename bound indices, collect equal terms"))
     return Derivation(loss, wrt, (i, j), steps, result, dict(builder.ranges))
@@ -1102,7 +1252,7 @@ def index_form(node: ast.Node, problem: Problem, indices: tuple[Idx, Idx] | None
         if isinstance(name, str) and builder.ranges.setdefault(name, dim) != dim:
             raise ShapeError(f"index {name} ranges over {builder.ranges[name]} and {dim}")
     raw = builder.entry(node, indices[0], indices[1], scope, {})
-    form = canonical(raw, builder.ranges, _symmetric(problem))
+    form = canonical(raw, builder.ranges, _structure(problem))
     for name in _losses(form):
         raise UnsupportedError(f"the value of {name}: it is left arbitrary, only its derivatives are known")
     return form
@@ -1165,12 +1315,27 @@ def prove(problem: Problem, claim: ast.Chain | str) -> Proof:
 def scalar_zero(expr: Expr) -> bool:
     """Whether a canonical ``expr`` is zero as a rational function of its atoms.
 
-    Each entry, delta and sum term (in canonical form) is a SymPy symbol and each function
-    application an undefined SymPy function of its argument. An identity of rational functions
+    Each entry, delta and independent sum (in canonical form) is a SymPy symbol and each function
+    application an undefined SymPy function of its argument; failing that, the terms that sum over
+    the same ranges are added inside the sum and each integrand is tried. An identity of rational functions
     in independent symbols holds for any values of them, in particular for the actual ones, so
     a zero here is a proof (up to points where a denominator vanishes, as in the exact oracle).
     """
-    return sympy.cancel(sympy.together(_to_sympy(expr))) == 0
+    if _cancels(_to_sympy(expr)):
+        return True
+    # Σ_k f(k) + Σ_k g(k) = Σ_k (f(k) + g(k)): terms summing over the same ranges, added inside
+    groups: dict[tuple, list[Term]] = {}
+    for term in expr.terms:
+        groups.setdefault(term.sums, []).append(term)
+    if len(groups) == len(expr.terms):
+        return False
+    return all(_cancels(sympy.Add(*[sympy.Mul(t.coeff, *[_factor_sympy(f) for f in t.factors])
+                                    for t in terms]))
+               for terms in groups.values())
+
+
+def _cancels(value: sympy.Expr) -> bool:
+    return sympy.cancel(sympy.together(value)) == 0
 
 
 def _to_sympy(expr: Expr) -> sympy.Expr:
@@ -1178,9 +1343,45 @@ def _to_sympy(expr: Expr) -> sympy.Expr:
 
 
 def _term_sympy(term: Term) -> sympy.Expr:
-    if term.sums:
-        return term.coeff * sympy.Symbol(_shape_key(term))
-    return sympy.Mul(term.coeff, *[_factor_sympy(f) for f in term.factors])
+    """A term as a product: factors free of the sums as they are, each independent sum
+    (Σ_{l,p} f(l) g(p) = Σ_l f(l) · Σ_p g(p)) as one symbol named by its canonical form."""
+    out = [term.coeff]
+    for sums, factors in _independent_sums(term):
+        if not sums:
+            out.extend(_factor_sympy(f) for f in factors)
+        else:
+            alone = _canonical_names(Term(sympy.Integer(1), factors, sums), {}, None)
+            out.append(sympy.Symbol(_shape_key(alone)))
+    return sympy.Mul(*out)
+
+
+def _independent_sums(term: Term) -> list[tuple[tuple, tuple]]:
+    """The term's factors grouped by the bound indices that tie them: (sums, factors) for each
+    group, and ((), factors) for the factors no sum reaches."""
+    groups: list[tuple[set, list, list]] = []  # names, (unused), factors
+    bound = dict(term.sums)
+    free: list[Factor] = []
+    for factor in term.factors:
+        names = factor_names(factor) & set(bound)
+        if not names:
+            free.append(factor)
+            continue
+        joined = [g for g in groups if g[0] & names]
+        merged = (set(names), [], [factor])
+        for g in joined:
+            groups.remove(g)
+            merged[0].update(g[0])
+            merged[2][:0] = g[2]
+        groups.append(merged)
+    out = [((), tuple(free))]
+    reached = set().union(*(g[0] for g in groups))
+    unused = tuple(s for s in term.sums if s[0] not in reached)
+    if unused:  # Σ_p c: kept whole (contract has usually made it size·c already)
+        out.append((unused, ()))
+    for names, _, factors in groups:
+        sums = tuple((n, d) for n, d in term.sums if n in names)
+        out.append((sums, tuple(factors)))
+    return out
 
 
 def _factor_sympy(factor: Factor) -> sympy.Expr:
@@ -1219,7 +1420,10 @@ def _prove_link(problem: Problem, left, right, scope: Scope) -> LinkProof:
             link.steps.append(Step(render(form, problem, namer),
                                    f"index form of {to_text(side)}"
                                    + (f" ({'; '.join(builder.rules)})" if builder.rules else "")))
-        difference = canonical(forms[0] - forms[1], builder.ranges, _symmetric(problem))
+        plain = set(builder.splits) & (free_names(forms[0]) | free_names(forms[1]))
+        if plain:
+            raise UnsupportedError(f"the index {sorted(plain)[0]} is used both whole and as a pair")
+        difference = canonical(forms[0] - forms[1], builder.ranges, _structure(problem))
     except UnsupportedError as error:
         link.reason = f"no rule: {str(error).splitlines()[0]}"
         return link

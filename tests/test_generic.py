@@ -52,6 +52,16 @@ PROVED = [
     ("tanh-layer", "dJ/dz = dJ/dh * (1 - h**2)"),
     ("relu-layer", "dL/dZ = dL/dH * step(Z)"),
     ("mse", "dl/dW = (y - t) @ x.T"),
+    ("seed001-softmax", "dY[m,n]/dX[i,j] = Y[m,n]*delta(m,i)*(delta(n,j) - Y[m,j])"),
+    ("seed001-softmax", "dL/dX = Y * (dL/dY - sum(dL/dY * Y, axis=1))"),
+    ("softmax-cross-entropy", "dL/dZ = (softmax(Z) - T) / S"),  # rows of T sum to 1
+    ("softmax-cross-entropy", "dL2/dW = X.T @ (P2 - T) / S"),
+    ("logistic-regression", "dL/db = sum(P - tb) / S"),
+    ("seed004-vec-identity", "vec(A @ B @ C) = kron(C.T, A) @ vec(B)"),
+    ("seed004-vec-identity", "kron(X, eye(n)) @ Y = vec(Y @ X.T)"),
+    ("seed004-vec-identity", "vec(A.T @ A) = kron(eye(q), A.T) @ vec(A)"),
+    ("seed004-vec-identity", "sum_k(vec(A)[k]*vec(A)[k]) = trace(A.T @ A) = norm(A)**2"),
+    ("seed004-vec-identity", "vec(A2)[3] = A2[1,2]"),
 ]
 
 NOT_PROVED = [
@@ -67,14 +77,19 @@ NOT_PROVED = [
     ("cookbook-traces", "dt5/dX = 2 * X"),
     ("cookbook-traces", "dt7/dY = S @ Y"),
     ("cookbook-traces", "dt1/dX = ones(n, n)"),
+    ("seed001-softmax", "dY[m,n]/dX[i,j] = Y[m,n]*delta(m,i)*(delta(n,j) - Y[m,n])"),
+    ("seed001-softmax", "dL/dX = dL/dY * Y * (1 - Y)"),  # the diagonal of the Jacobian only
+    ("softmax-cross-entropy", "dL/dZ = softmax(Z) - T"),  # the 1/S dropped
+    ("seed004-vec-identity", "vec(A @ B @ C) = kron(C.T, A) @ vec(B.T)"),  # B read as pairs both ways
+    ("seed004-vec-identity", "kron(eye(n), X) @ Y = vec(Y @ X.T)"),  # the blocks in the other order
+    ("seed004-vec-identity", "vec(A.T @ A) = kron(A.T, eye(q)) @ vec(A)"),
+    ("seed004-vec-identity", "vec(A)[2] = A[2,1]"),  # true only when A has two rows or more
+    ("seed004-vec-identity", "vec(A2)[3] = A2[2,1]"),
 ]
 
 UNSUPPORTED = [
     ("cookbook-inverse", "df/dX", "inv"),
     ("cookbook-determinant", "dD/dX", "det"),
-    ("seed001-softmax", "dL/dX", "softmax"),
-    ("seed004-vec-identity", "vec(A @ B @ C)", "vec"),
-    ("seed004-vec-identity", "kron(X, eye(n))", "kron"),
 ]
 
 
