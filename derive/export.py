@@ -13,7 +13,8 @@ import unicodedata
 
 from .errors import DeriveError
 from .latex_out import default_name, packages, to_latex, to_latex_aligned
-from .parser import parse_claim
+from . import ast
+from .parser import parse_claim, parse_expr
 from .problem import Problem
 from .shapes import ONE
 from .verdict import ClaimVerdict
@@ -81,8 +82,9 @@ def _shape_tex(problem: Problem, name: str) -> str:
 
 
 def _claim_math(problem: Problem, text: str, aligned: bool = True) -> str | None:
+    """A claim (or one expression, a chain of one side) as LaTeX; None when it does not read."""
     try:
-        chain = parse_claim(text)
+        chain = parse_claim(text) if "=" in text else ast.Chain((parse_expr(text),))
         scope = problem.claim_scope(chain)
         return to_latex_aligned(chain, scope=scope) if aligned and len(chain.sides) > 2 else to_latex(chain, scope=scope)
     except DeriveError:
@@ -202,23 +204,40 @@ def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdi
 
 
 def _derivation(out: _Writer, problem: Problem, verdict: ClaimVerdict) -> None:
-    """The index-notation argument that proves each link for every size, a step per row."""
+    """The index-notation argument that proves each link for every size: the steps as one display
+    (for a gradient, the chain of equalities from its entry to the matrix form), each numbered,
+    with its justification below, and the conclusion."""
     out.text("For every size, in index notation:")
     for link in verdict.links:
-        rows = []
-        for expression, why in link.derivation:
-            math = _claim_math(problem, f"{expression} = {expression}", aligned=False) if expression != "0" else "0"
-            if math is None:
-                continue
-            shown = math.split(" = ")[0] if expression != "0" else "0"
-            note = tex_text(why) if out.tex else why.replace("$", "")
-            rows.append((shown, note))
-        if not rows:
+        steps = [(_claim_math(problem, e, aligned=False) if e != "0" else "0", why) for e, why in link.derivation]
+        steps = [(math, why) for math, why in steps if math is not None]
+        if not steps:
             continue
-        if out.tex:
-            out.display(r" \\ ".join(rf"&{m} && \text{{{n}}}" for m, n in rows), aligned=True)
+        conclusion = steps.pop() if len(steps) > 2 and steps[0][1].startswith("the entries") else None
+        if conclusion:
+            first, *steps = steps
+            rows = [(f"{first[0]} &= {m}" if k == 0 else f"&= {m}") for k, (m, _) in enumerate(steps)]
         else:
-            out.item_list([f"${m}$ — {n}" for m, n in rows])
+            rows = [f"&{m}" for m, _ in steps]
+        tagged = [rf"{row} && \text{{({k})}}" for k, row in enumerate(rows, 1)]
+        out.display(r" \\ ".join(tagged), aligned=True)
+        out.item_list([f"({k}) {_justification(out, problem, why)}" for k, (_, why) in enumerate(steps, 1)])
+        if conclusion:
+            out.text(f"Hence, {conclusion[1]}:")
+            out.display(conclusion[0])
+
+
+def _justification(out: _Writer, problem: Problem, why: str) -> str:
+    """A step's justification: its formulas (claim-language equations) as inline math."""
+    head, colon, rest = why.partition(": ")
+    if not colon:
+        head, rest = "", why
+    pieces = []
+    for part in rest.split("; "):
+        math = _claim_math(problem, part, aligned=False) if "=" in part else None
+        pieces.append(out.inline(math) if math else (tex_text(part) if out.tex else part))
+    text = (tex_text(head) if out.tex else head) + ": " if head else ""
+    return text + "; ".join(pieces)
 
 
 def _number(value) -> str:

@@ -30,8 +30,12 @@ The contract:
 * softmax is exp over a sum of exps and norm the square root of a sum of squares, by their
   definitions. vec and kron read an index over m·n positions as a pair (column-stacking and
   block order); an index is split once, and a proof needs every use of it to agree on the pair.
-* An operation with no rule (inv, det, second derivatives, the value of a loss left arbitrary)
-  raises ``UnsupportedError`` naming it; ``prove`` reports it as the reason there is no generic
+* inv and det of a variable are atoms with their derivative rules (∂inv(X)[a,b]/∂X[i,j] =
+  -inv(X)[a,i] inv(X)[j,b], ∂det(X)/∂X[i,j] = det(X) inv(X)[j,i]); an identity such as
+  X @ inv(X) = eye(n) is beyond the canonical form, so it gets no generic proof.
+* An operation with no rule (inv or det of anything but variables, transposes and products of
+  square matrices, second derivatives, the value of a loss left arbitrary) raises
+  ``UnsupportedError`` naming it; ``prove`` reports it as the reason there is no generic
   proof. The engine never claims more than it showed.
 
 The semantics of derivatives are the exact oracle's (``derive.symbolic``): a derivative by an
@@ -72,8 +76,9 @@ GENERIC = "generic proof"
 @dataclass(frozen=True)
 class Tensor:
     """An entry: ``kind`` "var" (a variable), "grad" (an upstream gradient ``dL/dY``, whose
-    ``name`` is that text and ``of`` the quantity Y) or "cut" (an intermediate held as an input
-    while differentiating by it)."""
+    ``name`` is that text and ``of`` the quantity Y), "cut" (an intermediate held as an input
+    while differentiating by it), "inv" (an entry of the inverse of variable ``name``) or "det"
+    (its determinant, at (1, 1))."""
 
     name: str
     indices: tuple[Idx, Idx]
@@ -371,7 +376,6 @@ def function_prime(factor: Apply, activations) -> Expr:
 
 # -- claim sides in index form ------------------------------------------------------------------
 
-_NO_RULE = {"inv", "det"}  # their entries are not polynomials of finitely many factors
 
 
 @dataclass
@@ -558,8 +562,6 @@ class Builder:
         if name in problem.activations or name in ELEMENTWISE:
             arg = self.entry(node.args[0], r, c, scope, env)
             return apply_function(name, node.prime, arg, problem.activations)
-        if name in _NO_RULE:
-            raise UnsupportedError(f"{to_text(node)}: the index-notation engine has no rule for {name}")
         if name == "delta":
             a, b = (self._index_of(arg, env) for arg in node.args)
             return atom(make_delta(a, b))
@@ -572,6 +574,10 @@ class Builder:
             return atom(make_delta(r, c))
         (first,) = node.args[:1]
         rows, cols = self.shape(first, scope)
+        if name == "inv":
+            return self._inverse(first, r, c, scope)
+        if name == "det":
+            return self._determinant(first, scope)
         if name == "trace":
             k = self.index("k", rows)
             self.rule("trace(A) = sum_k(A[k,k])")
@@ -611,6 +617,42 @@ class Builder:
             self.rule("diag(A)[i] = A[i,i]")
             return self.entry(first, r, r, scope, env)
         raise UnsupportedError(f"{to_text(node)}: the index-notation engine has no rule for {name}")
+
+    def _inverse(self, node, r: Idx, c: Idx, scope) -> Expr:
+        """An entry of inv(node): an atom for a variable; inv(Aᵀ) = inv(A)ᵀ and, for square
+        factors, inv(A @ B) = inv(B) @ inv(A)."""
+        if isinstance(node, ast.Name) and node.id in self.problem.variables:
+            return atom(Tensor(node.id, (r, c), "inv"))
+        if isinstance(node, ast.Transpose):
+            self.rule("inv(A.T) = inv(A).T")
+            return self._inverse(node.operand, c, r, scope)
+        if self._square_product(node, scope):
+            self.rule("inv(A@B) = inv(B) @ inv(A)")
+            k = self.index("k", self.shape(node.left, scope)[0])
+            return self.over(mul(self._inverse(node.right, r, k, scope),
+                                 self._inverse(node.left, k, c, scope)), [k])
+        raise UnsupportedError(f"inv({to_text(node)}): the index-notation engine has an inverse rule "
+                               "for variables, transposes and products of square matrices only")
+
+    def _determinant(self, node, scope) -> Expr:
+        """det(node): an atom for a variable; det(Aᵀ) = det(A), det(A @ B) = det(A) det(B)."""
+        if isinstance(node, ast.Name) and node.id in self.problem.variables:
+            return atom(Tensor(node.id, (1, 1), "det"))
+        if isinstance(node, ast.Transpose):
+            self.rule("det(A.T) = det(A)")
+            return self._determinant(node.operand, scope)
+        if self._square_product(node, scope):
+            self.rule("det(A@B) = det(A)*det(B)")
+            return mul(self._determinant(node.left, scope), self._determinant(node.right, scope))
+        raise UnsupportedError(f"det({to_text(node)}): the index-notation engine has a determinant "
+                               "rule for variables, transposes and products of square matrices only")
+
+    def _square_product(self, node, scope) -> bool:
+        """Whether ``node`` is A @ B with A and B square (of one size)."""
+        if not (isinstance(node, ast.Binary) and node.op == "@"):
+            return False
+        shapes = [self.shape(side, scope) for side in (node.left, node.right)]
+        return all(shape[0] == shape[1] == shapes[0][0] for shape in shapes)
 
     def _softmax(self, node, rows, cols, r: Idx, c: Idx, scope, env) -> Expr:
         """softmax of a column's entries, or of each row: exp of the entry over the sum of exps."""
@@ -683,10 +725,18 @@ class Builder:
 
     def _factor_derivative(self, factor: Factor, wrt: str, p: Idx, q: Idx) -> Expr:
         if isinstance(factor, Tensor):
-            if factor.name == wrt and factor.kind in ("var", "cut"):
-                a, b = factor.indices
+            if factor.name != wrt:
+                return ZERO
+            a, b = factor.indices
+            if factor.kind in ("var", "cut"):
                 self.rule(f"d{wrt}[a,b]/d{wrt}[i,j] = delta(a,i)*delta(b,j)")
                 return mul(delta(a, p), delta(b, q))
+            if factor.kind == "inv":
+                self.rule(f"dinv({wrt})[a,b]/d{wrt}[i,j] = -inv({wrt})[a,i]*inv({wrt})[j,b]")
+                return -mul(atom(Tensor(wrt, (a, p), "inv")), atom(Tensor(wrt, (q, b), "inv")))
+            if factor.kind == "det":
+                self.rule(f"ddet({wrt})/d{wrt}[i,j] = det({wrt})*inv({wrt})[j,i]")
+                return mul(atom(factor), atom(Tensor(wrt, (q, p), "inv")))
             return ZERO
         if isinstance(factor, Apply):
             inner = self.differentiate(factor.arg, wrt, p, q)
@@ -765,9 +815,8 @@ def canonical(expr: Expr, ranges: dict, structure: Structure | None = None, log:
     for term in (t for raw in expr.terms for t in _expand_fixed(raw)):
         term = contract(term, ranges, log)
         if term is not None:
-            term = _row_sums(term, structure.stochastic if structure else frozenset())
             term = _canonical_names(term, ranges, structure)
-            merged = merge_powers(term)
+            merged = _row_sums(merge_powers(term), structure.stochastic if structure else frozenset())
             terms.append(term if merged == term else _canonical_names(merged, ranges, structure))
     return collect(terms)
 
@@ -999,7 +1048,8 @@ def _canonical_names(term: Term, ranges: dict, structure) -> Term:
 def _canonical_factor(factor: Factor, ranges: dict, structure) -> Factor:
     if isinstance(factor, Apply):
         return replace(factor, arg=canonical(factor.arg, ranges, structure, top=False))
-    if isinstance(factor, Tensor) and factor.kind == "var" and structure and factor.name in structure.symmetric:
+    if isinstance(factor, Tensor) and factor.kind in ("var", "inv") and structure \
+            and factor.name in structure.symmetric:  # the inverse of a symmetric matrix is symmetric
         return replace(factor, indices=tuple(sorted(factor.indices, key=_index_key)))
     return factor
 
@@ -1113,6 +1163,10 @@ def _render_factor(factor: Factor, problem: Problem, namer, mapping, active) -> 
 
 
 def _entry_text(factor: Tensor, problem: Problem, items) -> str:
+    if factor.kind == "det":
+        return f"det({factor.name})"
+    if factor.kind == "inv":
+        return f"inv({factor.name})[{','.join(items)}]"
     shape = problem.shapes[factor.of if factor.kind == "grad" else factor.name]
     if shape == SCALAR:
         return factor.name
@@ -1412,17 +1466,26 @@ def _prove_link(problem: Problem, left, right, scope: Scope) -> LinkProof:
     builder = Builder(problem)
     namer = namer_for(problem, set(scope.index_names) | {i for i in indices if isinstance(i, str)})
     try:
-        forms = []
+        forms, rules = [], []
         for side in (left, right):
             builder.rules.clear()
-            form = index_form(side, problem, indices, scope, builder)
-            forms.append(form)
-            link.steps.append(Step(render(form, problem, namer),
-                                   f"index form of {to_text(side)}"
-                                   + (f" ({'; '.join(builder.rules)})" if builder.rules else "")))
+            forms.append(index_form(side, problem, indices, scope, builder))
+            rules.append("; ".join(builder.rules) or "as written")
         plain = set(builder.splits) & (free_names(forms[0]) | free_names(forms[1]))
         if plain:
             raise UnsupportedError(f"the index {sorted(plain)[0]} is used both whole and as a pair")
+        parts = {}  # an index split in two is shown as a pair of letters
+        for name in builder.splits:
+            for part in builder.splits[name]:
+                if isinstance(part, str):
+                    parts[part] = namer.pick(builder.ranges[part], set(parts.values()))
+        for name, (slow, fast) in builder.splits.items():
+            if name in indices:
+                pair = [parts.get(k, str(k)) for k in (slow, fast)]
+                rules[0] += f"; {name} = ({pair[0]} - 1)*{builder.ranges.get(fast, 1)} + {pair[1]}"
+        for side, form, why in zip((left, right), forms, rules):
+            link.steps.append(Step(f"{entry_text(to_text(side), indices)} = "
+                                   f"{render(form, problem, namer, parts)}", why))
         difference = canonical(forms[0] - forms[1], builder.ranges, _structure(problem))
     except UnsupportedError as error:
         link.reason = f"no rule: {str(error).splitlines()[0]}"
@@ -1432,13 +1495,57 @@ def _prove_link(problem: Problem, left, right, scope: Scope) -> LinkProof:
         link.reason = "equal after rational simplification of the entries, for every size"
         link.steps.append(Step("0", "left minus right is zero as a rational function of its "
                                     "entries, function values and sums (SymPy cancel)"))
-        return link
-    if difference.terms:
+    elif difference.terms:
         link.reason = "the canonical index forms differ"
         link.steps.append(Step(render(difference, problem, namer),
                                "left minus right does not cancel"))
         return link
-    link.proved = True
-    link.reason = "identical canonical index forms, for every size"
-    link.steps.append(Step("0", "left minus right cancels: identical canonical forms"))
+    else:
+        link.proved = True
+        link.reason = "identical canonical index forms, for every size"
+        link.steps.append(Step("0", "left minus right cancels: identical canonical forms"))
+    argument = _gradient_argument(problem, left, right, forms[0], indices, scope)
+    if argument:
+        link.steps = argument
     return link
+
+
+def entry_text(text: str, indices) -> str:
+    """Entry ``indices`` of the value ``text`` denotes: ``(A @ B)[i,j]``; a scalar as it is."""
+    items = [str(k) for k in indices if k != 1]
+    if not items:
+        return text
+    atomic = all(ch.isalnum() or ch in "_'" for ch in text)
+    return f"{text if atomic else f'({text})'}[{','.join(items)}]"
+
+
+def _gradient_argument(problem: Problem, left, right, left_form: Expr, indices, scope) -> list[Step]:
+    """For a proved ``dL/dW = M``: the answer sheet's argument — the chain rule, the derivative of
+    each entry, the contraction, the collection, then back to matrix form, M's entry (i, j) —
+    when the derivation ends at the proved index form; else nothing."""
+    if not (isinstance(left, ast.Derivative) and isinstance(left.of, ast.Name)
+            and problem.shapes.get(left.of.id) == SCALAR and left.wrt in problem.shapes):
+        return []
+    try:
+        derivation = derive_gradient(problem, left.of.id, left.wrt)
+        builder = Builder(problem)
+        right_form = index_form(right, problem, derivation.indices, scope, builder)
+    except (UnsupportedError, ShapeError):
+        return []
+    if derivation.indices != tuple(indices) or canonical(
+            derivation.result - left_form, {**derivation.ranges, **builder.ranges}, _structure(problem)).terms:
+        return []
+    steps: list[Step] = []
+    for step in derivation.steps:  # a step that changes nothing is not shown
+        if steps and step.expression == steps[-1].expression:
+            continue
+        steps.append(step)
+    namer = namer_for(problem, [k for k in derivation.indices if isinstance(k, str)])
+    if canonical(derivation.result - right_form, builder.ranges, _structure(problem)).terms:
+        steps.append(Step(render(right_form, problem, namer),
+                          "the same entries, as rational functions of the entries and sums"))
+    matrix = to_text(right)
+    rules = "; ".join(r for r in builder.rules if not r.startswith(("d", "chain rule")))
+    steps.append(Step(entry_text(matrix, derivation.indices),
+                      "back to matrix form" + (f": {rules}" if rules else "")))
+    return steps + [Step(f"{to_text(left)} = {matrix}", "for every entry, and every size")]

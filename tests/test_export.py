@@ -53,3 +53,14 @@ def test_latex_export_compiles(path, tmp_path):
 ])
 def test_prose_is_escaped_for_latex(text, tex):
     assert tex_text(text) == tex
+
+
+def test_a_proved_gradient_is_written_as_the_answer_sheet_argument():
+    path = next(p for p in PATHS if p.stem == "seed001-batched-linear")
+    problem, verdicts = _checked(path)
+    document = export(problem, verdicts, "tex")
+    claim = next(k for k, v in enumerate(verdicts) if v.claim == "dL/dW = dL/dY.T @ X")
+    part = document.split(r"\subsection*")[claim + 1]
+    for words in ("chain rule through Y", "contract 2 Kronecker", "back to matrix form", "Hence"):
+        assert words in part
+    assert r"\left(\left(\frac{\partial L}{\partial Y}\right)^{\top} X\right)_{ij}" in part
