@@ -81,11 +81,11 @@ def _shape_tex(problem: Problem, name: str) -> str:
     return rf"\mathbb{{R}}^{{{dim(rows)}}}" if cols == ONE else rf"\mathbb{{R}}^{{{dim(rows)} \times {dim(cols)}}}"
 
 
-def _claim_math(problem: Problem, text: str, aligned: bool = True) -> str | None:
+def _claim_math(problem: Problem | None, text: str, aligned: bool = True) -> str | None:
     """A claim (or one expression, a chain of one side) as LaTeX; None when it does not read."""
     try:
         chain = parse_claim(text) if "=" in text else ast.Chain((parse_expr(text),))
-        scope = problem.claim_scope(chain)
+        scope = problem.claim_scope(chain) if problem is not None else None
         return to_latex_aligned(chain, scope=scope) if aligned and len(chain.sides) > 2 else to_latex(chain, scope=scope)
     except DeriveError:
         return None
@@ -244,6 +244,24 @@ def _number(value) -> str:
     if isinstance(value, complex):
         return f"{value.real:.6g} + {value.imag:.6g}i"
     return f"{value:.6g}"
+
+
+def verdict_markdown(verdict: ClaimVerdict, problem: Problem | None = None, number: int = 1) -> str:
+    """One claim's part of the document, as Markdown (a notebook's display of a verdict); without
+    the problem, formulas use the notation that needs no shapes."""
+    out = _Writer(tex=False)
+    _claim_part(out, problem, number, verdict)
+    return "\n".join(out.lines) + "\n"
+
+
+def steps_latex(steps, problem: Problem | None = None) -> str:
+    """Derivation steps as one display: ``$$\\begin{aligned} … \\end{aligned}$$``, a row a step."""
+    rows = []
+    for expression, why in steps:
+        math = _claim_math(problem, expression, aligned=False) if expression != "0" else "0"
+        if math is not None:
+            rows.append(rf"&{math} && \text{{{tex_text(why.split(': ')[0])}}}")
+    return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 
 def export(problem: Problem, verdicts: list[ClaimVerdict], fmt: str = "md") -> str:

@@ -1206,8 +1206,15 @@ class Derivation:
     result: Expr
     ranges: dict
 
+    problem: Problem | None = field(default=None, repr=False, compare=False)
+
     def text(self, problem: Problem) -> str:
         return render(self.result, problem)
+
+    def _repr_latex_(self) -> str:
+        from .export import steps_latex  # a notebook shows the steps as rendered math
+
+        return steps_latex([(s.expression, s.justification) for s in self.steps], self.problem)
 
 
 def _structure(problem: Problem) -> Structure:
@@ -1282,7 +1289,7 @@ def derive_gradient(problem: Problem, loss: str, wrt: str) -> Derivation:
     result = canonical(raw, builder.ranges, _structure(problem))
     steps.append(Step(render(result, problem, namer),
                       "rename bound indices, collect equal terms"))
-    return Derivation(loss, wrt, (i, j), steps, result, dict(builder.ranges))
+    return Derivation(loss, wrt, (i, j), steps, result, dict(builder.ranges), problem)
 
 
 def index_form(node: ast.Node, problem: Problem, indices: tuple[Idx, Idx] | None = None,
@@ -1339,10 +1346,17 @@ class Proof:
 
     claim: str
     links: list[LinkProof]
+    problem: Problem | None = field(default=None, repr=False, compare=False)
 
     @property
     def proved(self) -> bool:
         return bool(self.links) and all(link.proved for link in self.links)
+
+    def _repr_latex_(self) -> str:
+        from .export import steps_latex  # a notebook shows the steps as rendered math
+
+        return steps_latex([(s.expression, s.justification) for link in self.links for s in link.steps],
+                           self.problem)
 
     @property
     def status(self) -> str:
@@ -1360,7 +1374,7 @@ def prove(problem: Problem, claim: ast.Chain | str) -> Proof:
     """
     chain = parse_claim(claim) if isinstance(claim, str) else claim
     scope = problem.check_claim_names(chain)
-    proof = Proof(to_text(chain), [])
+    proof = Proof(to_text(chain), [], problem)
     for left, right in chain.links():
         proof.links.append(_prove_link(problem, left, right, scope))
     return proof

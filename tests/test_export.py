@@ -64,3 +64,15 @@ def test_a_proved_gradient_is_written_as_the_answer_sheet_argument():
     for words in ("chain rule through Y", "contract 2 Kronecker", "back to matrix form", "Hence"):
         assert words in part
     assert r"\left(\left(\frac{\partial L}{\partial Y}\right)^{\top} X\right)_{ij}" in part
+
+
+def test_a_notebook_shows_verdicts_and_derivations_as_math():
+    from derive.generic import derive_gradient, prove
+
+    path = next(p for p in PATHS if p.stem == "linear-layer")
+    problem, verdicts = _checked(path)
+    markdown = verdicts[0]._repr_markdown_()
+    assert markdown.startswith("### Claim 1") and "$$" in markdown and "Holds." in markdown
+    latex = derive_gradient(problem, "J", "W")._repr_latex_()
+    assert latex.startswith("$$\\begin{aligned}") and r"\delta_{ki}" in latex
+    assert r"\frac{\partial J}{\partial W_{ij}}" in prove(problem, "dJ/dW = dJ/dy @ x.T")._repr_latex_()
