@@ -159,6 +159,48 @@ def cmd_export(args) -> Exit:
     return Exit.OK
 
 
+def cmd_grade(args) -> Exit:
+    from pathlib import Path
+
+    from derive.assignment import load_assignment
+    from derive.grade_report import gradescope_results, write_feedback, write_grades_csv, write_report
+    from derive.grading import Grader, load_results
+    from derive.submissions import read_submissions
+
+    assignment = load_assignment(args.assignment)
+    submissions = read_submissions(args.submissions, [q.id for q in assignment.questions], args.student)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / "results.jsonl"
+    if args.restart and results.exists():
+        results.unlink()
+    grader = Grader(assignment, jobs=args.jobs, timeout=args.timeout)
+    grader.prepare()
+    todo = len(submissions) - len(load_results(results))
+    for number, graded in enumerate(grader.grade(submissions, results), 1):
+        if args.jsonl:
+            print(json.dumps(graded.as_json(), ensure_ascii=False), flush=True)
+        elif sys.stderr.isatty():
+            print(f"\r\x1b[Kgraded {number}/{todo}", end="", file=sys.stderr, flush=True)
+    if sys.stderr.isatty() and not args.jsonl:
+        print("\r\x1b[K", end="", file=sys.stderr)
+    grades = load_results(results)
+    write_grades_csv(assignment, grades, out / "grades.csv")
+    write_feedback(assignment, grades, out / "feedback")
+    write_report(assignment, grades, out)
+    if args.gradescope:
+        students = sorted({s.student for s in submissions})
+        if len(students) != 1:
+            raise DeriveError(f"--gradescope grades one student's submission; found {len(students)}")
+        with open(out / "results.json", "w", encoding="utf-8") as handle:
+            json.dump(gradescope_results(assignment, grades, students[0]), handle, indent=2)
+    review = sum(g.review for g in grades.values())
+    if not args.jsonl:
+        print(f"{len(grades)} answers graded ({review} need manual review): {out}/grades.csv, "
+              f"{out}/report.md, {out}/feedback/" + (f", {out}/results.json" if args.gradescope else ""))
+    return Exit.OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="derive", description="Check hand-derived matrix-calculus claims.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
@@ -201,6 +243,22 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("--no-numeric", action="store_true", help="skip the numeric oracle")
     exporting.add_argument("--seed", type=int, default=0, help="seed of the random points")
     exporting.set_defaults(run=cmd_export)
+
+    grading = commands.add_parser("grade", help="grade a class's answers to an assignment (docs/grading.md)")
+    grading.add_argument("assignment", metavar="ASSIGNMENT.toml")
+    grading.add_argument("submissions", metavar="SUBMISSIONS", help="a CSV, a JSON-lines file or a folder")
+    grading.add_argument("-o", "--output", default="grades", metavar="DIR",
+                         help="where grades.csv, report.md, feedback/ and results.jsonl go (default: grades)")
+    grading.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                         help="answers checked at once, each in its own process (default: one per core)")
+    grading.add_argument("--timeout", type=float, default=30.0, help="seconds per distinct answer before "
+                         "it is left undecided for manual review")
+    grading.add_argument("--jsonl", action="store_true", help="print each graded answer as a JSON line")
+    grading.add_argument("--gradescope", action="store_true", help="also write Gradescope's results.json "
+                         "(one student's submission folder)")
+    grading.add_argument("--student", help="the student's name, for a single submission folder")
+    grading.add_argument("--restart", action="store_true", help="grade everything again, ignoring results.jsonl")
+    grading.set_defaults(run=cmd_grade)
     return parser
 
 

@@ -60,34 +60,87 @@ def call_with_timeout(fn, seconds: float | None, what: str = "the computation"):
     if not seconds or not hasattr(os, "fork"):
         with deadline(seconds, what):
             return fn()
+    ((_, status, value),) = map_killable(lambda _: fn(), [None], 1, seconds)
+    if status == "timeout":
+        raise BudgetExceeded(f"{what} did not finish within {seconds:g} s")
+    if status == "error":
+        raise value
+    return value
+
+
+def map_killable(fn, items, jobs: int, seconds: float):
+    """Yield ``(item, status, value)`` for each item as its ``fn(item)`` finishes, running up to
+    ``jobs`` forked children at once, each killed after ``seconds`` of wall time.
+
+    status is "ok" (value is the result), "error" (the exception it raised) or "timeout". A
+    child that dies without an answer (killed from outside, out of memory) counts as an error.
+    Results and exceptions must pickle. Without fork, items run in-process under ``deadline``.
+    """
+    if not hasattr(os, "fork"):
+        for item in items:
+            try:
+                with deadline(seconds):
+                    yield item, "ok", fn(item)
+            except BudgetExceeded:
+                yield item, "timeout", None
+            except Exception as error:  # noqa: BLE001 - reported per item, the run goes on
+                yield item, "error", error
+        return
+    pending = iter(items)
+    running: dict[int, tuple] = {}  # read fd -> (pid, item, deadline, chunks)
+    exhausted = False
+    while running or not exhausted:
+        while not exhausted and len(running) < max(jobs, 1):
+            item = next(pending, _END)
+            if item is _END:
+                exhausted = True
+                break
+            pid, fd = _fork(fn, item)
+            running[fd] = (pid, item, time.monotonic() + seconds, [])
+        if not running:
+            break
+        wait = max(0.0, min(entry[2] for entry in running.values()) - time.monotonic())
+        ready, _, _ = select.select(list(running), [], [], wait)
+        for fd in ready:
+            chunk = os.read(fd, 1 << 16)
+            if chunk:
+                running[fd][3].append(chunk)
+                continue
+            pid, item, _, chunks = running.pop(fd)
+            os.close(fd)
+            os.waitpid(pid, 0)
+            try:
+                status, value = pickle.loads(b"".join(chunks))
+            except Exception:  # noqa: BLE001 - nothing or garbage came back: the child died
+                status, value = "error", RuntimeError("the worker process died")
+            yield item, status, value
+        now = time.monotonic()
+        for fd in [fd for fd, entry in running.items() if entry[2] <= now]:
+            pid, item, _, _ = running.pop(fd)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(fd)
+            yield item, "timeout", None
+
+
+_END = object()
+
+
+def _fork(fn, item) -> tuple[int, int]:
+    """A child computing ``fn(item)`` that writes the pickled outcome to a pipe: (pid, read fd)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: compute, send, and leave without running any cleanup
         os.close(read_end)
         try:
-            payload = pickle.dumps(("ok", fn()))
+            payload = pickle.dumps(("ok", fn(item)))
         except BaseException as error:  # noqa: BLE001 - everything goes back to the parent
-            payload = pickle.dumps(("error", error))
+            try:
+                payload = pickle.dumps(("error", error))
+            except Exception:  # noqa: BLE001 - an exception that does not pickle
+                payload = pickle.dumps(("error", RuntimeError(f"{type(error).__name__}: {error}")))
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(payload)
         os._exit(0)
     os.close(write_end)
-    chunks = []
-    end = time.monotonic() + seconds
-    with os.fdopen(read_end, "rb") as pipe:
-        while True:
-            remaining = end - time.monotonic()
-            ready, _, _ = select.select([pipe], [], [], max(remaining, 0))
-            if not ready:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                raise BudgetExceeded(f"{what} did not finish within {seconds:g} s")
-            chunk = os.read(pipe.fileno(), 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    os.waitpid(pid, 0)
-    status, value = pickle.loads(b"".join(chunks))
-    if status == "error":
-        raise value
-    return value
+    return pid, read_end

@@ -1,0 +1,56 @@
+"""A student's answer to a question, read as the claim it makes.
+
+An answer is the value of the quantity asked (``dJ/dy @ x.T``) or an equation or chain that
+starts with it (``dJ/dW = dJ/dy @ x.T``), typed in the claim language or in LaTeX
+(``\\frac{\\partial J}{\\partial y} x^\\top``) — detected per answer. Only derive's own grammars
+read it: the text is never evaluated. Two answers that read as the same tree are one answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import ast
+from .assignment import Question
+from .latex_in import parse_latex_claim, parse_latex_expr
+from .parser import parse_claim, parse_expr
+from .problem import latex_reading
+from .text import to_text
+
+_LATEX = re.compile(r"\\[A-Za-z]|[\^_]\{|\$")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A parsed answer: the claim to check and its canonical text (the grouping key)."""
+
+    chain: ast.Chain
+    key: str
+    latex: bool
+
+
+def looks_like_latex(text: str) -> bool:
+    """LaTeX has commands (``\\frac``), braced scripts (``x^{T}``) or dollar signs."""
+    return bool(_LATEX.search(text))
+
+
+def read_answer(text: str, question: Question) -> Answer:
+    """The claim ``asks = answer`` (or the answer's own chain when it starts with the quantity
+    asked). Raises ParseError (with the position), TooLarge, or another DeriveError."""
+    text = text.strip()
+    latex = looks_like_latex(text)
+    if latex:
+        text = text.strip("$").strip()
+        reading = latex_reading(question.problem)
+        has_equals = "=" in text
+        read = (lambda t: parse_latex_claim(t, **reading)) if has_equals else (
+            lambda t: ast.Chain((parse_latex_expr(t, **reading),)))
+    else:
+        read = (lambda t: parse_claim(t)) if "=" in text else (lambda t: ast.Chain((parse_expr(t),)))
+    sides = read(text).sides
+    asks = parse_expr(question.asks)
+    if to_text(sides[0]) != question.asks:
+        sides = (asks, *sides)
+    chain = ast.Chain(tuple(sides), text=" = ".join(to_text(side) for side in sides))
+    return Answer(chain, chain.text, latex)
