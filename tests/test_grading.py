@@ -1,0 +1,213 @@
+"""derive grade: a synthetic class graded with every expected grade, hostile answers graded 0
+with a message, runaway checks left for review, interrupted runs resumed, every input format and
+Gradescope's results.json."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from . import synthetic_class as sc
+from cli import main
+from derive.assignment import load_assignment
+from derive.errors import DeriveError, ProblemError
+from derive.grading import Grader, Submission, load_results
+from derive.submissions import read_submissions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _grades_csv(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class")
+    klass = sc.make_class(students=200, seed=1)
+    assignment, submissions = sc.write(folder, klass)
+    out = folder / "out"
+    assert main(["grade", str(assignment), str(submissions), "-o", str(out), "--jobs", "2"]) == 0
+    return klass, out, assignment, submissions
+
+
+def test_the_synthetic_class_gets_every_expected_grade(graded_class):
+    klass, out, _, _ = graded_class
+    rows = _grades_csv(out / "grades.csv")
+    assert len(rows) == 200
+    for student, answers in klass.items():
+        for question, answer in answers.items():
+            assert float(rows[student][question]) == pytest.approx(sc.expected_points(question, answer)), \
+                (student, question, answer[:60])
+        assert float(rows[student]["total"]) == pytest.approx(sc.expected_totals(klass)[student])
+
+
+def test_every_answer_gets_the_diagnosis_its_credit_depends_on(graded_class):
+    klass, out, _, _ = graded_class
+    for graded in load_results(out / "results.jsonl").values():
+        expected = [d for text, _, d in sc.POOLS[graded.question] if text == graded.answer]
+        if expected:
+            assert expected[0] in (graded.diagnosis, graded.verdict), graded
+        else:
+            assert graded.verdict in ("invalid", "missing") and graded.points == 0, graded
+
+
+def test_hostile_answers_get_zero_and_a_message_naming_the_problem(graded_class):
+    _, out, _, _ = graded_class
+    hostile = [g for g in load_results(out / "results.jsonl").values() if g.verdict == "invalid"]
+    assert hostile, "the class has hostile answers"
+    for graded in hostile:
+        assert graded.points == 0 and "could not be read" in graded.feedback
+        assert "Traceback" not in graded.feedback
+    texts = {g.answer[:20]: g.feedback for g in hostile}
+    assert any("limit" in feedback for feedback in texts.values())  # the 1 MB answer, the nesting
+    assert len(max((g.answer for g in hostile), key=len)) <= 300  # results keep a prefix only
+
+
+def test_feedback_and_the_report_are_written(graded_class):
+    klass, out, _, _ = graded_class
+    assert len(list((out / "feedback").glob("*.md"))) == len(klass)
+    page = (out / "feedback" / "student0001.md").read_text(encoding="utf-8")
+    assert page.startswith("# Backprop homework") and "## q1: `dJ/dW`" in page
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "![score histogram](histogram.svg)" in report and "| transposed |" in report
+    svg = (out / "histogram.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and svg.count("<rect") == 10
+
+
+def test_wrong_answers_equal_as_matrices_are_one_group(tmp_path):
+    assignment, _ = sc.write(tmp_path, {})
+    grader = Grader(load_assignment(assignment))
+    answers = ["x @ dJ/dy.T", "(dJ/dy @ x.T).T", "x @ dJ/dy.T", "2 * dJ/dy @ x.T"]
+    grades = {(g.student, g.question): g for g in grader.grade(
+        [Submission(f"s{k}", "q1", text) for k, text in enumerate(answers)])}
+    meanings = [grades[(f"s{k}", "q1")].meaning for k in range(4)]
+    assert meanings[0] == meanings[1] == meanings[2] != meanings[3]
+    from derive.grade_report import report_markdown
+
+    report = report_markdown(load_assignment(assignment), grades)
+    assert "| 3 | `x @ dJ/dy.T` (and 1 other spelling) | transposed | 1 |" in report
+
+
+class _Stuck(Grader):
+    """A grader whose check of one answer never returns, as a runaway simplification would."""
+
+    def check(self, question, answer):
+        if "9999" in answer.key:
+            while True:
+                time.sleep(1)
+        return super().check(question, answer)
+
+
+def test_a_runaway_check_is_killed_and_left_for_review(tmp_path):
+    assignment, _ = sc.write(tmp_path, {})
+    grader = _Stuck(load_assignment(assignment), jobs=2, timeout=1.0)
+    start = time.monotonic()
+    grades = list(grader.grade([Submission("a", "q1", "9999 * dJ/dy @ x.T"), Submission("b", "q1", "dJ/dy @ x.T")]))
+    assert time.monotonic() - start < 10
+    stuck = next(g for g in grades if g.student == "a")
+    assert stuck.verdict == "undecided" and stuck.review and stuck.points == 0
+    assert "manual review" in stuck.feedback and "1 s" in stuck.feedback
+    assert next(g for g in grades if g.student == "b").points == 2
+
+
+def test_an_interrupted_run_resumes_without_losing_or_duplicating_a_grade(graded_class, tmp_path):
+    klass, full, assignment, submissions = graded_class
+    out = tmp_path / "out"
+    command = [sys.executable, str(ROOT / "cli.py"), "grade", str(assignment), str(submissions),
+               "-o", str(out), "--jobs", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = out / "results.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not results.exists() or results.read_text().count("\n") < 300):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    with results.open("a", encoding="utf-8") as torn:  # a line cut in the middle by the kill
+        torn.write('{"student": "student0001", "question": "q')
+    partial = len(load_results(results))
+    assert partial < len(klass) * len(sc.QUESTIONS)
+    assert main(["grade", str(assignment), str(submissions), "-o", str(out), "--jobs", "2"]) == 0
+    lines = [json.loads(line) for line in results.read_text().splitlines() if line.startswith("{") and line.endswith("}")]
+    keys = [(line["student"], line["question"]) for line in lines]
+    assert len(keys) == len(set(keys)) == len(klass) * len(sc.QUESTIONS)
+    assert _grades_csv(out / "grades.csv") == _grades_csv(full / "grades.csv")
+
+
+def test_every_submission_format_reads_the_same_answers(tmp_path, graded_class):
+    klass, _, _, submissions = graded_class
+    small = dict(list(klass.items())[:5])
+    wide = read_submissions(submissions, sc.QUESTIONS)
+    expected = sorted((s.student, s.question, s.text) for s in wide if s.student in small)
+    long = tmp_path / "long.csv"
+    with long.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "question", "answer"])
+        writer.writerows(expected)
+    jsonl = tmp_path / "answers.jsonl"
+    jsonl.write_text("".join(json.dumps({"student": s, "question": q, "answer": a}) + "\n"
+                             for s, q, a in expected), encoding="utf-8")
+    folder = tmp_path / "folders"
+    for s, q, a in expected:
+        (folder / s).mkdir(parents=True, exist_ok=True)
+        (folder / s / f"{q}.txt").write_text(a, encoding="utf-8")
+    for source in (long, jsonl, folder):
+        got = sorted((s.student, s.question, s.text) for s in read_submissions(source, sc.QUESTIONS))
+        assert got == expected, source
+
+
+def test_gradescope_mode_writes_a_valid_results_json(tmp_path):
+    assignment, _ = sc.write(tmp_path, {})
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "q1.txt").write_text("x @ dJ/dy.T", encoding="utf-8")
+    (submission / "q2.tex").write_text(r"\left(\frac{\partial L}{\partial Y}\right)^\top X", encoding="utf-8")
+    out = tmp_path / "results"
+    assert main(["grade", str(assignment), str(submission), "-o", str(out), "--gradescope"]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [t["name"].split(":")[0] for t in results["tests"]] == sc.QUESTIONS
+    for test in results["tests"]:
+        assert set(test) >= {"score", "max_score", "output", "visibility"} and test["output_format"] == "md"
+        assert 0 <= test["score"] <= test["max_score"]
+    assert [t["score"] for t in results["tests"]] == [1.0, 2.0, 0.0, 0.0, 0.0]
+    assert results["score"] == 3.0 and "transpose" in results["tests"][0]["output"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (("transposed = 0.5", "transposd = 0.5"), "not a diagnosis derive gives"),
+    (('problem = "linear-layer"', 'problem = "no-such-problem"'), "no-such-problem"),
+    (('answer = "dJ/dy @ x.T"', 'answer = "x @ dJ/dy.T"'), "reference answer"),
+    (('asks = "dJ/dW"', 'asks = "W"'), "not a derivative"),
+    (("points = 2\nshow", "points = -1\nshow"), "positive"),
+])
+def test_an_assignment_error_is_named_before_grading(tmp_path, change, message):
+    assignment, _ = sc.write(tmp_path, {})
+    assignment.write_text(sc.ASSIGNMENT.replace(*change, 1), encoding="utf-8")
+    with pytest.raises(DeriveError, match=message):
+        Grader(load_assignment(assignment)).prepare()
+
+
+def test_a_submission_for_an_unknown_question_is_a_clear_error(tmp_path):
+    assignment, _ = sc.write(tmp_path, {})
+    with pytest.raises(DeriveError, match="q9"):
+        list(Grader(load_assignment(assignment)).grade([Submission("a", "q9", "x")]))
+
+
+def test_a_csv_without_a_student_column_is_named(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("who,q1\nann,x\n", encoding="utf-8")
+    with pytest.raises(DeriveError, match="line 1: no student column"):
+        read_submissions(bad, ["q1"])
+
+
+def test_problem_error_is_a_derive_error():
+    assert issubclass(ProblemError, DeriveError)
