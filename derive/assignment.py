@@ -21,14 +21,13 @@ a fraction outside [0, 1], and a reference answer that is not right.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ast
 from .errors import DeriveError, ProblemError
 from .parser import parse_expr
-from .problem import Problem, find_problem
+from .problem import Problem, find_problem, read_toml
 from .text import to_text
 
 # the diagnosis codes derive gives (diagnose.py); a rubric keyed by anything else is a typo
@@ -74,12 +73,7 @@ class Assignment:
 def load_assignment(path: str | Path) -> Assignment:
     """Read and check an assignment file; errors name the file and the question."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProblemError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ProblemError(f"{path}: not valid TOML: {error}") from None
+    data = read_toml(path)
     default = _rubric(data.get("rubric", {}), f"{path}: [rubric]")
     entries = data.get("questions")
     if not isinstance(entries, list) or not entries:

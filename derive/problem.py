@@ -288,18 +288,22 @@ def _claim_spec(problem: Problem, entry, where: str) -> ClaimSpec:
     )
 
 
-def load_problem(path: str | Path) -> Problem:
-    """Read one problem file."""
-    path = Path(path)
+def read_toml(path: Path) -> dict:
+    """A TOML file's table; a missing, unreadable or malformed file is a ProblemError naming it."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProblemError(f"{path}: no such file") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
         raise ProblemError(f"{path}: cannot read it: {error.__class__.__name__}") from None
     except tomllib.TOMLDecodeError as error:
         raise ProblemError(f"{path}: not valid TOML: {error}") from None
-    return problem_from_dict(data, str(path), path)
+
+
+def load_problem(path: str | Path) -> Problem:
+    """Read one problem file."""
+    path = Path(path)
+    return problem_from_dict(read_toml(path), str(path), path)
 
 
 def catalog_paths() -> list[Path]:
