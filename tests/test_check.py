@@ -200,10 +200,10 @@ def test_a_verdict_serialises_to_plain_json():
 def test_a_claim_proved_in_index_notation_holds_for_every_size():
     verdict = ProblemChecker(find_problem("seed001-batched-linear")).check("dL/dW = dL/dY.T @ X")
     assert verdict.verdict == "holds" and verdict.generic
-    assert verdict.links[0].derivation[-1][0] == "0"
+    assert verdict.links[0].derivation[-1] == ("dL/dW = dL/dY.T @ X", "for every entry, and every size")
 
 
 def test_without_a_rule_the_engine_claims_no_more_than_concrete_sizes():
-    verdict = ProblemChecker(find_problem("cookbook-inverse")).check("df/dX = -inv(X).T @ a @ b.T @ inv(X).T")
+    verdict = ProblemChecker(find_problem("cookbook-inverse")).check("inv(X + X.T) @ (X + X.T) = eye(n)")
     assert verdict.verdict == "holds" and not verdict.generic
     assert verdict.links[0].generic.startswith("no generic proof")
