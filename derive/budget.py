@@ -69,12 +69,13 @@ def call_with_timeout(fn, seconds: float | None, what: str = "the computation"):
 
 
 def map_killable(fn, items, jobs: int, seconds: float):
-    """Yield ``(item, status, value)`` for each item as its ``fn(item)`` finishes, running up to
-    ``jobs`` forked children at once, each killed after ``seconds`` of wall time.
+    """Yield ``(item, status, value)`` for each item as its ``fn(item)`` finishes, in up to ``jobs``
+    forked worker processes, each item killed after ``seconds`` of wall time.
 
-    status is "ok" (value is the result), "error" (the exception it raised) or "timeout". A
-    child that dies without an answer (killed from outside, out of memory) counts as an error.
-    Results and exceptions must pickle. Without fork, items run in-process under ``deadline``.
+    status is "ok" (value is the result), "error" (the exception it raised) or "timeout". A worker
+    lives for many items (what it builds stays warm); one that overruns is killed and replaced by
+    a fresh fork of the caller, and one that dies without an answer counts as an error. Items,
+    results and exceptions must pickle. Without fork, items run in-process under ``deadline``.
     """
     if not hasattr(os, "fork"):
         for item in items:
@@ -86,52 +87,98 @@ def map_killable(fn, items, jobs: int, seconds: float):
             except Exception as error:  # noqa: BLE001 - reported per item, the run goes on
                 yield item, "error", error
         return
-    pending = iter(items)
-    running: dict[int, tuple] = {}  # read fd -> (pid, item, deadline, chunks)
-    exhausted = False
-    while running or not exhausted:
-        while not exhausted and len(running) < max(jobs, 1):
-            item = next(pending, _END)
-            if item is _END:
-                exhausted = True
-                break
-            pid, fd = _fork(fn, item)
-            running[fd] = (pid, item, time.monotonic() + seconds, [])
-        if not running:
-            break
-        wait = max(0.0, min(entry[2] for entry in running.values()) - time.monotonic())
-        ready, _, _ = select.select(list(running), [], [], wait)
-        for fd in ready:
-            chunk = os.read(fd, 1 << 16)
-            if chunk:
-                running[fd][3].append(chunk)
-                continue
-            pid, item, _, chunks = running.pop(fd)
-            os.close(fd)
-            os.waitpid(pid, 0)
+    pending = list(items)[::-1]
+    idle: list[_Worker] = []
+    busy: dict[int, _Worker] = {}  # result fd -> worker
+    try:
+        while pending or busy:
+            while pending and len(busy) < max(jobs, 1):
+                worker = idle.pop() if idle else _Worker(fn)
+                worker.send(pending.pop(), seconds)
+                busy[worker.results] = worker
+            wait = max(0.0, min(w.deadline for w in busy.values()) - time.monotonic())
+            ready, _, _ = select.select(list(busy), [], [], wait)
+            for fd in ready:
+                worker = busy[fd]
+                outcome = worker.receive()
+                if outcome is None:
+                    continue  # part of a result
+                del busy[fd]
+                item, (status, value) = worker.item, outcome
+                if status == "died":
+                    worker.kill()
+                    status, value = "error", RuntimeError("the worker process died")
+                else:
+                    idle.append(worker)
+                yield item, status, value
+            now = time.monotonic()
+            for fd in [fd for fd, w in busy.items() if w.deadline <= now]:
+                worker = busy.pop(fd)
+                worker.kill()
+                yield worker.item, "timeout", None
+    finally:
+        for worker in idle + list(busy.values()):
+            worker.kill()
+
+
+_HEADER = 8  # bytes of a frame's length
+
+
+class _Worker:
+    """A forked child that computes ``fn(item)`` for each item sent to it, answering in frames
+    (length, pickle) on a pipe, until its task pipe closes."""
+
+    def __init__(self, fn):
+        task_read, self.tasks = os.pipe()
+        self.results, result_write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: serve, then leave without running any cleanup
+            os.close(self.tasks)
+            os.close(self.results)
             try:
-                status, value = pickle.loads(b"".join(chunks))
-            except Exception:  # noqa: BLE001 - nothing or garbage came back: the child died
-                status, value = "error", RuntimeError("the worker process died")
-            yield item, status, value
-        now = time.monotonic()
-        for fd in [fd for fd, entry in running.items() if entry[2] <= now]:
-            pid, item, _, _ = running.pop(fd)
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            os.close(fd)
-            yield item, "timeout", None
+                _serve(fn, task_read, result_write)
+            finally:
+                os._exit(0)
+        os.close(task_read)
+        os.close(result_write)
+        self.item = None
+        self.deadline = 0.0
+        self.buffer = b""
+
+    def send(self, item, seconds: float) -> None:
+        self.item, self.deadline = item, time.monotonic() + seconds
+        _write_frame(self.tasks, pickle.dumps(item))
+
+    def receive(self):
+        """The outcome once a whole frame has come, None before; ("died", None) at end of file."""
+        chunk = os.read(self.results, 1 << 16)
+        if not chunk:
+            return ("died", None)
+        self.buffer += chunk
+        if len(self.buffer) < _HEADER:
+            return None
+        size = int.from_bytes(self.buffer[:_HEADER], "big")
+        if len(self.buffer) < _HEADER + size:
+            return None
+        frame, self.buffer = self.buffer[_HEADER:_HEADER + size], self.buffer[_HEADER + size:]
+        return pickle.loads(frame)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        for fd in (self.tasks, self.results):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
-_END = object()
-
-
-def _fork(fn, item) -> tuple[int, int]:
-    """A child computing ``fn(item)`` that writes the pickled outcome to a pipe: (pid, read fd)."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: compute, send, and leave without running any cleanup
-        os.close(read_end)
+def _serve(fn, tasks: int, results: int) -> None:
+    while True:
+        header = _read_exactly(tasks, _HEADER)
+        if header is None:
+            return
+        item = pickle.loads(_read_exactly(tasks, int.from_bytes(header, "big")))
         try:
             payload = pickle.dumps(("ok", fn(item)))
         except BaseException as error:  # noqa: BLE001 - everything goes back to the parent
@@ -139,8 +186,20 @@ def _fork(fn, item) -> tuple[int, int]:
                 payload = pickle.dumps(("error", error))
             except Exception:  # noqa: BLE001 - an exception that does not pickle
                 payload = pickle.dumps(("error", RuntimeError(f"{type(error).__name__}: {error}")))
-        with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(payload)
-        os._exit(0)
-    os.close(write_end)
-    return pid, read_end
+        _write_frame(results, payload)
+
+
+def _write_frame(fd: int, payload: bytes) -> None:
+    data = len(payload).to_bytes(_HEADER, "big") + payload
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data

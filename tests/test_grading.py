@@ -211,3 +211,35 @@ def test_a_csv_without_a_student_column_is_named(tmp_path):
 
 def test_problem_error_is_a_derive_error():
     assert issubclass(ProblemError, DeriveError)
+
+
+class _Counting(Grader):
+    """A grader that logs every check it runs to a file (workers are separate processes)."""
+
+    log: Path
+
+    def check(self, question, answer):
+        with self.log.open("a", encoding="utf-8") as handle:
+            handle.write(answer.key + "\n")
+        return super().check(question, answer)
+
+
+def test_answers_that_read_alike_are_checked_once(tmp_path):
+    assignment, _ = sc.write(tmp_path, {})
+    grader = _Counting(load_assignment(assignment), jobs=2)
+    grader.log = tmp_path / "checks.log"
+    spellings = ["dJ/dy @ x.T", "dJ/dy@x.T", "  dJ/dy @ (x.T) ", "dJ/dW = dJ/dy @ x.T", r"\frac{\partial J}{\partial y} x^\top"]
+    grades = list(grader.grade([Submission(f"s{k}", "q1", text) for k, text in enumerate(spellings)]))
+    assert [g.points for g in grades] == [2.0] * len(spellings)
+    assert grader.log.read_text(encoding="utf-8").splitlines() == ["dJ/dW = dJ/dy @ x.T"]
+
+
+def test_jsonl_streams_one_graded_answer_a_line(tmp_path, capsys):
+    assignment, _ = sc.write(tmp_path, {})
+    submissions = tmp_path / "answers.jsonl"
+    submissions.write_text('{"student": "ann", "question": "q1", "answer": "x @ dJ/dy.T"}\n'
+                           '{"student": "bob", "question": "q1", "answer": "W["}\n', encoding="utf-8")
+    assert main(["grade", str(assignment), str(submissions), "-o", str(tmp_path / "out"), "--jsonl"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted((l["student"], l["points"], l["verdict"]) for l in lines) == [
+        ("ann", 1.0, "fails"), ("bob", 0.0, "invalid")]
