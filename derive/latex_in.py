@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
@@ -44,18 +44,20 @@ FUNCTIONS = {
     "sigma": "sigmoid", "sigmoid": "sigmoid", "exp": "exp", "log": "log", "ln": "log",
     "tanh": "tanh", "sin": "sin", "cos": "cos", "det": "det", "tr": "trace", "Tr": "trace",
     "trace": "trace", "diag": "diag", "vec": "vec", "softmax": "softmax", "ReLU": "relu",
-    "relu": "relu", "sqrt": "sqrt", "kron": "kron", "norm": "norm", "outer": "outer",
+    "relu": "relu", "sqrt": "sqrt", "kron": "kron", "norm": "norm", "outer": "outer", "inv": "inv",
+    "step": "step",
 }
-# Claim functions whose value is a scalar whatever the argument, and those applied entry by entry.
+# Claim functions whose value is a scalar whatever the argument, and those whose value is an
+# array even of scalars (every other function, elementwise or undefined, keeps a scalar scalar).
 _SCALAR_VALUED = {"trace", "det", "norm", "delta"}
-_ELEMENTWISE = {"sigmoid", "exp", "log", "tanh", "sin", "cos", "sqrt", "relu", "step"}
+_ARRAY_VALUED = {"kron", "vec", "diag", "outer", "ones", "eye", "zeros", "softmax"}
 _GREEK_ALIASES = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi"}
 _TRANSPOSE_LETTERS = {"T"}
 _NORM_SUBSCRIPTS = {2, "F"}
 
 _PRODUCT_OPS = {
     r"\cdot": "product", r"\times": "product", "@": "@", "*": "*", r"\odot": "*", r"\circ": "*",
-    r"\oslash": "/", "/": "/", r"\otimes": "kron", r"\bigotimes": "kron",
+    r"\oslash": "/", "/": "/", r"\otimes": "kron", r"\bigotimes": "kron", r"\mathbin{@}": "@",
 }
 
 _BAR = re.compile(r"(\\(?:left|right)\s*)?(?<!\\)(\\\||\\Vert(?![A-Za-z]))")
@@ -133,13 +135,45 @@ class _Marker:
 _MINUS = _Marker("minus", None)
 
 
+def reads_as_scalar(node: ast.Node, scalars: Iterable[str] = frozenset()) -> bool:
+    """Whether the reader takes ``node`` for a scalar, whatever the problem, given the names
+    known to be scalars: the rule that makes a product written side by side ``*`` rather than
+    ``@``. ``latex_out`` prints by the same rule, so that what it prints reads back as it was.
+
+    Scalars: numbers; entries (an index without ``:``); the names in ``scalars``; trace, det,
+    norm, delta and a sum of all entries; an elementwise or undefined function, ``inv``, a
+    transpose or a negation of scalars; a power of a scalar; ``\\frac{c}{S}`` with c a scalar and
+    S a name; sums and products of scalars; a derivative of a scalar by a name in ``scalars``.
+    """
+    if isinstance(node, ast.Number):
+        return True
+    if isinstance(node, ast.Name):
+        return node.id in scalars
+    if isinstance(node, ast.Index):
+        return all(item is not ast.ALL for item in node.items)
+    if isinstance(node, ast.Call):
+        if node.func in _SCALAR_VALUED or node.func == "sum":
+            return not node.kwargs  # sum(A, axis=0) is a row
+        return node.func not in _ARRAY_VALUED and bool(node.args) \
+            and all(reads_as_scalar(a, scalars) for a in node.args)
+    if isinstance(node, (ast.Neg, ast.Transpose)):
+        return reads_as_scalar(node.operand, scalars)
+    if isinstance(node, ast.Derivative):
+        return node.wrt in scalars and reads_as_scalar(node.of, scalars)
+    if isinstance(node, ast.IndexSum):
+        return reads_as_scalar(node.body, scalars)
+    if node.op == "**" or (node.op == "/" and isinstance(node.right, ast.Name)):  # \frac{1}{S}
+        return reads_as_scalar(node.left, scalars)
+    return reads_as_scalar(node.left, scalars) and reads_as_scalar(node.right, scalars)
+
+
 def _span(meta_or_token) -> ast.Span:
     start = getattr(meta_or_token, "start_pos", None)
     end = getattr(meta_or_token, "end_pos", None)
     return None if start is None else (start, end)
 
 
-def _key(latex: str) -> str:
+def latex_key(latex: str) -> str:
     """A LaTeX spelling as ``names`` keys are compared: no spaces, ``_{2}`` the same as ``_2``."""
     return _SCRIPT_BRACES.sub(r"\1\2", re.sub(r"\s+", "", latex))
 
@@ -155,7 +189,7 @@ class _ToAst(lark.Transformer):
     def __init__(self, text: str, names: Mapping[str, str], functions: set[str], scalars: set[str]):
         super().__init__()
         self.text = text
-        self.names = {_key(k): v for k, v in names.items()}
+        self.names = {latex_key(k): v for k, v in names.items()}
         self.functions = functions
         self.scalars = scalars
 
@@ -233,40 +267,16 @@ class _ToAst(lark.Transformer):
 
     def _product(self, left: ast.Node, right: ast.Node, span: ast.Span = None) -> ast.Node:
         """A product as LaTeX writes it: ``*`` when a side is a scalar, else ``@``."""
-        op = "*" if self._is_scalar(left) or self._is_scalar(right) else "@"
+        scalar = reads_as_scalar(left, self.scalars) or reads_as_scalar(right, self.scalars)
+        op = "*" if scalar else "@"
         return ast.Binary(op, left, right, span=span or _join(left, right))
-
-    def _is_scalar(self, node: ast.Node) -> bool:
-        """Whether ``node`` is a scalar whatever the problem (plus the names in ``scalars``)."""
-        if isinstance(node, ast.Number):
-            return True
-        if isinstance(node, ast.Name):
-            return node.id in self.scalars
-        if isinstance(node, ast.Index):
-            return all(item is not ast.ALL for item in node.items)
-        if isinstance(node, ast.Call):
-            if node.func in _SCALAR_VALUED or (node.func == "sum" and not node.kwargs):
-                return True
-            return (node.func in _ELEMENTWISE or node.func in self.functions or node.func == "inv") \
-                and all(self._is_scalar(a) for a in node.args)
-        if isinstance(node, (ast.Neg, ast.Transpose)):
-            return self._is_scalar(node.operand)
-        if isinstance(node, ast.Binary):
-            if node.op == "**":
-                return self._is_scalar(node.left)
-            if node.op == "/" and isinstance(node.right, ast.Name):  # \frac{1}{S}
-                return self._is_scalar(node.left)
-            return self._is_scalar(node.left) and self._is_scalar(node.right)
-        if isinstance(node, ast.IndexSum):
-            return self._is_scalar(node.body)
-        return False
 
     def _source(self, span: ast.Span) -> str:
         return self.text[span[0]:span[1]] if span else ""
 
     def _named(self, span: ast.Span) -> ast.Name | None:
         """The variable ``names`` gives this stretch of LaTeX, if any."""
-        target = self.names.get(_key(self._source(span)))
+        target = self.names.get(latex_key(self._source(span)))
         return None if target is None else ast.Name(target, span=span)
 
     # -- chains --------------------------------------------------------------------------------
@@ -292,7 +302,7 @@ class _ToAst(lark.Transformer):
 
     def binop(self, meta, children):
         left, token, right = children
-        kind = _PRODUCT_OPS[str(token)]
+        kind = _PRODUCT_OPS[re.sub(r"\s", "", str(token))]
         if kind == "/":
             derivative = self._slash_derivative(left, right, meta)
             if derivative is not None:
@@ -436,7 +446,10 @@ class _ToAst(lark.Transformer):
         return self._node(children[0])
 
     def bracket(self, meta, children):
-        return self._node(children[1])
+        """``[x]`` groups, and what is inside is read as itself: a bracketed ``T`` ending an
+        exponent, ``x^{[T]}``, is the variable T, not a transpose (the node takes the bracket's
+        span, which the spelling rules look at)."""
+        return replace(self._node(children[1]), span=_span(meta))
 
     def norm(self, meta, children):
         return ast.Call("norm", (self._node(children[1]),), span=_span(meta))
@@ -470,7 +483,8 @@ class _ToAst(lark.Transformer):
         spelled = re.sub(r"'|\\prime", "", str(token))
         primes = len(re.findall(r"'|\\prime", str(token)))
         span = (token.start_pos, token.start_pos + len(spelled))
-        name = self.names.get(_key(spelled)) or _GREEK_ALIASES.get(spelled[1:], spelled.lstrip("\\"))
+        name = (self.names.get(latex_key(spelled))
+                or _GREEK_ALIASES.get(spelled[1:], spelled.lstrip("\\")))
         if primes or name in self.functions or len(group.items) > 1:
             return ast.Call(name, group.items, (), primes, span=_span(meta))
         return _Juxt((ast.Name(name, span=span), group))
@@ -536,9 +550,10 @@ class _ToAst(lark.Transformer):
             args = tuple(ast.Number(Fraction(i)) if isinstance(i, int) else ast.Name(i) for i in items)
             return ast.Call("delta", args, span=span)
         node = self._node(base)
-        if isinstance(node, ast.Call) and node.func == "norm" and items and items[0] in _NORM_SUBSCRIPTS:
+        if (isinstance(node, ast.Call) and node.func == "norm" and items and items[0] in _NORM_SUBSCRIPTS
+                and not isinstance(base, _Group)):  # \|x\|_2; (\|x\|)_{2} is an entry
             return node
-        if isinstance(node, ast.Index):
+        if isinstance(node, ast.Index) and not isinstance(base, _Group):  # (X_{i})_{j} is meant
             raise _fail("a second subscript on an entry: write all indices in one, X_{mn}",
                         script_span)
         return ast.Index(node, items, span=span)
@@ -585,7 +600,8 @@ class _ToAst(lark.Transformer):
         if isinstance(base, ast.Name) and self._source(base.span) == "e":
             return ast.Call("exp", (exponent,), span=span)
         node = self._node(base)
-        if isinstance(exponent, ast.Number) and exponent.value == -1:
+        minus_one = isinstance(exponent, ast.Number) and exponent.value == -1
+        if minus_one and not reads_as_scalar(node, self.scalars):  # for a scalar, s^{-1} is a power
             return ast.Call("inv", (node,), span=span)
         return ast.Binary("**", node, exponent, span=span)
 
@@ -607,7 +623,7 @@ class _ToAst(lark.Transformer):
             return part.id
         if isinstance(part, ast.Number) and part.value.denominator == 1 and part.value >= 0:
             return part.value.numerator
-        source = _key(self._source(whole))
+        source = latex_key(self._source(whole))
         raise _fail(f"the subscript in '{source}' is not a list of indices (write X_{{mj}}, "
                     f"X_{{m,j}} or W_{{1,2}}); for a label pass names={{'{source}': '...'}}", span)
 

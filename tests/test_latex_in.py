@@ -156,6 +156,20 @@ CONSTRUCTS = [
     ("subscripted name before parenthesis", "h_i(1 - h_i)",
      ast.Binary("*", index(N("h"), "i"), ast.Binary("-", num(1), index(N("h"), "i")))),
     ("d alone is the name d", r"\frac{1}{d}", ast.Binary("/", num(1), N("d"))),
+    # what latex_out prints where the usual notation would read as something else
+    ("inverse of a scalar is the power", "2^{-1}", ast.Binary("**", num(2), num(-1))),
+    ("operatorname inv", r"\operatorname{inv}\left(2\right)", call("inv", num(2))),
+    ("parenthesized e takes a power", r"\left(e\right)^{x}", ast.Binary("**", N("e"), N("x"))),
+    ("bracketed T is a variable", r"x^{\left[T\right]}", ast.Binary("**", N("x"), N("T"))),
+    ("bracketed exponent is not a label", r"x^{\left[\left(a\right) b\right]}",
+     ast.Binary("**", N("x"), ast.Binary("@", N("a"), N("b")))),
+    ("entry of a parenthesized entry", r"\left(X_{i}\right)_{j}", index(index(N("X"), "i"), "j")),
+    ("entry of a parenthesized name", r"\left(W\right)_{1}", index(N("W"), 1)),
+    ("entry of a parenthesized norm", r"\left(\|a\|\right)_{2}", index(call("norm", N("a")), 2)),
+    ("bold zero with size", r"\mathbf{0}_{n}", call("zeros", N("n"))),
+    ("operatorname step primed", r"\operatorname{step}'\left(x\right)", call("step", N("x"), prime=1)),
+    ("operatorname outer", r"\operatorname{outer}\left(u, v\right)", call("outer", N("u"), N("v"))),
+    ("matmul by an entry", r"x_{1} \mathbin{@} y", ast.Binary("@", index(N("x"), 1), N("y"))),
 ]
 
 
@@ -239,6 +253,11 @@ CONTEXT = [
     ("names then function", r"\Phi(x^{(1)})", {"names": {r"\Phi": "phi"}, "functions": ["phi"]}, "phi(x1)"),
     ("undeclared function is a product", "h(X)", {}, "h @ X"),
     ("declared scalar multiplies by *", r"\eta W", {"scalars": ["eta"]}, "eta * W"),
+    ("declared scalar to the -1 is a power", r"\eta^{-1}", {"scalars": ["eta"]}, "eta ** -1"),
+    ("derivative of scalars by a scalar is a scalar", r"\frac{\partial L}{\partial z} \frac{\partial z}{\partial w}",
+     {"scalars": ["L", "z", "w"]}, "dL/dz * dz/dw"),
+    ("derivative by a matrix is not a scalar", r"\frac{\partial L}{\partial W} x", {"scalars": ["L"]}, "dL/dW @ x"),
+    ("primed function of an entry is a scalar", r"h'(x_i) y", {}, "h'(x[i]) * y"),
     ("undeclared scalar multiplies by @", r"\eta W", {}, "eta @ W"),
 ]
 
