@@ -10,10 +10,26 @@ row in ``derive.primitives``, so a new primitive needs no change here.
 
 The contract, checked by property tests over random trees: printing never raises on a tree the
 parser can build; the output has balanced braces and ``\left``/``\right`` pairs; no atom gets two
-superscripts or two subscripts (a TeX error, as in ``A^{\top}^{\top}``); and parentheses are the
-fewest that leave one reading. Where the usual notation is open to two readings, the printer
-adds parentheses: a juxtaposed matrix product is never mixed with ``\odot`` or ``\otimes``
-without them (``\left(A B\right) \odot C``), a minus sign never follows an operator
+superscripts or two subscripts (a TeX error, as in ``A^{\top}^{\top}``); parentheses are the
+fewest that leave one reading; and ``derive.latex_in`` reads the text back as the very same tree,
+given the names' spellings, the undefined functions and (with a scope) the problem's scalars, as
+``problem.latex_reading`` gives them. So the printer follows the reader's rules, and where the
+usual notation is open to two readings it writes the other one (docs/latex.md has the table):
+
+* a product side by side is ``*`` exactly when a side reads as a scalar (the reader's rule,
+  ``latex_in.reads_as_scalar``, which knows only scalar names): a matrix product with such a side
+  is written ``\mathbin{@}``, and a product by a scalar the reader cannot see ``\odot``;
+* ``\mathbf{1}^{\top} A`` and ``A \mathbf{1}`` have no size (``\mathbf{1}_{S}`` is ``ones(S)``);
+  ``outer(u, v)`` is ``\operatorname{outer}(u, v)`` (``u v^{\top}`` is ``u @ v.T``);
+  ``zeros(n)`` is ``\mathbf{0}_{n}``;
+* ``^{-1}`` is the inverse, or for a scalar base the power: ``X ** -1`` is ``X^{\circ -1}`` and
+  the inverse of a scalar ``\operatorname{inv}(s)``; a variable ``e`` takes a power in parentheses
+  (``e^{x}`` is the exponential), and an exponent that starts with a parenthesis (a label) or ends
+  in ``T`` (a transpose) is bracketed;
+* an entry ``W_{1}`` that spells another variable ``W1`` is written ``\left(W\right)_{1}``.
+
+For the eye, too: a juxtaposed matrix product is never mixed with ``\odot`` or ``\otimes``
+without parentheses (``\left(A B\right) \odot C``), a minus sign never follows an operator
 (``a - \left(-b\right)``), and a big operator (``\sum_{k}``, which extends over what follows) is
 parenthesized before anything that follows it.
 
@@ -22,14 +38,12 @@ Some notation depends on shapes, which a bare tree does not carry. Given the pro
 
 * ``\frac{A}{s}`` for division by a scalar, and ``A \oslash B`` for elementwise division by a
   matrix (without a scope every division is a ``\frac``);
-* ``s A`` (or ``A \cdot s``) for a product by a scalar, rather than ``\odot`` (without a scope
-  only a number literal is known to be a scalar);
+* ``s A`` (or ``A \cdot s``) for a product by a scalar variable or size, rather than ``\odot``
+  (without a scope only what reads as a scalar whatever the names, such as a number, is one);
 * ``A^{\circ 2}`` (Hadamard power) for an elementwise power of a non-scalar;
-* ``\frac{\partial J}{\partial W_{ij}}`` for entry (i, j) of a gradient, ``\frac{\partial
-  Y_{ij}}{\partial t}`` for an elementwise derivative and ``\frac{\partial y_{i}}{\partial
-  x_{j}}`` for a Jacobian entry (in the problem's layout). Without a scope the entry of a
-  derivative by a name is written ``\left(\frac{\partial y}{\partial x}\right)_{ij}``, which is
-  right whatever the shapes.
+* ``\frac{\partial J}{\partial W_{ij}}`` for entry (i, j) of the gradient of a scalar. The entry
+  of another derivative keeps its parentheses, ``\left(\frac{\partial y}{\partial
+  x}\right)_{ij}``: ``\frac{\partial y_{i}}{\partial x_{j}}`` is the claim ``dy[i]/dx[j]``.
 
 Packages: everything is amsmath except ``\mathbb`` (the ``step`` template: amssymb) and
 ``\oslash`` is in LaTeX's own symbol font; ``packages(text)`` lists what a printed text needs.
@@ -44,16 +58,19 @@ from functools import singledispatch
 
 from . import ast
 from .errors import DeriveError
+from .latex_in import latex_key, reads_as_scalar
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
-from .shapes import SCALAR, Scope, Shape, infer, is_vector
+from .shapes import SCALAR, Scope, Shape, infer
 from .text import decimal_text
 
 __all__ = ["default_name", "packages", "to_latex", "to_latex_aligned"]
 
-# Binding strength of a printed piece, loosest first. _FRAC is a \frac: self-delimited, so it
-# needs no parentheses as an operand, but it cannot take a superscript. _SCRIPT carries a
-# superscript or subscript already; _ATOM can take either.
-_SUM, _PRODUCT, _UNARY, _FRAC, _SCRIPT, _ATOM = range(1, 7)
+# Binding strength of a printed piece, loosest first, as latex_in's grammar reads it: + and -;
+# explicit product operators (\odot, \cdot, @...); a leading minus (on the first factor); factors
+# side by side. _FRAC is a \frac: self-delimited, so it needs no parentheses as an operand, but it
+# cannot take a superscript. _SCRIPT carries a superscript or subscript already; _ATOM can take
+# either. A piece at _FRAC or above is one factor.
+_SUM, _OPERATOR, _UNARY, _JUXT, _FRAC, _SCRIPT, _ATOM = range(1, 8)
 
 
 @dataclass(frozen=True)
@@ -62,7 +79,7 @@ class _Out:
 
     text: str
     level: int
-    kind: str = ""  # for _PRODUCT: "@" (juxtaposed), "scale", "odot", "oslash", "kron"
+    kind: str = ""  # for _OPERATOR and _JUXT: "@", "scale", "odot", "oslash", "kron"
     sup: bool = False  # ends in a superscript: another one would be a TeX error
     sub: bool = False  # ends in a subscript
     open: bool = False  # ends in a big operator's body (\sum_k x_k), which absorbs what follows
@@ -76,6 +93,10 @@ class _Out:
 class _Context:
     names: Mapping[str, str]
     scope: Scope | None
+    # what the reader will be told (latex_in): the names known to be scalars, and the spellings
+    # of every name, which an entry X_{1} must not take
+    scalars: frozenset[str] = frozenset()
+    spellings: frozenset[str] = frozenset()
     shapes: dict = field(default_factory=dict)
     # something follows at the same level: a big operator (\sum_k x_k) must then be closed
     followed: bool = False
@@ -103,9 +124,13 @@ class _Context:
                 self.shapes[node] = None
         return self.shapes[node]
 
+    def reads_scalar(self, node: ast.Node) -> bool:
+        """Whether the reader will take ``node`` for a scalar (what decides ``*`` or ``@``)."""
+        return reads_as_scalar(node, self.scalars)
+
     def is_scalar(self, node: ast.Node) -> bool:
         shape = self.shape(node)
-        return _known_scalar(node) if shape is None else shape == SCALAR
+        return self.reads_scalar(node) if shape is None else shape == SCALAR
 
     def is_array(self, node: ast.Node) -> bool:
         """Known not to be a scalar."""
@@ -113,26 +138,30 @@ class _Context:
         return shape is not None and shape != SCALAR
 
 
-_SCALAR_FUNCTIONS = {"trace", "det", "norm", "delta"}
+def _context(node, names: Mapping[str, str] | None, scope: Scope | None) -> _Context:
+    """The printer's context: with a scope, the reader is told the problem's scalars and sizes
+    (as ``problem.latex_reading`` does); without one, no name is known to be a scalar."""
+    ctx = _Context(names or {}, scope)
+    known = _names_in(node)
+    scalars = frozenset()
+    if scope is not None:
+        known |= set(scope.shapes) | set(scope.sizes)
+        scalars = frozenset(n for n, shape in scope.shapes.items() if shape == SCALAR)
+        scalars |= frozenset(scope.sizes)
+    return replace(ctx, scalars=scalars, spellings=frozenset(latex_key(ctx.name(n)) for n in known))
 
 
-def _known_scalar(node: ast.Node) -> bool:
-    """Scalar whatever the shapes of its names: a number, an entry ``X[i,j]``, ``trace(A)``, and
-    elementwise arithmetic of these."""
-    if isinstance(node, ast.Number):
-        return True
-    if isinstance(node, ast.Index):
-        return ast.ALL not in node.items
-    if isinstance(node, ast.Call):
-        name = canonical_function(node.func)
-        if name in _SCALAR_FUNCTIONS or (name == "sum" and not node.kwargs):
-            return True
-        return name not in MATRIX_FUNCTIONS and bool(node.args) and all(map(_known_scalar, node.args))
-    if isinstance(node, (ast.Neg, ast.Transpose, ast.IndexSum)):
-        return _known_scalar(ast.children(node)[0])
-    if isinstance(node, ast.Binary):
-        return _known_scalar(node.left) and _known_scalar(node.right)
-    return False
+def _names_in(node) -> set[str]:
+    """The variable names of an expression or chain (names, and the names derivatives are by)."""
+    sides = node.sides if isinstance(node, ast.Chain) else (node,)
+    names = set()
+    for side in sides:
+        for sub in ast.walk(side):
+            if isinstance(sub, ast.Name):
+                names.add(sub.id)
+            elif isinstance(sub, ast.Derivative):
+                names.add(sub.wrt)
+    return names
 
 
 def to_latex(node, names: Mapping[str, str] | None = None, *, scope: Scope | None = None) -> str:
@@ -142,7 +171,7 @@ def to_latex(node, names: Mapping[str, str] | None = None, *, scope: Scope | Non
     follow ``default_name``. ``scope`` (a problem's ``claim_scope``) gives shapes, for the
     notation that depends on them (see the module docstring).
     """
-    ctx = _Context(names or {}, scope)
+    ctx = _context(node, names, scope)
     if isinstance(node, ast.Chain):
         return " = ".join(_latex(side, ctx).text for side in node.sides)
     return _latex(node, ctx).text
@@ -152,7 +181,7 @@ def to_latex_aligned(chain, names: Mapping[str, str] | None = None, *, scope: Sc
     r"""A chain as rows for ``\begin{aligned}`` or ``align*``: ``A &= B \\ &= C``."""
     if not isinstance(chain, ast.Chain):
         return to_latex(chain, names, scope=scope)
-    ctx = _Context(names or {}, scope)
+    ctx = _context(chain, names, scope)
     first, *rest = (_latex(side, ctx).text for side in chain.sides)
     if not rest:
         return first
@@ -266,37 +295,42 @@ def _scriptable(out: _Out, sub: bool = False, sup_ok: bool = False) -> _Out:
     return out
 
 
-def _fits_left(out: _Out, kind: str) -> bool:
-    """Whether ``out`` reads unchanged as the left operand of a product of ``kind``. Products
-    of different kinds are parenthesized (``(A B) \\odot C``), except a product by a scalar,
-    which commutes with every product."""
-    if out.open or out.level < _PRODUCT:
-        return False
-    if out.level > _PRODUCT:
+def _compatible(out: _Out, kind: str) -> bool:
+    """Whether ``out`` may stand unparenthesized beside a product of ``kind``. Products of
+    different kinds are parenthesized (``(A B) \\odot C``), except a product by a scalar, which
+    commutes with every product."""
+    if out.level not in (_OPERATOR, _JUXT):
         return True
     return out.kind == kind or "scale" in (out.kind, kind)
 
 
-def _fits_right(out: _Out, level: int) -> bool:
-    """Whether ``out`` reads unchanged as the right operand of an operator at ``level`` (the
-    operators are left-associative; a leading minus after an operator is always parenthesized)."""
-    return out.level > level and not out.signed
+def _is_big(out: _Out) -> bool:
+    """A big operator (``\\sum_{k} x_{k}``): it takes the rest of its term, as one factor does."""
+    return out.level == _UNARY and out.open and not out.signed
 
 
-def _juxtapose(left: str, right: str) -> str:
-    """Matrix product by juxtaposition, with ``\\cdot`` where digits would run together
-    (``2 3``, ``x 2``) or read as a mixed number (``2 \\frac{1}{2}``)."""
-    if right[:1].isdigit() or (left[-1:].isdigit() and right.startswith(r"\frac")):
-        return r" \cdot "
-    return " "
+def _juxtaposed(left: _Out, right: _Out, kind: str) -> _Out:
+    """``left right``, a product written side by side (``kind`` "@" or "scale"). The right side
+    is one factor; the left may start with a minus, which takes its first factor only (``-a b``
+    reads ``(-a) b``). Where digits would run together (``2 3``) or read as a mixed number
+    (``2 \\frac{1}{2}``) the product is written with ``\\cdot``, which reads the same way."""
+    if left.open or left.level < _UNARY or (left.level == _UNARY and not left.signed):
+        left = _paren(left)
+    if right.level < _FRAC:
+        right = _paren(right)
+    if right.text[:1].isdigit() or (left.text[-1:].isdigit() and right.text.startswith(r"\frac")):
+        return _operator(left, right, kind, r"\cdot")
+    return _Out(f"{left.text} {right.text}", _JUXT, kind)
 
 
-def _product(left: _Out, right: _Out, kind: str, operator: str | None) -> _Out:
-    """``left operator right`` at product level; ``operator`` None means juxtaposition."""
-    left = left if _fits_left(left, kind) else _paren(left)
-    right = right if _fits_right(right, _PRODUCT) else _paren(right)
-    between = _juxtapose(left.text, right.text) if operator is None else f" {operator} "
-    return _Out(left.text + between + right.text, _PRODUCT, kind, open=right.open)
+def _operator(left: _Out, right: _Out, kind: str, symbol: str) -> _Out:
+    """``left symbol right`` with an explicit product operator (``\\odot``, ``\\cdot``, ``@``...):
+    one level, left to right, looser than side by side and than a leading minus."""
+    if left.open or left.level < _OPERATOR or not _compatible(left, kind):
+        left = _paren(left)
+    if right.level <= _OPERATOR or right.signed or not _compatible(right, kind):
+        right = _paren(right)
+    return _Out(f"{left.text} {symbol} {right.text}", _OPERATOR, kind, open=right.open)
 
 
 def _subscript(items, ctx: _Context) -> str:
@@ -350,7 +384,7 @@ def _(node: ast.Name, ctx):
 @_latex.register
 def _(node: ast.Neg, ctx):
     operand = _latex(node.operand, ctx)
-    if operand.level < _UNARY or operand.signed:
+    if not (operand.level >= _FRAC or _is_big(operand)):  # -a b reads (-a) b: one factor only
         operand = _paren(operand)
     return _Out("-" + operand.text, _UNARY, open=operand.open)
 
@@ -358,29 +392,54 @@ def _(node: ast.Neg, ctx):
 @_latex.register
 def _(node: ast.Binary, ctx):
     if node.op == "**":
-        base = _scriptable(_latex(node.left, ctx.alone()))
-        hadamard = r"\circ " if ctx.is_array(node.left) else ""
-        exponent = _latex(node.right, ctx.alone()).text
-        return _Out(f"{base.text}^{{{hadamard}{exponent}}}", _SCRIPT, sup=True, sub=base.sub)
+        return _power(node.left, node.right, ctx)
     if node.op == "/" and not ctx.is_array(node.right):
         top, bottom = _latex(node.left, ctx.alone()), _latex(node.right, ctx.alone())
         return _Out(rf"\frac{{{top.text}}}{{{bottom.text}}}", _FRAC)
     left, right = _latex(node.left, ctx.before()), _latex(node.right, ctx)
     if node.op in ("+", "-"):
         left = _paren(left) if left.open else left
-        right = right if _fits_right(right, _SUM) else _paren(right)
+        right = right if right.level > _SUM and not right.signed else _paren(right)
         return _Out(f"{left.text} {node.op} {right.text}", _SUM, open=right.open)
     if node.op == "@":
-        return _product(left, right, "@", None)
+        # side by side reads as the scalar product * when a side reads as a scalar: then @ itself
+        if ctx.reads_scalar(node.left) or ctx.reads_scalar(node.right):
+            return _operator(left, right, "@", r"\mathbin{@}")
+        return _juxtaposed(left, right, "@")
     if node.op == "*":
-        if ctx.is_scalar(node.left):
-            return _product(left, right, "scale", None)
-        if ctx.is_scalar(node.right):
-            return _product(left, right, "scale", r"\cdot")
-        return _product(left, right, "odot", r"\odot")
+        # side by side or \cdot only where the reader sees the scalar too, else \odot
+        if ctx.reads_scalar(node.left) and not ctx.is_array(node.left):
+            return _juxtaposed(left, right, "scale")
+        if ctx.reads_scalar(node.right) and not ctx.is_array(node.right):
+            return _operator(left, right, "scale", r"\cdot")
+        return _operator(left, right, "odot", r"\odot")
     if node.op == "/":
-        return _product(left, right, "oslash", r"\oslash")
+        return _operator(left, right, "oslash", r"\oslash")
     raise TypeError(f"to_latex: no rule for the operator {node.op!r}")
+
+
+def _power(base_node: ast.Node, exponent_node: ast.Node, ctx: _Context) -> _Out:
+    """``x^{2}``, or the Hadamard power ``X^{\\circ 2}`` of an array. ``^{-1}`` reads as the
+    inverse unless the base reads as a scalar, so ``X ** -1`` is ``X^{\\circ -1}`` then; an
+    exponent that would read as something else (``x^{(4)}`` is a label, a final ``T`` a
+    transpose) is bracketed."""
+    base = _power_base(base_node, ctx)
+    minus_one = isinstance(exponent_node, ast.Number) and exponent_node.value == -1
+    exponent = _latex(exponent_node, ctx.alone()).text
+    if ctx.is_array(base_node) or (minus_one and not ctx.reads_scalar(base_node)):
+        exponent = r"\circ " + exponent
+    elif exponent.startswith(r"\left(") or _ENDS_IN_T.search(exponent):
+        exponent = r"\left[" + exponent + r"\right]"
+    return _Out(f"{base.text}^{{{exponent}}}", _SCRIPT, sup=True, sub=base.sub)
+
+
+def _power_base(node: ast.Node, ctx: _Context) -> _Out:
+    """``node`` ready for an exponent; a variable e is parenthesized (``e^{x}`` is exp(x))."""
+    base = _latex(node, ctx.alone())
+    return _scriptable(_paren(base) if base.text == "e" else base)
+
+
+_ENDS_IN_T = re.compile(r"(?<![\\\w])T$")
 
 
 @_latex.register
@@ -402,7 +461,11 @@ def _(node: ast.Index, ctx):
             return entry
     # W^{(1)}_{ij} is usual for a name; (A^T)_{ij} is written with parentheses
     operand = _scriptable(_latex(node.operand, ctx.alone()), sub=True, sup_ok=isinstance(node.operand, ast.Name))
-    return _Out(f"{operand.text}_{{{_subscript(node.items, ctx)}}}", _SCRIPT, sub=True, sup=operand.sup)
+    subscript = "_{" + _subscript(node.items, ctx) + "}"
+    # x_{2} is the variable x_2 if there is one, \|x\|_{2} the 2-norm: (x)_{2}, (\|x\|)_{2}
+    if latex_key(operand.text + subscript) in ctx.spellings or operand.text.endswith(r"\rVert"):
+        operand = _paren(operand)
+    return _Out(operand.text + subscript, _SCRIPT, sub=True, sup=operand.sup)
 
 
 def _derivative_text(of: ast.Node, wrt: ast.Node, ctx: _Context) -> str:
@@ -414,20 +477,12 @@ def _derivative_text(of: ast.Node, wrt: ast.Node, ctx: _Context) -> str:
 
 
 def _derivative_entry(node: ast.Derivative, items, ctx: _Context) -> _Out | None:
-    """Entry ``items`` of a derivative as one partial derivative of entries, when the shapes say
-    which entries: the gradient of a scalar (∂J/∂W_ij), the elementwise derivative by a scalar
-    (∂Y_ij/∂t), or a Jacobian entry (∂y_i/∂x_j in numerator layout). None when unknown."""
-    of, wrt = node.of, ast.Name(node.wrt)
-    if ctx.is_scalar(of):
-        return _Out(_derivative_text(of, ast.Index(wrt, items), ctx), _FRAC)
-    if ctx.is_scalar(wrt):
-        return _Out(_derivative_text(ast.Index(of, items), wrt, ctx), _FRAC)
-    of_shape, wrt_shape = ctx.shape(of), ctx.shape(wrt)
-    if (of_shape and wrt_shape and is_vector(of_shape) and is_vector(wrt_shape)
-            and len(items) == 2 and ast.ALL not in items):
-        first, second = items if ctx.scope.layout == "numerator" else items[::-1]
-        return _Out(_derivative_text(ast.Index(of, (first,)), ast.Index(wrt, (second,)), ctx), _FRAC)
-    return None
+    """Entry ``items`` of the gradient of a scalar as one partial derivative, ∂J/∂W_ij; None for
+    other derivatives. (∂Y_ij/∂t and ∂y_i/∂x_j are the claims dY[i,j]/dt and dy[i]/dx[j],
+    trees of their own: the entry of such a derivative keeps its parentheses.)"""
+    if not ctx.is_scalar(node.of):
+        return None
+    return _Out(_derivative_text(node.of, ast.Index(ast.Name(node.wrt), items), ctx), _FRAC)
 
 
 @_latex.register
@@ -438,7 +493,7 @@ def _(node: ast.Derivative, ctx):
 @_latex.register
 def _(node: ast.IndexSum, ctx):
     body = _latex(node.body, ctx.alone())
-    if body.level < _PRODUCT or body.signed:
+    if not (body.level >= _JUXT or _is_big(body)) or body.signed:  # \odot would end the body
         body = _paren(body)
     indices = ",".join(ctx.name(i) for i in node.indices)
     return _big_operator(rf"\sum_{{{indices}}} {body.text}", ctx)
@@ -460,7 +515,10 @@ def _(node: ast.Call, ctx):
     name = canonical_function(node.func)
     if node.args and not node.kwargs:
         if name in ELEMENTWISE and len(node.args) == 1:
-            return _template(ELEMENTWISE[name].latex, node.args, node.prime, ctx)
+            template = ELEMENTWISE[name].latex
+            if node.prime and not _HEAD.match(template):  # no name in \sqrt{x} to prime
+                return _generic_call(node, name, ctx)
+            return _template(template, node.args, node.prime, ctx)
         spec = MATRIX_FUNCTIONS.get(name)
         if spec and not node.prime and spec.min_args <= len(node.args) <= spec.max_args:
             special = _SPECIAL.get(name)
@@ -474,17 +532,14 @@ def _(node: ast.Call, ctx):
 
 
 def _template(template: str, args, prime: int, ctx: _Context) -> _Out:
-    """A call printed with its primitive's LaTeX template. A slot inside the template's own
-    delimiters (``\\exp\\left({0}\\right)``, ``\\sqrt{{{0}}}``) takes any argument as it is; a
-    bare slot (``\\sum {0}``) is treated like a big operator."""
+    """A call printed with its primitive's LaTeX template (primed after the template's command,
+    ``\\sigma'\\left(x\\right)``). A slot inside the template's own delimiters
+    (``\\exp\\left({0}\\right)``, ``\\sqrt{{{0}}}``) takes any argument as it is; a bare slot
+    (``\\sum {0}``) is treated like a big operator."""
     printed = [_latex(a, ctx.alone()) for a in args]
     if prime:
-        head = _HEAD.match(template)
-        if head is None:  # no function name to prime: (\sqrt{\cdot})'(x)
-            shape = template.format(*[r"\cdot"] * len(args)).replace("{", "{{").replace("}", "}}")
-            template = r"\left(" + shape + r"\right)" + "'" * prime + r"\left({0}\right)"
-        else:
-            template = head[1] + "'" * prime + template[len(head[1]):]
+        head = _HEAD.match(template)[1]
+        template = head + "'" * prime + template[len(head):]
     if _delimited(template, len(args)):
         return _named(template.format(*(p.text for p in printed)))
     parts = [p if p.level >= _SCRIPT and not p.open else _paren(p) for p in printed]
@@ -522,23 +577,28 @@ def _generic_call(node: ast.Call, name: str, ctx: _Context) -> _Out:
 
 
 def _inv(args, ctx):
-    inner = _scriptable(_latex(args[0], ctx.alone()))
+    """``X^{-1}``; the inverse of what reads as a scalar is ``\\operatorname{inv}(s)``, since
+    ``s^{-1}`` reads as the power."""
+    if ctx.reads_scalar(args[0]):
+        return _generic_call(ast.Call("inv", args), "inv", ctx)
+    inner = _power_base(args[0], ctx)
     return _Out(inner.text + "^{-1}", _SCRIPT, sup=True, sub=inner.sub)
 
 
 def _kron(args, ctx):
-    return _product(_latex(args[0], ctx.before()), _latex(args[1], ctx), "kron", r"\otimes")
+    return _operator(_latex(args[0], ctx.before()), _latex(args[1], ctx), "kron", r"\otimes")
 
 
 def _outer(args, ctx):
-    return _latex(ast.Binary("@", args[0], ast.Transpose(args[1])), ctx)
+    """``\\operatorname{outer}(u, v)``: ``u v^\\top`` is the claim ``u @ v.T``, another tree."""
+    return _generic_call(ast.Call("outer", args), "outer", ctx)
 
 
-def _sized(name):
+def _sized(template: str):
     """``ones(m, n)`` → ``\\mathbf{1}_{m \\times n}``: the sizes fill the template's one slot."""
     def rule(args, ctx):
         sizes = r" \times ".join(_latex(a, ctx.alone()).text for a in args)
-        return _named(MATRIX_FUNCTIONS[name].latex.format(sizes))
+        return _named(template.format(sizes))
     return rule
 
 
@@ -557,26 +617,21 @@ def _delta(args, ctx):
 
 def _sum_axis(arg: ast.Node, axis: int, ctx: _Context) -> _Out:
     """``sum(A, axis=0)`` → ``\\mathbf{1}^{\\top} A`` (a row of column sums); ``axis=1`` →
-    ``A \\mathbf{1}``. With a scope the ones vector carries its size."""
-    shape = ctx.shape(arg)
-    size = ""
-    if shape is not None:
-        dim = shape[0] if axis == 0 else shape[1]
-        if dim.is_Integer or dim.is_Symbol:
-            size = "_{" + (str(dim) if dim.is_Integer else ctx.name(str(dim))) + "}"
-    ones = _Out(r"\mathbf{1}" + size, _SCRIPT if size else _ATOM, sub=bool(size))
-    if axis == 0:
-        row = _Out(ones.text + r"^{\top}", _SCRIPT, sup=True, sub=ones.sub)
-        return _product(row, _latex(arg, ctx), "@", None)
-    return _product(_latex(arg, ctx.before()), ones, "@", None)
+    ``A \\mathbf{1}``. The ones vector has no size: with one (``\\mathbf{1}_{S}``) it is the
+    claim ``ones(S)``. It takes one factor beside it, as the reader does."""
+    operand = _latex(arg, ctx if axis == 0 else ctx.before())
+    if operand.level < _FRAC:
+        operand = _paren(operand)
+    text = r"\mathbf{1}^{\top} " + operand.text if axis == 0 else operand.text + r" \mathbf{1}"
+    return _Out(text, _JUXT, "@")
 
 
 _SPECIAL = {
     "inv": _inv,
     "kron": _kron,
     "outer": _outer,
-    "ones": _sized("ones"),
-    "zeros": _sized("zeros"),
-    "eye": _sized("eye"),
+    "ones": _sized(MATRIX_FUNCTIONS["ones"].latex),
+    "zeros": _sized(r"\mathbf{{0}}_{{{0}}}"),  # the registry's 0_{n} reads as an entry of 0
+    "eye": _sized(MATRIX_FUNCTIONS["eye"].latex),
     "delta": _delta,
 }

@@ -1,12 +1,14 @@
 """Hypothesis strategies shared by the property tests.
 
-Two families:
+Three families:
 
 * ``asts()`` — random derive.ast trees of the shapes the parser produces (the round trip
   ``parse_expr(to_text(e)) == e`` is stated over them). They are "canonical": the parser folds a
   minus into a number literal, so ``Neg(Number(...))`` never occurs; names that start with ``d``
   are left out because ``dx / dy`` is, by the language's own rule, a derivative (the test module
   pins that case separately).
+* ``latex_asts()`` — the same trees restricted to those LaTeX writes (the round trip
+  ``parse_latex_expr(to_latex(e)) == e``); its docstring says what is left out and why.
 * ``typed_texts(shape)`` — claim-language text of random *well-typed* expressions over the small
   problem ``ORACLE_PROBLEM`` (sizes M=2, N=3), for comparing the two oracles.
 """
@@ -18,6 +20,7 @@ from fractions import Fraction
 from hypothesis import strategies as st
 
 from derive import ast
+from derive.primitives import ELEMENTWISE, MATRIX_FUNCTIONS
 
 # -- random ASTs --------------------------------------------------------------------------------
 
@@ -47,20 +50,25 @@ def _not_number(node) -> bool:
     return not isinstance(node, ast.Number)
 
 
-def _extend(children):
+def _any_calls(children):
+    """Calls as the parser builds them: any function, arguments, keywords and primes."""
+    return st.builds(
+        ast.Call,
+        st.sampled_from(FUNCS),
+        st.lists(children, min_size=0, max_size=2).map(tuple),
+        st.lists(st.tuples(st.sampled_from(KWARG_KEYS), children), max_size=1).map(tuple),
+        st.integers(0, 2),
+    )
+
+
+def _extend(children, names=names, calls=_any_calls):
     postfix_operand = children.filter(_not_number)
     return st.one_of(
         st.builds(ast.Neg, children.filter(_not_number)),
         st.builds(ast.Binary, st.sampled_from(["+", "-", "@", "*", "/", "**"]), children, children),
         st.builds(ast.Transpose, postfix_operand),
         st.builds(ast.Index, postfix_operand, _index_items()),
-        st.builds(
-            ast.Call,
-            st.sampled_from(FUNCS),
-            st.lists(children, min_size=0, max_size=2).map(tuple),
-            st.lists(st.tuples(st.sampled_from(KWARG_KEYS), children), max_size=1).map(tuple),
-            st.integers(0, 2),
-        ),
+        calls(children),
         st.builds(ast.Derivative, children, names),
         st.builds(ast.Derivative, st.builds(ast.Index, names.map(ast.Name), _index_items(allow_all=False)), names),
         st.builds(ast.IndexSum, st.lists(index_names, min_size=1, max_size=2, unique=True).map(tuple), children),
@@ -71,6 +79,73 @@ def asts(max_leaves: int = 12):
     """Random expression trees as the parser builds them."""
     leaves = st.one_of(names.map(ast.Name), numbers())
     return st.recursive(leaves, _extend, max_leaves=max_leaves)
+
+
+# -- random ASTs that LaTeX writes ------------------------------------------------------------------
+
+LATEX_NAMES = [name for name in NAMES if name != "σ"]
+UNDEFINED_FUNCTIONS = ["f", "g", "h"]
+SIZE_NAMES = ["m", "n", "S"]
+_SIZED = {"ones", "zeros", "eye"}
+
+latex_names = st.sampled_from(LATEX_NAMES)
+_digits = st.integers(1, 9).map(lambda k: ast.Number(Fraction(k)))
+_sizes = st.one_of(st.sampled_from(SIZE_NAMES).map(ast.Name), _digits)
+_index_args = st.one_of(index_names.map(ast.Name), _digits)
+_axes = st.sampled_from([(), (("axis", ast.Number(Fraction(0))),), (("axis", ast.Number(Fraction(1))),)])
+
+
+def _call(func: str, args, kwargs=None, prime=None):
+    kwargs = st.just(()) if kwargs is None else kwargs
+    prime = st.just(0) if prime is None else prime
+    return st.builds(ast.Call, st.just(func), st.tuples(*args), kwargs, prime)
+
+
+def _meaningful_calls(children):
+    """Calls the shape checker can accept: every function of the primitives table and the
+    undefined functions f, g, h by their canonical name, with their number of arguments; primes
+    on elementwise and undefined functions only; ``sum`` with ``axis`` 0 or 1 or without; sizes of
+    ``ones``, ``zeros``, ``eye`` size names or positive integers; delta of indices."""
+    primes = st.integers(0, 2)
+    calls = [_call(f, [children], prime=primes) for f in sorted(ELEMENTWISE) + UNDEFINED_FUNCTIONS]
+    for name, spec in sorted(MATRIX_FUNCTIONS.items()):
+        counts = range(spec.min_args, spec.max_args + 1)
+        if name in _SIZED:
+            calls += [_call(name, [_sizes] * count) for count in counts]
+        elif name == "delta":
+            calls.append(_call(name, [_index_args] * 2))
+        elif name == "sum":
+            calls.append(_call(name, [children], kwargs=_axes))
+        else:
+            calls += [_call(name, [children] * count) for count in counts]
+    return st.one_of(calls)
+
+
+def latex_asts(max_leaves: int = 12):
+    """Random expression trees that have a LaTeX reading: ``asts()`` without three things.
+
+    * The name σ: ``\\sigma`` is the sigmoid in LaTeX (docs/latex.md), so a variable σ has no
+      spelling of its own.
+    * Function aliases (``σ(x)``, ``sigma(x)``, ``ReLU(x)``): LaTeX has one spelling per function,
+      which reads back as the canonical name (``sigmoid``); the trees differ in spelling only.
+    * Calls no problem can give a meaning to, which the shape checker rejects whatever the
+      shapes: ``f()``, ``exp(x, y)``, ``sum(A, k=1)``, ``sum(A, axis=2)``, ``trace'(A)``,
+      ``ones(m * n)``. The printer still shows them (``\\operatorname{sum}\\left(A, \\mathrm{k}=1
+      \\right)``), for error messages, but they are not read back.
+    """
+    special = st.sampled_from([-1, 1, 2]).map(lambda k: ast.Number(Fraction(k)))  # x^{-1}, 2 3
+    leaves = st.one_of(latex_names.map(ast.Name), numbers(), special)
+    return st.recursive(leaves, _extend_latex, max_leaves=max_leaves)
+
+
+def _extend_latex(children):
+    return _extend(children, latex_names, _meaningful_calls)
+
+
+def latex_chains(max_leaves: int = 8):
+    """Random claims ``A = B (= C)`` of trees that have a LaTeX reading."""
+    sides = st.lists(latex_asts(max_leaves), min_size=2, max_size=3)
+    return sides.map(lambda sides: ast.Chain(tuple(sides)))
 
 
 

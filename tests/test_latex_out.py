@@ -2,8 +2,10 @@ r"""derive.latex_out: trees printed as LaTeX, the way a worked solution writes t
 
 Tables pin the notation of every node and function and the parentheses of each precedence case;
 property tests state the contract over random trees (never raises, balanced braces and
-\left/\right pairs, never two superscripts or two subscripts on one atom); the whole catalog
-prints; and where pdflatex is installed, a document of printed claims compiles.
+\left/\right pairs, never two superscripts or two subscripts on one atom) and the round trip
+through derive.latex_in (what is printed reads back as the very tree, over random trees, random
+well-typed expressions with shapes, and every catalog claim); the whole catalog prints; and where
+pdflatex is installed, a document of printed claims compiles.
 """
 
 from __future__ import annotations
@@ -11,20 +13,23 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from derive import ast
+from derive.latex_in import parse_latex_claim, parse_latex_expr
 from derive.latex_out import default_name, packages, to_latex, to_latex_aligned
 from derive.parser import parse_claim, parse_expr
-from derive.primitives import ELEMENTWISE, MATRIX_FUNCTIONS
-from derive.problem import load_problem, problem_from_dict
+from derive.primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
+from derive.problem import latex_reading, load_problem, problem_from_dict
 from derive.shapes import index_names_of
 
-from .strategies import asts, chains
+from .strategies import ORACLE_PROBLEM, asts, chains, latex_asts, latex_chains, typed_texts
 
 FOLDER = Path(__file__).resolve().parent.parent / "problems"
 PATHS = sorted(FOLDER.glob("*.toml"))
@@ -110,9 +115,13 @@ EXPRESSIONS = [
     ("x * 2", r"x \cdot 2"),
     ("-x", "-x"),
     ("x ** 2", "x^{2}"),
-    ("x ** -1", "x^{-1}"),
+    ("x ** -1", r"x^{\circ -1}"),  # x^{-1} is the inverse of a matrix x
+    ("2 ** -1", "2^{-1}"),
+    ("e ** x", r"\left(e\right)^{x}"),  # e^{x} is the exponential
+    ("x ** T", r"x^{\left[T\right]}"),  # x^{T} is the transpose
+    ("x ** ((a + b) @ c)", r"x^{\left[\left(a + b\right) c\right]}"),  # x^{(a+b) c} starts with a label
     ("kron(A, B)", r"A \otimes B"),
-    ("outer(u, v)", r"u v^{\top}"),
+    ("outer(u, v)", r"\operatorname{outer}\left(u, v\right)"),  # u v^T is the claim u @ v.T
     # derivatives and index notation
     ("dJ/dW", r"\frac{\partial J}{\partial W}"),
     ("∂L/∂X", r"\frac{\partial L}{\partial X}"),
@@ -142,7 +151,8 @@ EXPRESSIONS = [
     ("exp(x)", r"\exp\left(x\right)"),
     ("log(x)", r"\log\left(x\right)"),
     ("sqrt(x)", r"\sqrt{x}"),
-    ("sqrt'(x)", r"\left(\sqrt{\cdot}\right)'\left(x\right)"),
+    ("sqrt'(x)", r"\operatorname{sqrt}'\left(x\right)"),
+    ("step'(x)", r"\operatorname{step}'\left(x\right)"),
     ("step(x)", r"\mathbb{1}\left[x > 0\right]"),
     ("h(X)", r"h\left(X\right)"),
     ("h'(X)", r"h'\left(X\right)"),
@@ -153,6 +163,7 @@ EXPRESSIONS = [
     ("trace(A @ B)", r"\operatorname{tr}\left(A B\right)"),
     ("det(X)", r"\det\left(X\right)"),
     ("inv(X)", "X^{-1}"),
+    ("inv(2)", r"\operatorname{inv}\left(2\right)"),  # 2^{-1} is the power
     ("inv(X).T", r"X^{-\top}"),
     ("inv(X.T)", r"\left(X^{\top}\right)^{-1}"),
     ("inv(A @ B)", r"\left(A B\right)^{-1}"),
@@ -161,7 +172,7 @@ EXPRESSIONS = [
     ("ones(S)", r"\mathbf{1}_{S}"),
     ("ones(m, n)", r"\mathbf{1}_{m \times n}"),
     ("ones(S).T", r"\mathbf{1}_{S}^{\top}"),
-    ("zeros(n)", "0_{n}"),
+    ("zeros(n)", r"\mathbf{0}_{n}"),
     ("eye(n)", "I_{n}"),
     ("softmax(z)", r"\operatorname{softmax}\left(z\right)"),
     ("norm(x)", r"\left\lVert x \right\rVert"),
@@ -207,9 +218,24 @@ PRECEDENCE = [
     ("2 * A * B", r"2 A \odot B"),
     ("2 * (A @ B)", r"2 \left(A B\right)"),
     # juxtaposed digits would run together, a number before a fraction would read as 2½
-    ("2 @ 3", r"2 \cdot 3"),
-    ("x @ 2", r"x \cdot 2"),
-    ("2 @ (1/2)", r"2 \cdot \frac{1}{2}"),
+    ("2 * 3", r"2 \cdot 3"),
+    ("2 * (1/2)", r"2 \cdot \frac{1}{2}"),
+    ("X[1,:] @ 2[:]", r"X_{1,:} \cdot 2_{:}"),
+    # side by side reads as * when a side is a scalar: a matrix product with one is written @
+    ("2 @ 3", r"2 \mathbin{@} 3"),
+    ("x @ 2", r"x \mathbin{@} 2"),
+    ("2 @ (1/2)", r"2 \mathbin{@} \frac{1}{2}"),
+    ("x[2] @ y", r"x_{2} \mathbin{@} y"),
+    ("det(X) @ inv(X).T", r"\det\left(X\right) \mathbin{@} X^{-\top}"),
+    ("x[2] @ y @ z", r"\left(x_{2} \mathbin{@} y\right) z"),
+    ("x[2] @ (y @ z)", r"x_{2} \mathbin{@} y z"),
+    # \cdot, \odot and @ are one level, looser than side by side and than a leading minus
+    ("(A * 2) @ B", r"\left(A \cdot 2\right) B"),
+    ("A @ (B * 2)", r"A \left(B \cdot 2\right)"),
+    ("-A * 2", r"-A \cdot 2"),
+    ("(-A * 2) @ B", r"\left(-A \cdot 2\right) B"),
+    ("-(2 * A)", r"-\left(2 A\right)"),
+    ("(x[1] @ y) * B", r"\left(x_{1} \mathbin{@} y\right) \odot B"),
     # fractions delimit themselves, but take no script without parentheses
     ("a / b @ c", r"\frac{a}{b} c"),
     ("a @ (b / c)", r"a \frac{b}{c}"),
@@ -249,6 +275,12 @@ PRECEDENCE = [
     ("kron(sum(A), B)", r"\left(\sum A\right) \otimes B"),
     ("sum(A + B, axis=1)", r"\left(A + B\right) \mathbf{1}"),
     ("sum(A @ B, axis=0)", r"\mathbf{1}^{\top} \left(A B\right)"),
+    # a ones vector takes one factor beside it
+    ("sum(A @ B, axis=1)", r"\left(A B\right) \mathbf{1}"),
+    ("sum(2 * A, axis=1)", r"\left(2 A\right) \mathbf{1}"),
+    ("sum(A, axis=1) @ B", r"A \mathbf{1} B"),
+    ("sum(A, axis=0) @ B", r"\mathbf{1}^{\top} A B"),
+    ("B @ sum(A, axis=1)", r"B \left(A \mathbf{1}\right)"),
     # entries are scalars, whatever the shapes: their products are written side by side
     ("X[m,p] * dW[n,p]/dW[i,j] * delta(n,i)", r"X_{mp} \frac{\partial W_{np}}{\partial W_{ij}} \delta_{ni}"),
     ("h(x[i]) * y", r"h\left(x_{i}\right) y"),
@@ -364,11 +396,22 @@ WITH_SHAPES = [
     ("dJ/dW[i,j]", r"\frac{\partial J}{\partial W_{ij}}"),
     ("dJ/dx[i]", r"\frac{\partial J}{\partial x_{i}}"),
     ("dJ/dW[i,:]", r"\frac{\partial J}{\partial W_{i,:}}"),
-    ("dY/ds[i,j]", r"\frac{\partial Y_{ij}}{\partial s}"),
-    ("dz/dx[i,j]", r"\frac{\partial z_{i}}{\partial x_{j}}"),
+    # an entry of another derivative keeps its parentheses: ∂Y_ij/∂s is the claim dY[i,j]/ds
+    ("dY/ds[i,j]", r"\left(\frac{\partial Y}{\partial s}\right)_{ij}"),
+    ("dY[i,j]/ds", r"\frac{\partial Y_{ij}}{\partial s}"),
+    ("dz/dx[i,j]", r"\left(\frac{\partial z}{\partial x}\right)_{ij}"),
+    ("dz[i]/dx[j]", r"\frac{\partial z_{i}}{\partial x_{j}}"),
     ("dz/dx[i,:]", r"\left(\frac{\partial z}{\partial x}\right)_{i,:}"),
-    ("sum(X, axis=0)", r"\mathbf{1}_{m}^{\top} X"),
-    ("sum(X, axis=1)", r"X \mathbf{1}_{d}"),
+    # the ones vector of a sum has no size: with one, it is the claim ones(m)
+    ("sum(X, axis=0)", r"\mathbf{1}^{\top} X"),
+    ("sum(X, axis=1)", r"X \mathbf{1}"),
+    ("ones(m).T @ X", r"\mathbf{1}_{m}^{\top} X"),
+    # a scalar the reader cannot see (it knows only scalar names) is multiplied by \odot
+    ("(x.T @ x) * X", r"\left(x^{\top} x\right) \odot X"),
+    ("s * (x.T @ x)", r"s \left(x^{\top} x\right)"),
+    ("s ** -1", "s^{-1}"),
+    ("X ** -1", r"X^{\circ -1}"),
+    ("inv(s)", r"\operatorname{inv}\left(s\right)"),
 ]
 
 
@@ -381,8 +424,9 @@ def test_names_the_scope_does_not_know_fall_back_to_the_notation_without_shapes(
     assert _shaped("Q / R * P") == r"\frac{Q}{R} \odot P"
 
 
-def test_a_jacobian_entry_follows_the_denominator_layout():
-    assert _shaped("dz/dx[i,j]", DENOMINATOR) == r"\frac{\partial z_{j}}{\partial x_{i}}"
+def test_an_entry_of_a_jacobian_is_not_a_derivative_of_entries_in_either_layout():
+    # ∂z_j/∂x_i would be the claim dz[j]/dx[i]: the same number, another tree
+    assert _shaped("dz/dx[i,j]", DENOMINATOR) == r"\left(\frac{\partial z}{\partial x}\right)_{ij}"
 
 
 # -- chains, aligned ---------------------------------------------------------------------------------
@@ -390,7 +434,7 @@ def test_a_jacobian_entry_follows_the_denominator_layout():
 def test_a_chain_prints_every_side():
     claim = parse_claim("dJ/dW = dJ/dz @ x.T = outer(dJ/dz, x)")
     assert to_latex(claim) == (r"\frac{\partial J}{\partial W} = \frac{\partial J}{\partial z} x^{\top}"
-                               r" = \frac{\partial J}{\partial z} x^{\top}")
+                               r" = \operatorname{outer}\left(\frac{\partial J}{\partial z}, x\right)")
 
 
 def test_an_aligned_chain_puts_each_link_on_a_row():
@@ -478,6 +522,76 @@ def test_names_given_as_latex_keep_the_contract(node):
     assert tex_problems(to_latex(node, names)) == []
 
 
+# -- the round trip: what is printed reads back as the very tree ------------------------------------
+
+def reading_of(node) -> dict:
+    """What a problem would tell latex_in about a bare tree or chain: the LaTeX spelling of each
+    name that is not the name itself (as problem.latex_reading does) and the undefined functions
+    it calls. No name is a scalar: without a scope the printer assumes none."""
+    sides = node.sides if isinstance(node, ast.Chain) else (node,)
+    subs = [sub for side in sides for sub in ast.walk(side)]
+    names = {sub.id for sub in subs if isinstance(sub, ast.Name)}
+    names |= {sub.wrt for sub in subs if isinstance(sub, ast.Derivative)}
+    functions = {sub.func for sub in subs if isinstance(sub, ast.Call)}
+    functions -= set(ELEMENTWISE) | set(MATRIX_FUNCTIONS)
+    spellings = {default_name(n): n for n in names if default_name(n) != n}
+    return {"names": spellings, "functions": sorted(functions)}
+
+
+def canonical(node):
+    """The tree with every function by its canonical name (σ → sigmoid), as LaTeX spells it."""
+    def rename(n):
+        return replace(n, func=canonical_function(n.func)) if isinstance(n, ast.Call) else n
+    return ast.rebuild(node, rename)
+
+
+# Each notation that reads back only by a rule of its own, pinned beside the random trees.
+SPECIAL_READINGS = [
+    "W[1] + W1", "x_2 - x[2]",  # an entry spelled as a name: (W)_{1}
+    "(-A * 2) @ B", "kron(-0.5, a) @ b",  # a leading minus takes one factor only
+    "2 ** -1", "x ** -1", "inv(2)", "inv(e)", "e ** x", "x ** T", "x ** (2 @ T)", "x ** ((a + b) @ c)",
+    "x[1][2]", "norm(a)[2]", "sum(A @ B, axis=1) @ C", "sum(2 * A, axis=0)", "det(X) @ X", "x[2] @ y @ z",
+    "outer(a, b) - a @ b.T", "dX[i]/dW[j] - dX/dW[i,j]", "sqrt'(x) + step'(x)", "zeros(m, n) + ones(m, 1)",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(latex_asts())
+@example(parse_expr(" + ".join(f"({text})" for text in SPECIAL_READINGS)))
+def test_any_tree_with_a_latex_reading_reads_back_as_itself(node):
+    assert parse_latex_expr(to_latex(node), **reading_of(node)) == node
+
+
+@settings(max_examples=100, deadline=None)
+@given(latex_chains())
+def test_any_chain_reads_back_from_both_forms(chain):
+    aligned = r"\begin{aligned}" + to_latex_aligned(chain) + r"\end{aligned}"
+    assert parse_latex_claim(to_latex(chain), **reading_of(chain)) == chain
+    assert parse_latex_claim(aligned, **reading_of(chain)) == chain
+
+
+ORACLE = problem_from_dict(ORACLE_PROBLEM)
+SHAPES = [("1", "1"), ("M", "1"), ("1", "N"), ("M", "N"), ("M", "M")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(SHAPES).flatmap(typed_texts))
+def test_any_well_typed_expression_reads_back_with_its_shapes(text):
+    # with a scope the notation follows the shapes (X^{\circ 2}, \oslash, scalars side by side)
+    node = parse_expr(text)
+    latex = to_latex(node, scope=ORACLE.scope().for_claim(index_names_of(node)))
+    assert parse_latex_expr(latex, **latex_reading(ORACLE)) == canonical(node)
+
+
+def test_the_round_trip_tells_apart_trees_of_the_same_value():
+    pairs = ["dz/dx[i,j]", "dz[i]/dx[j]", "dY/ds[i,j]", "dY[i,j]/ds", "outer(x, x)", "x @ x.T",
+             "sum(X, axis=0)", "ones(m).T @ X", "inv(s)", "s ** -1", "s @ X", "s * X", "X[1,1] @ V", "X[1,1] * V"]
+    printed = [_shaped(text) for text in pairs]
+    assert len(set(printed)) == len(pairs)
+    read = [parse_latex_expr(latex, **latex_reading(SHAPED)) for latex in printed]
+    assert read == [parse_expr(text) for text in pairs]
+
+
 # -- the catalog ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
@@ -489,6 +603,22 @@ def test_every_catalog_claim_prints(path):
         printed += [to_latex(claim.chain), to_latex(claim.chain, scope=scope),
                     to_latex_aligned(claim.chain, scope=scope).replace("&", "").replace("\\\\\n", " ")]
     assert [(text, tex_problems(text)) for text in printed if tex_problems(text)] == []
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_every_catalog_claim_and_definition_reads_back_as_itself(path):
+    # as the export prints them (the claim's scope), read as derive verify --latex reads them
+    problem = load_problem(path)
+    reading = latex_reading(problem)
+    wrong = [(name, to_latex(expr, scope=problem.scope())) for name, expr in problem.definitions
+             if parse_latex_expr(to_latex(expr, scope=problem.scope()), **reading) != expr]
+    for claim in problem.claims:
+        scope = problem.claim_scope(claim.chain)
+        aligned = r"\begin{aligned}" + to_latex_aligned(claim.chain, scope=scope) + r"\end{aligned}"
+        for latex in (to_latex(claim.chain, scope=scope), aligned):
+            if parse_latex_claim(latex, **reading) != claim.chain:
+                wrong.append((claim.text, latex))
+    assert wrong == []
 
 
 # -- TeX itself, where installed ----------------------------------------------------------------------
@@ -506,6 +636,8 @@ def test_printed_claims_compile_with_pdflatex(tmp_path):
     rows = [to_latex_aligned(parse_claim(text)) for text in DOCUMENT_CLAIMS]
     rows.append(to_latex(parse_expr("step(x) + X / V"), scope=SHAPED.scope()))
     rows.append(to_latex(parse_expr("sum_{m,n}(dL/dY[m,n] * X[m,j] * delta(n,i)) + norm(x)**2 + kron(A, B)")))
+    rows += [to_latex(parse_expr(text)) for text in SPECIAL_READINGS]
+    rows += [_shaped(text) for text in ("(x.T @ x) * X + X ** -1", "dz/dx[i,j] + dY/ds[i,j]")]
     needed = sorted({p for row in rows for p in packages(row)})
     body = "\n".join(rf"\begin{{align*}}{row}\end{{align*}}" for row in rows)
     source = (rf"\documentclass{{article}}\usepackage{{{','.join(needed)}}}" "\n"
