@@ -48,6 +48,11 @@ def _index_item(text: str):
     return text
 
 
+# NumPy's names for the language's operators: np.dot(W.T, g) is W.T @ g, np.transpose(x) is x.T
+_NUMPY_SPELLINGS = {"dot": "@", "matmul": "@", "multiply": "*", "divide": "/", "add": "+",
+                    "subtract": "-", "transpose": ".T"}
+
+
 @lark.v_args(meta=True)
 class _ToAst(lark.Transformer):
     """One short method per grammar alias."""
@@ -132,7 +137,13 @@ class _ToAst(lark.Transformer):
                 raise ParseError("a positional argument follows a keyword argument", column=meta.start_pos)
             else:
                 args.append(item)
-        return ast.Call(str(func), tuple(args), tuple(kwargs), primes, span=_span(meta))
+        name = str(func).split(".")[-1]
+        spelled = _NUMPY_SPELLINGS.get(name)
+        if spelled and not kwargs and not primes and len(args) == (1 if spelled == ".T" else 2):
+            if spelled == ".T":
+                return ast.Transpose(args[0], span=_span(meta))
+            return ast.Binary(spelled, args[0], args[1], span=_span(meta))
+        return ast.Call(name, tuple(args), tuple(kwargs), primes, span=_span(meta))
 
     def kwarg(self, meta, children):
         key, value = children
@@ -170,7 +181,7 @@ def check_limits(text: str) -> None:
 _TOKENS = {"RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "$END": "the end of the text",
            "EQUAL": "'='", "COMMA": "','", "MINUS": "'-'", "PLUS": "'+'", "AT": "'@'", "STAR": "'*'",
            "SLASH": "'/'", "DOUBLE_STAR": "'**'", "COLON": "':'", "INT": "an index", "DWRT": "d<variable>"}
-_STARTS = {"NAME", "NUMBER", "LPAR", "DERIV", "DOPEN", "SUM"}
+_STARTS = {"NAME", "NP_NAME", "NUMBER", "LPAR", "DERIV", "DOPEN", "SUM"}
 
 
 def _expected(tokens) -> str:

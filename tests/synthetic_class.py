@@ -81,6 +81,7 @@ POOLS = {
         (r"\frac{\partial J}{\partial y} x^\top", 1, "holds"),
         (r"\frac{\partial J}{\partial \mathbf{y}} \mathbf{x}^{T}", 1, "holds"),
         ("dJ/dW = dJ/dy @ x.T", 1, "holds"),
+        ("np.outer(dJ/dy, x)", 1, "holds"),
         ("x @ dJ/dy.T", 0.5, "transposed"),
         ("2 * dJ/dy @ x.T", 0.5, "factor"),
         ("-dJ/dy @ x.T", 0.25, "sign"),
@@ -90,6 +91,8 @@ POOLS = {
     "q2": [
         ("dL/dY.T @ X", 1, "holds"),
         ("(X.T @ dL/dY).T", 1, "holds"),
+        ("np.dot(np.transpose(dL/dY), X)", 1, "holds"),
+        ("np.dot(X.T, dL/dY)", 0.5, "transposed"),
         (r"\left(\frac{\partial L}{\partial Y}\right)^{\top} X", 1, "holds"),
         ("X.T @ dL/dY", 0.5, "transposed"),
         ("dL/dY.T @ X / S", 0.5, "factor"),

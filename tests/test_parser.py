@@ -345,3 +345,20 @@ def test_text_that_once_failed_to_round_trip_does(text):
 def test_every_example_round_trips(text):
     node = parse_expr(text)
     assert parse_expr(to_text(node)) == node
+
+
+@pytest.mark.parametrize("numpy, text", [
+    ("np.dot(W.T, dJ/dy)", "W.T @ dJ/dy"),
+    ("numpy.matmul(A, B)", "A @ B"),
+    ("np.outer(dJ/dy, x)", "outer(dJ/dy, x)"),
+    ("np.exp(x) * np.transpose(W)", "exp(x) * W.T"),
+    ("np.multiply(a, np.tanh(b)) - np.divide(c, d)", "a * tanh(b) - c / d"),
+    ("np.sum(X, axis=0)", "sum(X, axis=0)"),
+])
+def test_numpy_spellings_read_as_the_language(numpy, text):
+    assert parse_expr(numpy) == parse_expr(text)
+
+
+def test_a_numpy_prefix_needs_a_call():
+    with pytest.raises(ParseError):
+        parse_expr("np.W")
