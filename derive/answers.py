@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from . import ast
 from .assignment import Question
 from .latex_in import parse_latex_claim, parse_latex_expr
+from .errors import ParseError
 from .parser import parse_claim, parse_expr
 from .problem import latex_reading
 from .text import to_text
@@ -49,8 +50,29 @@ def read_answer(text: str, question: Question) -> Answer:
     else:
         read = (lambda t: parse_claim(t)) if "=" in text else (lambda t: ast.Chain((parse_expr(t),)))
     sides = read(text).sides
-    asks = parse_expr(question.asks)
     if to_text(sides[0]) != question.asks:
-        sides = (asks, *sides)
+        sides = (parse_expr(question.asks), *sides)
+    if len(sides) < 2:
+        raise ParseError("the answer is the quantity asked itself: give its value")
+    for side in sides[1:]:
+        _only_given_derivatives(side, question)
+    return reference(sides)
+
+
+def reference(sides) -> Answer:
+    """The answer whose claim is ``sides`` (the quantity asked first)."""
     chain = ast.Chain(tuple(sides), text=" = ".join(to_text(side) for side in sides))
-    return Answer(chain, chain.text, latex)
+    return Answer(chain, chain.text, False)
+
+
+def _only_given_derivatives(side: ast.Node, question: Question) -> None:
+    """An answer may use the upstream gradients the problem gives (dJ/dy for a loss J left
+    arbitrary of y), not the derivatives it asks for: ``dJ/dW = dJ/dW`` would hold for free."""
+    given = question.problem.arbitrary
+    for node in ast.walk(side):
+        if isinstance(node, ast.Derivative):
+            of = node.of.id if isinstance(node.of, ast.Name) else None
+            if of is None or node.wrt not in given.get(of, ()):
+                upstream = ", ".join(f"d{loss}/d{dep}" for loss, deps in given.items() for dep in deps)
+                raise ParseError(f"the answer uses {to_text(node)}, a derivative it should work out "
+                                 + (f"(given: {upstream})" if upstream else "(no derivative is given)"))

@@ -28,12 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .answers import Answer, read_answer
+from .answers import Answer, read_answer, reference
 from .assignment import Assignment, Question
 from .budget import map_killable
 from .check import SMALL, CheckOptions, ProblemChecker
 from .errors import DeriveError
 from .numeric import NumericModel
+from .parser import parse_expr
 from .problem import ClaimSpec
 
 ANSWER_TIMEOUT = 30.0  # seconds of wall time per distinct answer
@@ -100,12 +101,13 @@ class Grader:
         self._models: dict = {}  # question id -> the numeric model that fingerprints answers
 
     def prepare(self) -> None:
-        """Check every reference answer (so its models are built before workers fork); a wrong
-        reference is the instructor's error and stops the run."""
+        """Check every reference answer (the quantity asked against itself where there is none),
+        so that each question's models are built once, before workers fork; a wrong reference is
+        the instructor's error and stops the run."""
         for question in self.assignment.questions:
-            if question.answer is None:
-                continue
-            outcome = self.check(question, read_answer(question.answer, question))
+            answer = (read_answer(question.answer, question) if question.answer is not None
+                      else reference([parse_expr(question.asks)] * 2))
+            outcome = self.check(question, answer)
             if outcome.verdict != "holds":
                 raise DeriveError(f"question {question.id}: the reference answer {question.answer!r} "
                                   f"is not proved right ({outcome.verdict}: {outcome.message})")
@@ -155,7 +157,8 @@ class Grader:
     def grade(self, submissions: Iterable[Submission], results: Path | None = None) -> Iterator[Graded]:
         """Grade every submission not already in ``results``; yield each grade as it is written."""
         done = load_results(results) if results else {}
-        todo = [s for s in submissions if (s.student, s.question) not in done]
+        latest = {(s.student, s.question): s for s in submissions}  # a resubmission replaces the first
+        todo = [s for key, s in latest.items() if key not in done]
         groups: dict[tuple[str, str], list[Submission]] = {}
         answers: dict[tuple[str, str], Answer] = {}
         with _Appender(results) as out:

@@ -243,3 +243,23 @@ def test_jsonl_streams_one_graded_answer_a_line(tmp_path, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sorted((l["student"], l["points"], l["verdict"]) for l in lines) == [
         ("ann", 1.0, "fails"), ("bob", 0.0, "invalid")]
+
+
+@pytest.mark.parametrize("question, answer, words", [
+    ("q1", "dJ/dW", "the quantity asked itself"),
+    ("q1", "dJ/dW.T.T", "a derivative it should work out (given: dJ/dy)"),
+    ("q1", "dJ/dW = 2*dJ/dW - dJ/dW", "dJ/dW, a derivative"),
+    ("q5", "dE/dy @ h.T", "(given: dJ/dy)"),  # E is defined: only the other loss J is arbitrary
+    ("q4", "P * (dL/dP - sum(P * dL/dP, axis=1))", "no derivative is given"),
+])
+def test_an_answer_cannot_use_the_derivative_it_is_asked_for(tmp_path, question, answer, words):
+    assignment, _ = sc.write(tmp_path, {})
+    (graded,) = Grader(load_assignment(assignment)).grade([Submission("a", question, answer)])
+    assert graded.verdict == "invalid" and graded.points == 0 and words in graded.feedback
+
+
+def test_a_resubmission_replaces_the_first_answer(tmp_path):
+    assignment, _ = sc.write(tmp_path, {})
+    grades = list(Grader(load_assignment(assignment)).grade(
+        [Submission("a", "q1", "x @ dJ/dy.T"), Submission("a", "q1", "dJ/dy @ x.T")]))
+    assert [(g.answer, g.points) for g in grades] == [("dJ/dy @ x.T", 2.0)]
