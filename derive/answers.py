@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from . import ast
 from .assignment import Question
-from .latex_in import parse_latex_claim, parse_latex_expr
+from .latex_in import parse_latex_sides
 from .errors import ParseError
-from .parser import parse_claim, parse_expr
+from .parser import parse_expr, parse_sides
 from .problem import latex_reading
 from .text import to_text
 
@@ -28,7 +28,6 @@ class Answer:
 
     chain: ast.Chain
     key: str
-    latex: bool
 
 
 def looks_like_latex(text: str) -> bool:
@@ -40,16 +39,10 @@ def read_answer(text: str, question: Question) -> Answer:
     """The claim ``asks = answer`` (or the answer's own chain when it starts with the quantity
     asked). Raises ParseError (with the position), TooLarge, or another DeriveError."""
     text = text.strip()
-    latex = looks_like_latex(text)
-    if latex:
-        text = text.strip("$").strip()
-        reading = latex_reading(question.problem)
-        has_equals = "=" in text
-        read = (lambda t: parse_latex_claim(t, **reading)) if has_equals else (
-            lambda t: ast.Chain((parse_latex_expr(t, **reading),)))
+    if looks_like_latex(text):
+        sides = parse_latex_sides(text.strip("$").strip(), **latex_reading(question.problem)).sides
     else:
-        read = (lambda t: parse_claim(t)) if "=" in text else (lambda t: ast.Chain((parse_expr(t),)))
-    sides = read(text).sides
+        sides = parse_sides(text).sides
     if to_text(sides[0]) != question.asks:
         sides = (parse_expr(question.asks), *sides)
     if len(sides) < 2:
@@ -62,7 +55,7 @@ def read_answer(text: str, question: Question) -> Answer:
 def reference(sides) -> Answer:
     """The answer whose claim is ``sides`` (the quantity asked first)."""
     chain = ast.Chain(tuple(sides), text=" = ".join(to_text(side) for side in sides))
-    return Answer(chain, chain.text, False)
+    return Answer(chain, chain.text)
 
 
 def _only_given_derivatives(side: ast.Node, question: Question) -> None:

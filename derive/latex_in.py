@@ -808,6 +808,13 @@ def parse_latex_expr(text: str, names: Mapping[str, str] | None = None, *,
     return sides[0]
 
 
+def parse_latex_sides(text: str, names: Mapping[str, str] | None = None, *,
+                      functions: Iterable[str] = (), scalars: Iterable[str] = ()) -> ast.Chain:
+    """A LaTeX expression or chain, as the sides of a chain (one side for an expression)."""
+    _check_names(names)
+    return ast.Chain(tuple(_parse(text, names, functions, scalars)), text=text)
+
+
 def parse_latex_claim(text: str, names: Mapping[str, str] | None = None, *,
                       functions: Iterable[str] = (), scalars: Iterable[str] = ()) -> ast.Chain:
     """A LaTeX equation or chain ``A = B = C`` (also as ``\\begin{aligned} A &= B \\\\ &= C

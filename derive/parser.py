@@ -269,6 +269,11 @@ def parse_claim(text: str) -> ast.Chain:
     return ast.Chain(tuple(sides), text=text)
 
 
+def parse_sides(text: str) -> ast.Chain:
+    """An expression or a chain of them, as the sides of a chain (one side for an expression)."""
+    return ast.Chain(tuple(_parse(text)), text=text)
+
+
 def parse_definition(text: str) -> tuple[str, ast.Node]:
     """A definition ``name = expression``."""
     sides = _parse(text)

@@ -263,3 +263,15 @@ def test_a_resubmission_replaces_the_first_answer(tmp_path):
     grades = list(Grader(load_assignment(assignment)).grade(
         [Submission("a", "q1", "x @ dJ/dy.T"), Submission("a", "q1", "dJ/dy @ x.T")]))
     assert [(g.answer, g.points) for g in grades] == [("dJ/dy @ x.T", 2.0)]
+
+
+@pytest.mark.parametrize("answer, latex", [
+    ("sum(dL/dY, axis=0)", False),  # an '=' inside a call is not an equation
+    (r"\sum_{m=1}^{S} X_{mj}", True),
+    (r"$\frac{\partial J}{\partial y} x^\top$", True),
+    ("dJ/dy @ x.T", False),
+])
+def test_latex_is_told_from_the_claim_language(answer, latex):
+    from derive.answers import looks_like_latex
+
+    assert looks_like_latex(answer) == latex
