@@ -1385,38 +1385,42 @@ def scalar_zero(expr: Expr) -> bool:
 
     Each entry, delta and independent sum (in canonical form) is a SymPy symbol and each function
     application an undefined SymPy function of its argument; failing that, the terms that sum over
-    the same ranges are added inside the sum and each integrand is tried. An identity of rational functions
-    in independent symbols holds for any values of them, in particular for the actual ones, so
-    a zero here is a proof (up to points where a denominator vanishes, as in the exact oracle).
+    the same ranges are added inside the sum and each integrand is tried; failing that, the same
+    with sigmoid and tanh written by their definitions in exp (σ(u) = 1/(1 + e^-u)). An identity of
+    rational functions in independent symbols (and exponentials) holds for any values of them, in
+    particular for the actual ones, so a zero here is a proof (up to points where a denominator
+    vanishes, as in the exact oracle).
     """
-    if _cancels(_to_sympy(expr)):
-        return True
-    # Σ_k f(k) + Σ_k g(k) = Σ_k (f(k) + g(k)): terms summing over the same ranges, added inside
     groups: dict[tuple, list[Term]] = {}
     for term in expr.terms:
         groups.setdefault(term.sums, []).append(term)
-    if len(groups) == len(expr.terms):
-        return False
-    return all(_cancels(sympy.Add(*[sympy.Mul(t.coeff, *[_factor_sympy(f) for f in t.factors])
-                                    for t in terms]))
-               for terms in groups.values())
+    for closed in (False, True):
+        if _cancels(_to_sympy(expr, closed)):
+            return True
+        # Σ_k f(k) + Σ_k g(k) = Σ_k (f(k) + g(k)): terms summing over the same ranges, added inside
+        if len(groups) < len(expr.terms) and all(
+                _cancels(sympy.Add(*[sympy.Mul(t.coeff, *[_factor_sympy(f, closed) for f in t.factors])
+                                     for t in terms]))
+                for terms in groups.values()):
+            return True
+    return False
 
 
 def _cancels(value: sympy.Expr) -> bool:
     return sympy.cancel(sympy.together(value)) == 0
 
 
-def _to_sympy(expr: Expr) -> sympy.Expr:
-    return sympy.Add(*[_term_sympy(t) for t in expr.terms])
+def _to_sympy(expr: Expr, closed: bool = False) -> sympy.Expr:
+    return sympy.Add(*[_term_sympy(t, closed) for t in expr.terms])
 
 
-def _term_sympy(term: Term) -> sympy.Expr:
+def _term_sympy(term: Term, closed: bool = False) -> sympy.Expr:
     """A term as a product: factors free of the sums as they are, each independent sum
     (Σ_{l,p} f(l) g(p) = Σ_l f(l) · Σ_p g(p)) as one symbol named by its canonical form."""
     out = [term.coeff]
     for sums, factors in _independent_sums(term):
         if not sums:
-            out.extend(_factor_sympy(f) for f in factors)
+            out.extend(_factor_sympy(f, closed) for f in factors)
         else:
             alone = _canonical_names(Term(sympy.Integer(1), factors, sums), {}, None)
             out.append(sympy.Symbol(_shape_key(alone)))
@@ -1452,11 +1456,20 @@ def _independent_sums(term: Term) -> list[tuple[tuple, tuple]]:
     return out
 
 
-def _factor_sympy(factor: Factor) -> sympy.Expr:
+_CLOSED_FORMS = {  # (name, order) -> the function by its definition in exp, for ``closed``
+    ("exp", 0): sympy.exp,
+    ("sigmoid", 0): lambda u: 1 / (1 + sympy.exp(-u)),
+    ("tanh", 0): lambda u: (sympy.exp(2 * u) - 1) / (sympy.exp(2 * u) + 1),
+}
+
+
+def _factor_sympy(factor: Factor, closed: bool = False) -> sympy.Expr:
     if isinstance(factor, Apply):
-        arg = _to_sympy(factor.arg)
+        arg = _to_sympy(factor.arg, closed)
         if factor.func == "pow":
             return sympy.Pow(arg, sympy.Rational(factor.power.numerator, factor.power.denominator))
+        if closed and (factor.func, factor.order) in _CLOSED_FORMS:
+            return _CLOSED_FORMS[factor.func, factor.order](arg)
         return sympy.Function(f"{factor.func}{chr(39) * factor.order}")(arg)
     return sympy.Symbol(_factor_key(factor))
 

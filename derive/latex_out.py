@@ -589,11 +589,6 @@ def _kron(args, ctx):
     return _operator(_latex(args[0], ctx.before()), _latex(args[1], ctx), "kron", r"\otimes")
 
 
-def _outer(args, ctx):
-    """``\\operatorname{outer}(u, v)``: ``u v^\\top`` is the claim ``u @ v.T``, another tree."""
-    return _generic_call(ast.Call("outer", args), "outer", ctx)
-
-
 def _sized(template: str):
     """``ones(m, n)`` → ``\\mathbf{1}_{m \\times n}``: the sizes fill the template's one slot."""
     def rule(args, ctx):
@@ -629,9 +624,8 @@ def _sum_axis(arg: ast.Node, axis: int, ctx: _Context) -> _Out:
 _SPECIAL = {
     "inv": _inv,
     "kron": _kron,
-    "outer": _outer,
     "ones": _sized(MATRIX_FUNCTIONS["ones"].latex),
-    "zeros": _sized(r"\mathbf{{0}}_{{{0}}}"),  # the registry's 0_{n} reads as an entry of 0
+    "zeros": _sized(MATRIX_FUNCTIONS["zeros"].latex),
     "eye": _sized(MATRIX_FUNCTIONS["eye"].latex),
     "delta": _delta,
 }
