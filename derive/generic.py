@@ -45,6 +45,7 @@ intermediate ``Y`` differentiates everything computed from ``Y`` with ``Y`` as a
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -997,6 +998,13 @@ def _drop_bound(term: Term, name: str, value: Idx) -> Term:
     return Term(term.coeff, tuple(_subst_factor(f, {name: value}) for f in term.factors), sums)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _text(value) -> str:
+    """str of a SymPy size or coefficient, remembered: SymPy's printer is slow, keys are many."""
+    return str(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def _factor_key(factor: Factor) -> str:
     if isinstance(factor, Tensor):
         return f"T{factor.kind}:{factor.name}[{factor.indices[0]},{factor.indices[1]}]"
@@ -1008,12 +1016,12 @@ def _factor_key(factor: Factor) -> str:
 
 
 def _shape_key(term: Term) -> str:
-    sums = ",".join(f"{n}:{d}" for n, d in term.sums)
+    sums = ",".join(f"{n}:{_text(d)}" for n, d in term.sums)
     return f"Σ[{sums}]" + "*".join(_factor_key(f) for f in term.factors)
 
 
 def expr_key(expr: Expr) -> str:
-    return " + ".join(f"({t.coeff})" + _shape_key(t) for t in expr.terms)
+    return " + ".join(f"({_text(t.coeff)})" + _shape_key(t) for t in expr.terms)
 
 
 def _canonical_number(name: str) -> int | None:
@@ -1038,20 +1046,32 @@ def _canonical_names(term: Term, ranges: dict, structure) -> Term:
         inner = {**ranges, **dict(renamed.sums)}
         factors = sorted((_canonical_factor(f, inner, structure) for f in renamed.factors),
                          key=_factor_key)
-        candidate = Term(renamed.coeff, tuple(factors), tuple(sorted(renamed.sums, key=str)))
+        candidate = Term(renamed.coeff, tuple(factors), tuple(sorted(renamed.sums, key=_sum_key)))
         key = _shape_key(candidate)
         if best_key is None or key < best_key:
             best, best_key = candidate, key
     return best
 
 
+def _sum_key(item: tuple[str, Dim]) -> tuple[str, str]:
+    return item[0], _text(item[1])
+
+
 def _canonical_factor(factor: Factor, ranges: dict, structure) -> Factor:
     if isinstance(factor, Apply):
-        return replace(factor, arg=canonical(factor.arg, ranges, structure, top=False))
+        free = tuple(sorted((n, ranges.get(n)) for n in free_names(factor.arg)))
+        return replace(factor, arg=_canonical_arg(factor.arg, free, structure))
     if isinstance(factor, Tensor) and factor.kind in ("var", "inv") and structure \
             and factor.name in structure.symmetric:  # the inverse of a symmetric matrix is symmetric
         return replace(factor, indices=tuple(sorted(factor.indices, key=_index_key)))
     return factor
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _canonical_arg(arg: Expr, free: tuple, structure) -> Expr:
+    """The canonical form of a function's argument, given the ranges of its free indices: the
+    same argument recurs in every order ``_canonical_names`` tries, so it is remembered."""
+    return canonical(arg, dict(free), structure, top=False)
 
 
 def collect(terms: list[Term]) -> Expr:
@@ -1493,9 +1513,16 @@ def _prove_link(problem: Problem, left, right, scope: Scope) -> LinkProof:
     builder = Builder(problem)
     namer = namer_for(problem, set(scope.index_names) | {i for i in indices if isinstance(i, str)})
     try:
+        derivation = _gradient_derivation(problem, left, indices)
         forms, rules = [], []
         for side in (left, right):
             builder.rules.clear()
+            if side is left and derivation is not None:  # the gradient's index form, derived
+                builder.ranges.update(derivation.ranges)
+                forms.append(derivation.result)
+                rules.append(next(s.justification for s in derivation.steps
+                                  if s.justification.startswith("derivative")))
+                continue
             forms.append(index_form(side, problem, indices, scope, builder))
             rules.append("; ".join(builder.rules) or "as written")
         plain = set(builder.splits) & (free_names(forms[0]) | free_names(forms[1]))
@@ -1531,10 +1558,21 @@ def _prove_link(problem: Problem, left, right, scope: Scope) -> LinkProof:
         link.proved = True
         link.reason = "identical canonical index forms, for every size"
         link.steps.append(Step("0", "left minus right cancels: identical canonical forms"))
-    argument = _gradient_argument(problem, left, right, forms[0], indices, scope)
-    if argument:
-        link.steps = argument
+    if derivation is not None:
+        link.steps = _gradient_argument(problem, left, right, derivation, forms[1], rules[1], builder)
     return link
+
+
+def _gradient_derivation(problem: Problem, left, indices) -> Derivation | None:
+    """The derivation of ``left`` when it is the gradient of a scalar, at the entry ``indices``."""
+    if not (isinstance(left, ast.Derivative) and isinstance(left.of, ast.Name)
+            and problem.shapes.get(left.of.id) == SCALAR and left.wrt in problem.shapes):
+        return None
+    try:
+        derivation = derive_gradient(problem, left.of.id, left.wrt)
+    except (UnsupportedError, ShapeError):
+        return None
+    return derivation if derivation.indices == tuple(indices) else None
 
 
 def entry_text(text: str, indices) -> str:
@@ -1546,22 +1584,10 @@ def entry_text(text: str, indices) -> str:
     return f"{text if atomic else f'({text})'}[{','.join(items)}]"
 
 
-def _gradient_argument(problem: Problem, left, right, left_form: Expr, indices, scope) -> list[Step]:
+def _gradient_argument(problem: Problem, left, right, derivation: Derivation, right_form: Expr,
+                       right_rules: str, builder: Builder) -> list[Step]:
     """For a proved ``dL/dW = M``: the answer sheet's argument — the chain rule, the derivative of
-    each entry, the contraction, the collection, then back to matrix form, M's entry (i, j) —
-    when the derivation ends at the proved index form; else nothing."""
-    if not (isinstance(left, ast.Derivative) and isinstance(left.of, ast.Name)
-            and problem.shapes.get(left.of.id) == SCALAR and left.wrt in problem.shapes):
-        return []
-    try:
-        derivation = derive_gradient(problem, left.of.id, left.wrt)
-        builder = Builder(problem)
-        right_form = index_form(right, problem, derivation.indices, scope, builder)
-    except (UnsupportedError, ShapeError):
-        return []
-    if derivation.indices != tuple(indices) or canonical(
-            derivation.result - left_form, {**derivation.ranges, **builder.ranges}, _structure(problem)).terms:
-        return []
+    each entry, the contraction, the collection, then back to matrix form, M's entry (i, j)."""
     steps: list[Step] = []
     for step in derivation.steps:  # a step that changes nothing is not shown
         if steps and step.expression == steps[-1].expression:
@@ -1572,7 +1598,7 @@ def _gradient_argument(problem: Problem, left, right, left_form: Expr, indices, 
         steps.append(Step(render(right_form, problem, namer),
                           "the same entries, as rational functions of the entries and sums"))
     matrix = to_text(right)
-    rules = "; ".join(r for r in builder.rules if not r.startswith(("d", "chain rule")))
+    rules = "; ".join(r for r in right_rules.split("; ") if not r.startswith(("d", "chain rule", "as written")))
     steps.append(Step(entry_text(matrix, derivation.indices),
                       "back to matrix form" + (f": {rules}" if rules else "")))
     return steps + [Step(f"{to_text(left)} = {matrix}", "for every entry, and every size")]
