@@ -209,22 +209,73 @@ def _derivation(out: _Writer, problem: Problem, verdict: ClaimVerdict) -> None:
     with its justification below, and the conclusion."""
     out.text("For every size, in index notation:")
     for link in verdict.links:
-        steps = [(_claim_math(problem, e, aligned=False) if e != "0" else "0", why) for e, why in link.derivation]
-        steps = [(math, why) for math, why in steps if math is not None]
+        steps = [(_step_lines(problem, e) if e != "0" else ["0"], why) for e, why in link.derivation]
+        steps = [(lines, why) for lines, why in steps if lines]
         if not steps:
             continue
         conclusion = steps.pop() if len(steps) > 2 and steps[0][1].startswith("the entries") else None
+        rows = []
         if conclusion:
-            first, *steps = steps
-            rows = [(f"{first[0]} &= {m}" if k == 0 else f"&= {m}") for k, (m, _) in enumerate(steps)]
+            (first, _), *steps = steps
+            for k, (lines, _) in enumerate(steps, 1):
+                lead = f"{' '.join(first)} &= " if k == 1 else "&= "
+                rows += _tagged(lead, lines, k)
         else:
-            rows = [f"&{m}" for m, _ in steps]
-        tagged = [rf"{row} && \text{{({k})}}" for k, row in enumerate(rows, 1)]
-        out.display(r" \\ ".join(tagged), aligned=True)
+            for k, (lines, _) in enumerate(steps, 1):
+                rows += _tagged("&", lines, k)
+        out.display(r" \\ ".join(rows), aligned=True)
         out.item_list([f"({k}) {_justification(out, problem, why)}" for k, (_, why) in enumerate(steps, 1)])
         if conclusion:
             out.text(f"Hence, {conclusion[1]}:")
-            out.display(conclusion[0])
+            out.display(" ".join(conclusion[0]))
+
+
+LINE_WIDTH = 70  # characters of a formula's visible text that fit beside a step's number
+
+
+def _tagged(lead: str, lines: list[str], number: int) -> list[str]:
+    """A step's rows: the first with its number, the rest of a long sum indented below it."""
+    return [rf"{lead}{lines[0]} && \text{{({number})}}"] + [rf"&\qquad {line}" for line in lines[1:]]
+
+
+def _step_lines(problem: Problem, text: str) -> list[str] | None:
+    """A step's formula as LaTeX, a long sum broken before its + and - signs; None when the text
+    does not read."""
+    math = _claim_math(problem, text, aligned=False)
+    if math is None or _width(math) <= LINE_WIDTH:
+        return None if math is None else [math]
+    chain = parse_claim(text) if "=" in text else ast.Chain((parse_expr(text),))
+    scope = problem.claim_scope(chain) if problem is not None else None
+    *head, last = chain.sides
+    terms = _summands(last)
+    if len(terms) < 2:
+        return [math]
+    lines = ["".join(to_latex(side, scope=scope) + " = " for side in head)]
+    for k, (sign, term) in enumerate(terms):
+        piece = to_latex(term, scope=scope)
+        piece = f"{sign} {piece}" if k or sign == "-" else piece
+        if k and _width(lines[-1]) + _width(piece) > LINE_WIDTH:
+            lines.append(piece)
+        else:
+            lines[-1] = f"{lines[-1]} {piece}".strip()
+    return lines
+
+
+def _summands(node: ast.Node) -> list[tuple[str, ast.Node]]:
+    """The terms of a sum with their signs: a - b + c → [(+, a), (-, b), (+, c)]."""
+    if isinstance(node, ast.Binary) and node.op in "+-":
+        right = _summands(node.right)
+        if node.op == "-":
+            right = [("-" if sign == "+" else "+", term) for sign, term in right] if len(right) == 1 else [("-", node.right)]
+        return _summands(node.left) + right
+    if isinstance(node, ast.Neg):
+        return [("-", node.operand)]
+    return [("+", node)]
+
+
+def _width(latex: str) -> int:
+    """Roughly how many characters wide a formula prints: its text without commands and braces."""
+    return len(re.sub(r"\\(?:left|right|[a-zA-Z]+)|[{}_^\s]", "", latex))
 
 
 def _justification(out: _Writer, problem: Problem, why: str) -> str:
