@@ -1205,6 +1205,111 @@ def _finite_decimal(q: Fraction) -> bool:
     return d == 1
 
 
+# -- definitions folded back, for reading ------------------------------------------------------
+
+class Folding:
+    """Writes a definition's entries by its name again, for display: once a derivation has
+    inlined P = softmax(Z), exp(Z[s,k]) * (sum_q(exp(Z[s,q])))**(-1) reads as P[s,k] again.
+
+    A definition whose index form is one term is a pattern: a product of factors (found among a
+    term's factors, its indices matched to the term's), or a sum (Z = X @ W, found as a whole term
+    inside a function's argument). Patterns are written with the definitions before them folded,
+    so folding goes from the inputs outwards. The expression shown stays equal to the one
+    derived: a match is an equality of canonical forms.
+    """
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.structure = _structure(problem)
+        self.patterns: list[tuple[str, tuple[Idx, Idx], Term, dict]] = []
+        for name, _ in problem.definitions:
+            if name in problem.loss_dependent:
+                continue
+            shape = tuple(fixed_dim(problem, d) for d in problem.shapes[name])
+            builder = Builder(problem)
+            marks = tuple(builder.index(f"{name}_{k}", dim) for k, dim in zip("ab", shape))
+            try:
+                form = index_form(ast.Name(name), problem, marks, builder=builder)
+            except (UnsupportedError, ShapeError):
+                continue
+            form = self.fold(form)
+            if len(form.terms) == 1 and form.terms[0].factors:
+                self.patterns.append((name, marks, form.terms[0], dict(builder.ranges)))
+
+    def fold(self, expr: Expr) -> Expr:
+        return Expr(tuple(self._term(t) for t in expr.terms))
+
+    def _term(self, term: Term) -> Term:
+        factors = []
+        for factor in term.factors:
+            if isinstance(factor, Apply):
+                factor = replace(factor, arg=self.fold(factor.arg))
+            if isinstance(factor, Apply) and factor.func == "pow" and factor.power.denominator == 1:
+                # u**(-2) as u**(-1) * u**(-1), so that a pattern with one u**(-1) is found twice
+                one = replace(factor, power=Fraction(1 if factor.power > 0 else -1))
+                factors.extend([one] * abs(int(factor.power)))
+            else:
+                factors.append(factor)
+        term = replace(term, factors=tuple(factors))
+        for name, marks, pattern, ranges in self.patterns:
+            found = self._match(term, name, marks, pattern, ranges)
+            while found is not None:
+                term = found
+                found = self._match(term, name, marks, pattern, ranges)
+        return merge_powers(term)
+
+    def _match(self, term: Term, name, marks, pattern: Term, ranges) -> Term | None:
+        """``term`` with one occurrence of the pattern replaced by the definition's entry."""
+        candidates = sorted({i for f in term.factors for i in _indices_in(f)}, key=_index_key)
+        variables = [m for m in marks if isinstance(m, str)]
+        for values in itertools.product(candidates, repeat=len(variables)):
+            mapping = dict(zip(variables, values))
+            entry = Tensor(name, tuple(_map_index(m, mapping) for m in marks))
+            if pattern.sums:
+                whole = self._same(Term(sympy.Integer(1), term.factors, term.sums),
+                                   _subst_term(replace(pattern, coeff=sympy.Integer(1)), mapping), ranges)
+                if whole:
+                    return Term(term.coeff / pattern.coeff, (entry,), ())
+                continue
+            wanted = [_subst_factor(f, mapping) for f in pattern.factors]
+            rest = list(term.factors)
+            for factor in wanted:
+                same = next((f for f in rest if self._same_factor(f, factor, ranges)), None)
+                if same is None:
+                    break
+                rest.remove(same)
+            else:
+                return Term(term.coeff / pattern.coeff, tuple(rest) + (entry,), term.sums)
+        return None
+
+    def _same(self, a: Term, b: Term, ranges) -> bool:
+        both = {**ranges, **dict(a.sums), **dict(b.sums)}
+        return not canonical(Expr((a,)) - Expr((b,)), both, self.structure).terms
+
+    def _same_factor(self, a: Factor, b: Factor, ranges) -> bool:
+        if type(a) is not type(b):
+            return False
+        if not isinstance(a, Apply):
+            return a == b
+        return self._same(Term(sympy.Integer(1), (a,)), Term(sympy.Integer(1), (b,)), ranges)
+
+
+def _indices_in(factor: Factor) -> set:
+    """Every index a factor mentions, free or bound inside a function's argument."""
+    if isinstance(factor, Tensor):
+        return set(factor.indices)
+    if isinstance(factor, Delta):
+        return {factor.a, factor.b}
+    if isinstance(factor, Apply):
+        out: set = set()
+        for term in factor.arg.terms:
+            for inner in term.factors:
+                out |= _indices_in(inner)
+            out -= {n for n, _ in term.sums}
+        return out
+    return set()
+
+
 # -- derivations and proofs ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -1303,11 +1408,12 @@ def derive_gradient(problem: Problem, loss: str, wrt: str) -> Derivation:
     log: list = []
     contracted = Expr(tuple(t for t in (contract(t, builder.ranges, log) for t in _deep_freshen(raw).terms)
                             if t is not None))
+    folding = Folding(problem)
     if log:
-        steps.append(Step(render(contracted, problem, namer),
+        steps.append(Step(render(folding.fold(contracted), problem, namer),
                           f"contract {len(log)} Kronecker delta(s): sum_p(delta(p,j) * f(p)) = f(j)"))
     result = canonical(raw, builder.ranges, _structure(problem))
-    steps.append(Step(render(result, problem, namer),
+    steps.append(Step(render(folding.fold(result), problem, namer),
                       "rename bound indices, collect equal terms"))
     return Derivation(loss, wrt, (i, j), steps, result, dict(builder.ranges), problem)
 
@@ -1595,7 +1701,7 @@ def _gradient_argument(problem: Problem, left, right, derivation: Derivation, ri
         steps.append(step)
     namer = namer_for(problem, [k for k in derivation.indices if isinstance(k, str)])
     if canonical(derivation.result - right_form, builder.ranges, _structure(problem)).terms:
-        steps.append(Step(render(right_form, problem, namer),
+        steps.append(Step(render(Folding(problem).fold(right_form), problem, namer),
                           "the same entries, as rational functions of the entries and sums"))
     matrix = to_text(right)
     rules = "; ".join(r for r in right_rules.split("; ") if not r.startswith(("d", "chain rule", "as written")))

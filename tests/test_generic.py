@@ -213,3 +213,9 @@ def test_an_index_split_for_vec_is_named_in_the_steps():
     (link,) = prove(problem("seed004-vec-identity"), "vec(A @ B @ C) = kron(C.T, A) @ vec(B)").links
     assert "#" not in " ".join(s.expression for s in link.steps)
     assert "i = (" in link.steps[0].justification
+
+
+def test_a_derivation_writes_definitions_by_their_names_again():
+    steps = derive_gradient(problem("seed001-softmax"), "L", "X").steps
+    assert steps[-1].expression == "dL/dY[i,j] * Y[i,j] - sum_l(dL/dY[i,l] * Y[i,j] * Y[i,l])"
+    assert exact("seed001-softmax").check(f"dL/dX[i,j] = {steps[-1].expression}").verdict == "holds"
