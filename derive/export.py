@@ -230,7 +230,7 @@ def _derivation(out: _Writer, problem: Problem, verdict: ClaimVerdict) -> None:
             out.display(" ".join(conclusion[0]))
 
 
-LINE_WIDTH = 70  # characters of a formula's visible text that fit beside a step's number
+LINE_WIDTH = 55  # characters of a formula's visible text that fit beside a step's number
 
 
 def _tagged(lead: str, lines: list[str], number: int) -> list[str]:

@@ -1643,9 +1643,10 @@ def _prove_link(problem: Problem, left, right, scope: Scope) -> LinkProof:
             if name in indices:
                 pair = [parts.get(k, str(k)) for k in (slow, fast)]
                 rules[0] += f"; {name} = ({pair[0]} - 1)*{builder.ranges.get(fast, 1)} + {pair[1]}"
+        folding = Folding(problem)
         for side, form, why in zip((left, right), forms, rules):
             link.steps.append(Step(f"{entry_text(to_text(side), indices)} = "
-                                   f"{render(form, problem, namer, parts)}", why))
+                                   f"{render(folding.fold(form), problem, namer, parts)}", why))
         difference = canonical(forms[0] - forms[1], builder.ranges, _structure(problem))
     except UnsupportedError as error:
         link.reason = f"no rule: {str(error).splitlines()[0]}"
