@@ -81,8 +81,9 @@ def _shape_tex(problem: Problem, name: str) -> str:
     return rf"\mathbb{{R}}^{{{dim(rows)}}}" if cols == ONE else rf"\mathbb{{R}}^{{{dim(rows)} \times {dim(cols)}}}"
 
 
-def _claim_math(problem: Problem | None, text: str, aligned: bool = True) -> str | None:
-    """A claim (or one expression, a chain of one side) as LaTeX; None when it does not read."""
+def claim_math(problem: Problem | None, text: str, aligned: bool = True) -> str | None:
+    """A claim (or one expression, a chain of one side) in claim-language text as LaTeX, with
+    the problem's shapes for the notation; None when it does not read."""
     try:
         chain = parse_claim(text) if "=" in text else ast.Chain((parse_expr(text),))
         scope = problem.claim_scope(chain) if problem is not None else None
@@ -164,7 +165,7 @@ def _evidence(verdict: ClaimVerdict) -> str:
 
 def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdict) -> None:
     out.heading(f"Claim {number}" + (f" ({verdict.source})" if verdict.source else ""), level=2)
-    math = _claim_math(problem, verdict.claim)
+    math = claim_math(problem, verdict.claim)
     if math is None:
         out.text(f"{verdict.claim}")
     else:
@@ -180,7 +181,7 @@ def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdi
         return
     link = verdict.links[verdict.broken_link]
     if len(verdict.links) > 1:
-        step = _claim_math(problem, f"{link.left} = {link.right}", aligned=False)
+        step = claim_math(problem, f"{link.left} = {link.right}", aligned=False)
         out.text(f"The chain breaks at step {verdict.broken_link + 1}:")
         if step:
             out.display(step)
@@ -195,7 +196,7 @@ def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdi
         out.text(f"Diagnosis ({link.diagnosis.code}): {link.diagnosis.message}.")
     correct = verdict.correct
     if correct:
-        math = _claim_math(problem, correct)
+        math = claim_math(problem, correct)
         out.text("The correct statement:")
         if math:
             out.display(math, aligned="&=" in math)
@@ -241,7 +242,7 @@ def _tagged(lead: str, lines: list[str], number: int) -> list[str]:
 def _step_lines(problem: Problem, text: str) -> list[str] | None:
     """A step's formula as LaTeX, a long sum broken before its + and - signs; None when the text
     does not read."""
-    math = _claim_math(problem, text, aligned=False)
+    math = claim_math(problem, text, aligned=False)
     if math is None or _width(math) <= LINE_WIDTH:
         return None if math is None else [math]
     chain = parse_claim(text) if "=" in text else ast.Chain((parse_expr(text),))
@@ -285,7 +286,7 @@ def _justification(out: _Writer, problem: Problem, why: str) -> str:
         head, rest = "", why
     pieces = []
     for part in rest.split("; "):
-        math = _claim_math(problem, part, aligned=False) if "=" in part else None
+        math = claim_math(problem, part, aligned=False) if "=" in part else None
         pieces.append(out.inline(math) if math else (tex_text(part) if out.tex else part))
     text = (tex_text(head) if out.tex else head) + ": " if head else ""
     return text + "; ".join(pieces)
@@ -309,7 +310,7 @@ def steps_latex(steps, problem: Problem | None = None) -> str:
     """Derivation steps as one display: ``$$\\begin{aligned} … \\end{aligned}$$``, a row a step."""
     rows = []
     for expression, why in steps:
-        math = _claim_math(problem, expression, aligned=False) if expression != "0" else "0"
+        math = claim_math(problem, expression, aligned=False) if expression != "0" else "0"
         if math is not None:
             rows.append(rf"&{math} && \text{{{tex_text(why.split(': ')[0])}}}")
     return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"

@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from .assignment import Assignment
+from .export import claim_math
 from .grading import Graded
 
 Grades = dict[tuple[str, str], Graded]  # (student, question) -> grade
@@ -51,8 +52,15 @@ def feedback_markdown(assignment: Assignment, grades: Grades, student: str) -> s
             lines += ["Not graded yet.", ""]
             continue
         shown = graded.answer if len(graded.answer) < 200 else graded.answer[:200] + " …"
-        lines += ["Your answer:", "", "```", shown.replace("```", "'''"), "```", "", graded.feedback, ""]
+        lines += ["Your answer:", "", "```", shown.replace("```", "'''"), "```", ""]
+        math = claim_math(question.problem, graded.key) if graded.verdict in _READ else None
+        if math:
+            lines += ["read as", "", f"$$\n{math}\n$$", ""]
+        lines += [graded.feedback, ""]
     return "\n".join(lines)
+
+
+_READ = {"holds", "fails", "undecided"}  # the verdicts of answers that were read
 
 
 def write_feedback(assignment: Assignment, grades: Grades, folder: Path) -> None:

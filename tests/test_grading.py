@@ -78,6 +78,7 @@ def test_feedback_and_the_report_are_written(graded_class):
     assert len(list((out / "feedback").glob("*.md"))) == len(klass)
     page = (out / "feedback" / "student0001.md").read_text(encoding="utf-8")
     assert page.startswith("# Backprop homework") and "## q1: `dJ/dW`" in page
+    assert "read as\n\n$$\n" in page  # an answer that was read is shown as math
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "![score histogram](histogram.svg)" in report and "| transposed |" in report
     svg = (out / "histogram.svg").read_text(encoding="utf-8")
