@@ -1207,6 +1207,19 @@ def _finite_decimal(q: Fraction) -> bool:
 
 # -- definitions folded back, for reading ------------------------------------------------------
 
+_FOLDINGS: dict[int, tuple] = {}  # id(problem) -> (problem, its Folding): patterns built once
+
+
+def folding_for(problem: Problem) -> Folding:
+    """The problem's Folding, built once (the problem is kept, so its id stays its own)."""
+    known = _FOLDINGS.get(id(problem))
+    if known is None or known[0] is not problem:
+        if len(_FOLDINGS) > 64:
+            _FOLDINGS.clear()
+        known = _FOLDINGS[id(problem)] = (problem, Folding(problem))
+    return known[1]
+
+
 class Folding:
     """Writes a definition's entries by its name again, for display: once a derivation has
     inlined P = softmax(Z), exp(Z[s,k]) * (sum_q(exp(Z[s,q])))**(-1) reads as P[s,k] again.
@@ -1215,13 +1228,12 @@ class Folding:
     term's factors, its indices matched to the term's), or a sum (Z = X @ W, found as a whole term
     inside a function's argument). Patterns are written with the definitions before them folded,
     so folding goes from the inputs outwards. The expression shown stays equal to the one
-    derived: a match is an equality of canonical forms.
+    derived: a match is structural, the pattern's indices (and its bound ones) bound to the
+    expression's, so a fold only writes the same product under another name.
     """
 
     def __init__(self, problem: Problem):
-        self.problem = problem
-        self.structure = _structure(problem)
-        self.patterns: list[tuple[str, tuple[Idx, Idx], Term, dict]] = []
+        self.patterns: list[tuple[str, tuple[Idx, Idx], Term]] = []
         for name, _ in problem.definitions:
             if name in problem.loss_dependent:
                 continue
@@ -1234,7 +1246,7 @@ class Folding:
                 continue
             form = self.fold(form)
             if len(form.terms) == 1 and form.terms[0].factors:
-                self.patterns.append((name, marks, form.terms[0], dict(builder.ranges)))
+                self.patterns.append((name, marks, form.terms[0]))
 
     def fold(self, expr: Expr) -> Expr:
         return Expr(tuple(self._term(t) for t in expr.terms))
@@ -1251,63 +1263,106 @@ class Folding:
             else:
                 factors.append(factor)
         term = replace(term, factors=tuple(factors))
-        for name, marks, pattern, ranges in self.patterns:
-            found = self._match(term, name, marks, pattern, ranges)
+        for name, marks, pattern in self.patterns:
+            found = self._match(term, name, marks, pattern)
             while found is not None:
                 term = found
-                found = self._match(term, name, marks, pattern, ranges)
+                found = self._match(term, name, marks, pattern)
         return merge_powers(term)
 
-    def _match(self, term: Term, name, marks, pattern: Term, ranges) -> Term | None:
+    def _match(self, term: Term, name, marks, pattern: Term) -> Term | None:
         """``term`` with one occurrence of the pattern replaced by the definition's entry."""
-        candidates = sorted({i for f in term.factors for i in _indices_in(f)}, key=_index_key)
-        variables = [m for m in marks if isinstance(m, str)]
-        for values in itertools.product(candidates, repeat=len(variables)):
-            mapping = dict(zip(variables, values))
-            entry = Tensor(name, tuple(_map_index(m, mapping) for m in marks))
-            if pattern.sums:
-                whole = self._same(Term(sympy.Integer(1), term.factors, term.sums),
-                                   _subst_term(replace(pattern, coeff=sympy.Integer(1)), mapping), ranges)
-                if whole:
-                    return Term(term.coeff / pattern.coeff, (entry,), ())
-                continue
-            wanted = [_subst_factor(f, mapping) for f in pattern.factors]
-            rest = list(term.factors)
-            for factor in wanted:
-                same = next((f for f in rest if self._same_factor(f, factor, ranges)), None)
-                if same is None:
-                    break
-                rest.remove(same)
-            else:
-                return Term(term.coeff / pattern.coeff, tuple(rest) + (entry,), term.sums)
+        variables = frozenset(m for m in marks if isinstance(m, str))
+        scope = term_free(term) | {n for n, _ in term.sums}
+        if pattern.sums:  # a sum is found as a whole term, up to its coefficient
+            found = ((m, ()) for m in _unify_term(replace(pattern, coeff=term.coeff), term, {}, variables))
+        else:
+            found = _unify_factors(list(pattern.factors), list(term.factors), {}, variables)
+        for mapping, rest in found:
+            if all(not isinstance(v, str) or v in scope for v in mapping.values()):  # not an inner index
+                entry = Tensor(name, tuple(_map_index(m, mapping) for m in marks))
+                sums = () if pattern.sums else term.sums
+                return Term(term.coeff / pattern.coeff, tuple(rest) + (entry,), sums)
         return None
 
-    def _same(self, a: Term, b: Term, ranges) -> bool:
-        both = {**ranges, **dict(a.sums), **dict(b.sums)}
-        return not canonical(Expr((a,)) - Expr((b,)), both, self.structure).terms
 
-    def _same_factor(self, a: Factor, b: Factor, ranges) -> bool:
-        if type(a) is not type(b):
-            return False
-        if not isinstance(a, Apply):
-            return a == b
-        return self._same(Term(sympy.Integer(1), (a,)), Term(sympy.Integer(1), (b,)), ranges)
+# -- structural matching of a pattern against an expression (index names as variables) -------------
+
+def _bind(index: Idx, target: Idx, mapping: dict, variables) -> dict | None:
+    """``mapping`` with the pattern index bound to ``target``, or None when they disagree."""
+    if isinstance(index, str) and index in variables:
+        if index in mapping:
+            return mapping if mapping[index] == target else None
+        return {**mapping, index: target}
+    return mapping if index == target else None
 
 
-def _indices_in(factor: Factor) -> set:
-    """Every index a factor mentions, free or bound inside a function's argument."""
+def _unify_factor(p: Factor, t: Factor, mapping: dict, variables):
+    """Every extension of ``mapping`` under which pattern factor ``p`` is ``t``."""
+    if _head(p) != _head(t):
+        return
+    if isinstance(p, Tensor):
+        out = mapping
+        for a, b in zip(p.indices, t.indices):
+            out = _bind(a, b, out, variables) if out is not None else None
+        if out is not None:
+            yield out
+    elif isinstance(p, Delta):
+        for a, b in ((t.a, t.b), (t.b, t.a)):
+            out = _bind(p.a, a, mapping, variables)
+            out = _bind(p.b, b, out, variables) if out is not None else None
+            if out is not None:
+                yield out
+    elif isinstance(p, Apply):
+        yield from _unify_terms(list(p.arg.terms), list(t.arg.terms), mapping, variables)
+    elif p == t:
+        yield mapping
+
+
+def _unify_terms(ps: list[Term], ts: list[Term], mapping, variables):
+    """Pattern terms matched one to one with target terms (a sum is a multiset of terms)."""
+    if len(ps) != len(ts):
+        return
+    if not ps:
+        yield mapping
+        return
+    for k, t in enumerate(ts):
+        for out in _unify_term(ps[0], t, mapping, variables):
+            yield from _unify_terms(ps[1:], ts[:k] + ts[k + 1:], out, variables)
+
+
+def _unify_term(p: Term, t: Term, mapping, variables):
+    """A pattern term is a target term: equal coefficients, sums over equal ranges (its bound
+    indices bound one to one to the target's), factors matched one to one."""
+    if p.coeff != t.coeff or len(p.sums) != len(t.sums) or len(p.factors) != len(t.factors):
+        return
+    bound = frozenset(n for n, _ in p.sums)
+    dims = dict(t.sums)
+    for out, rest in _unify_factors(list(p.factors), list(t.factors), mapping, variables | bound):
+        if rest:
+            continue
+        images = [out.get(n) for n, _ in p.sums]
+        if len(set(images)) == len(images) and all(i in dims and dims[i] == d for i, (_, d) in zip(images, p.sums)):
+            yield {k: v for k, v in out.items() if k not in bound}
+
+
+def _unify_factors(ps: list[Factor], ts: list[Factor], mapping, variables):
+    """Each pattern factor matched to a distinct target factor: (mapping, the target's rest)."""
+    if not ps:
+        yield mapping, ts
+        return
+    for k, t in enumerate(ts):
+        for out in _unify_factor(ps[0], t, mapping, variables):
+            yield from _unify_factors(ps[1:], ts[:k] + ts[k + 1:], out, variables)
+
+
+def _head(factor: Factor) -> tuple:
+    """What a factor is, without its indices: equal factors have equal heads."""
     if isinstance(factor, Tensor):
-        return set(factor.indices)
-    if isinstance(factor, Delta):
-        return {factor.a, factor.b}
+        return ("T", factor.kind, factor.name)
     if isinstance(factor, Apply):
-        out: set = set()
-        for term in factor.arg.terms:
-            for inner in term.factors:
-                out |= _indices_in(inner)
-            out -= {n for n, _ in term.sums}
-        return out
-    return set()
+        return ("A", factor.func, factor.order, factor.power, len(factor.arg.terms))
+    return (type(factor).__name__,)
 
 
 # -- derivations and proofs ---------------------------------------------------------------------
@@ -1408,7 +1463,7 @@ def derive_gradient(problem: Problem, loss: str, wrt: str) -> Derivation:
     log: list = []
     contracted = Expr(tuple(t for t in (contract(t, builder.ranges, log) for t in _deep_freshen(raw).terms)
                             if t is not None))
-    folding = Folding(problem)
+    folding = folding_for(problem)
     if log:
         steps.append(Step(render(folding.fold(contracted), problem, namer),
                           f"contract {len(log)} Kronecker delta(s): sum_p(delta(p,j) * f(p)) = f(j)"))
@@ -1643,7 +1698,7 @@ def _prove_link(problem: Problem, left, right, scope: Scope) -> LinkProof:
             if name in indices:
                 pair = [parts.get(k, str(k)) for k in (slow, fast)]
                 rules[0] += f"; {name} = ({pair[0]} - 1)*{builder.ranges.get(fast, 1)} + {pair[1]}"
-        folding = Folding(problem)
+        folding = folding_for(problem)
         for side, form, why in zip((left, right), forms, rules):
             link.steps.append(Step(f"{entry_text(to_text(side), indices)} = "
                                    f"{render(folding.fold(form), problem, namer, parts)}", why))
@@ -1702,7 +1757,7 @@ def _gradient_argument(problem: Problem, left, right, derivation: Derivation, ri
         steps.append(step)
     namer = namer_for(problem, [k for k in derivation.indices if isinstance(k, str)])
     if canonical(derivation.result - right_form, builder.ranges, _structure(problem)).terms:
-        steps.append(Step(render(Folding(problem).fold(right_form), problem, namer),
+        steps.append(Step(render(folding_for(problem).fold(right_form), problem, namer),
                           "the same entries, as rational functions of the entries and sums"))
     matrix = to_text(right)
     rules = "; ".join(r for r in right_rules.split("; ") if not r.startswith(("d", "chain rule", "as written")))
