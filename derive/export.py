@@ -158,11 +158,6 @@ def _problem_part(out: _Writer, problem: Problem) -> None:
                  "the variable.")
 
 
-def _evidence(verdict: ClaimVerdict) -> str:
-    link = next((l for l in verdict.links if l.verdict != "holds"), verdict.links[-1] if verdict.links else None)
-    return link.evidence_summary() if link else ""
-
-
 def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdict) -> None:
     out.heading(f"Claim {number}" + (f" ({verdict.source})" if verdict.source else ""), level=2)
     math = claim_math(problem, verdict.claim)
@@ -174,7 +169,7 @@ def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdi
     if verdict.error:
         out.text(f"{status}: {verdict.error}")
         return
-    out.text(f"{status}. Evidence: {_evidence(verdict)}.")
+    out.text(f"{status}. Evidence: {verdict.evidence_summary()}.")
     if verdict.verdict == "holds" and verdict.generic:
         _derivation(out, problem, verdict)
     if verdict.verdict != "fails":

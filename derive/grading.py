@@ -119,7 +119,7 @@ class Grader:
         if verdict.error:
             return Outcome("invalid", message=verdict.error)
         if verdict.verdict == "holds":
-            return Outcome("holds", evidence=_evidence(verdict))
+            return Outcome("holds", evidence=verdict.evidence_summary())
         if verdict.verdict == "fails":
             link = verdict.links[verdict.broken_link]
             failing = link.reason if link.reason.startswith("shape") else ""
@@ -130,10 +130,10 @@ class Grader:
                            f"{_number(d.true)} and your answer gives {_number(d.claimed)}")
             diagnosis = link.diagnosis
             return Outcome("fails", diagnosis.code if diagnosis else None,
-                           diagnosis.message if diagnosis else link.reason, failing, _evidence(verdict),
+                           diagnosis.message if diagnosis else link.reason, failing, verdict.evidence_summary(),
                            diagnosis.correct if diagnosis else None, self._meaning(question, answer))
         link = next((l for l in verdict.links if l.verdict != "holds"), None)
-        return Outcome("undecided", message=link.reason if link else "", evidence=_evidence(verdict))
+        return Outcome("undecided", message=link.reason if link else "", evidence=verdict.evidence_summary())
 
     def _meaning(self, question: Question, answer: Answer) -> str:
         """The answer's value at one random point of fixed sizes, rounded and hashed: two answers
@@ -283,11 +283,6 @@ class _Appender:
     def __exit__(self, *exc):
         if self.file is not None:
             self.file.close()
-
-
-def _evidence(verdict) -> str:
-    link = next((l for l in verdict.links if l.verdict != "holds"), verdict.links[-1] if verdict.links else None)
-    return link.evidence_summary() if link else ""
 
 
 def _number(value) -> str:

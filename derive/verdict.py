@@ -117,6 +117,11 @@ class ClaimVerdict:
         """Proved for every size by the index-notation engine, link by link."""
         return bool(self.links) and all(link.generic == "proved" for link in self.links)
 
+    def evidence_summary(self) -> str:
+        """The evidence of the first link that does not hold (of the last link when all do)."""
+        link = next((l for l in self.links if l.verdict != HOLDS), self.links[-1] if self.links else None)
+        return link.evidence_summary() if link else ""
+
     @property
     def diagnosis(self) -> Diagnosis | None:
         number = self.broken_link
