@@ -281,7 +281,8 @@ def _justification(out: _Writer, problem: Problem, why: str) -> str:
         head, rest = "", why
     pieces = []
     for part in rest.split("; "):
-        math = claim_math(problem, part, aligned=False) if "=" in part else None
+        math = claim_math(problem, part, aligned=False) or claim_math(None, part, aligned=False) \
+            if "=" in part else None  # a rule about placeholders (u, A, B) reads without the problem
         pieces.append(out.inline(math) if math else (tex_text(part) if out.tex else part))
     text = (tex_text(head) if out.tex else head) + ": " if head else ""
     return text + "; ".join(pieces)

@@ -744,8 +744,8 @@ class Builder:
             if not inner.terms:
                 return ZERO
             name = factor.func + "'" * (factor.order + 1) if factor.func != "pow" else "(.)**q"
-            self.rule(f"d{factor.func}(u) = {name}(u) du" if factor.func != "pow"
-                      else "d(u**q) = q*u**(q-1) du")
+            self.rule(f"d({factor.func}{chr(39) * factor.order}(u))/du = {name}(u)" if factor.func != "pow"
+                      else "d(u**q)/du = q*u**(q - 1)")
             return mul(function_prime(factor, self.problem.activations), inner)
         if isinstance(factor, Loss):
             return self._loss_derivative(factor.name, wrt, p, q)
