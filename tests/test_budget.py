@@ -1,0 +1,51 @@
+"""Time limits: killable workers give every item an outcome — a result, its error, or a timeout —
+and a worker that overruns or dies is replaced, so the rest still runs."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from derive.budget import call_with_timeout, map_killable
+from derive.errors import BudgetExceeded
+
+
+def _work(item):
+    if item == "loop":
+        while True:
+            pass
+    if item == "raise":
+        raise ValueError("bad item")
+    if item == "die":
+        os._exit(3)
+    if item == "big":
+        return "x" * 1_000_000  # more than a pipe holds at once
+    return item * 2
+
+
+def test_every_item_gets_its_outcome_and_nothing_waits_on_a_runaway():
+    items = [1, "loop", 2, "raise", 3, "die", "big", 4]
+    start = time.monotonic()
+    outcomes = {str(item): (status, value) for item, status, value in map_killable(_work, items, 2, 1.0)}
+    assert time.monotonic() - start < 10
+    assert outcomes["1"] == ("ok", 2) and outcomes["4"] == ("ok", 8)
+    assert outcomes["loop"] == ("timeout", None)
+    assert outcomes["raise"][0] == "error" and str(outcomes["raise"][1]) == "bad item"
+    assert outcomes["die"][0] == "error" and "died" in str(outcomes["die"][1])
+    assert outcomes["big"] == ("ok", "x" * 1_000_000)
+    assert len(outcomes) == len(items)
+
+
+def test_a_worker_serves_many_items():
+    pids = {value for _, _, value in map_killable(lambda _: os.getpid(), range(20), 2, 5.0)}
+    assert 1 <= len(pids) <= 2
+
+
+def test_call_with_timeout_returns_raises_or_gives_up():
+    assert call_with_timeout(lambda: 42, 5.0) == 42
+    with pytest.raises(ValueError, match="bad item"):
+        call_with_timeout(lambda: _work("raise"), 5.0)
+    with pytest.raises(BudgetExceeded, match="within 0.5 s"):
+        call_with_timeout(lambda: _work("loop"), 0.5)
