@@ -95,13 +95,18 @@ def report_markdown(assignment: Assignment, grades: Grades, histogram: str = "hi
                 groups[g.meaning or g.key].append(g)
         if groups:
             lines += ["Distinct wrong answers (answers equal as matrices counted as one):", "",
-                      "| answers | as written (one of them) | diagnosis | points |", "|---|---|---|---|"]
+                      "| answers | as most wrote it | read as | diagnosis | points |", "|---|---|---|---|---|"]
             for members in sorted(groups.values(), key=len, reverse=True):
-                first = members[0]
-                spellings = len({m.key for m in members})
-                written = _cell(first.key.split(" = ", 1)[-1])
-                more = f" (and {spellings - 1} other spelling{'s' * (spellings > 2)})" if spellings > 1 else ""
-                lines.append(f"| {len(members)} | `{written}`{more} | {first.diagnosis or ''} | {first.points:g} |")
+                spellings = Counter(m.key for m in members)
+                key = spellings.most_common(1)[0][0]
+                first = next(m for m in members if m.key == key)
+                value = key.split(" = ", 1)[-1]
+                math = claim_math(question.problem, value, aligned=False)
+                math = f"${_math_cell(math)}$" if math else ""
+                more = f" (and {len(spellings) - 1} other spelling{'s' * (len(spellings) > 2)})" \
+                    if len(spellings) > 1 else ""
+                lines.append(f"| {len(members)} | `{_cell(value)}`{more} | {math} | {first.diagnosis or ''} "
+                             f"| {first.points:g} |")
             lines.append("")
         review = [g for g in answers if g.review]
         if review:
@@ -165,6 +170,11 @@ def gradescope_results(assignment: Assignment, grades: Grades, student: str) -> 
 def _mean(values) -> float:
     values = list(values)
     return sum(values) / len(values) if values else 0.0
+
+
+def _math_cell(latex: str) -> str:
+    """LaTeX inside a Markdown table cell: no bare | (it would end the cell)."""
+    return latex.replace("\\|", "\\Vert ").replace("|", "\\vert ")
 
 
 def _cell(text: str) -> str:

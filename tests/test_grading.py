@@ -96,7 +96,8 @@ def test_wrong_answers_equal_as_matrices_are_one_group(tmp_path):
     from derive.grade_report import report_markdown
 
     report = report_markdown(load_assignment(assignment), grades)
-    assert "| 3 | `x @ dJ/dy.T` (and 1 other spelling) | transposed | 1 |" in report
+    assert ("| 3 | `x @ dJ/dy.T` (and 1 other spelling) | "
+            "$x \\left(\\frac{\\partial J}{\\partial y}\\right)^{\\top}$ | transposed | 1 |") in report
 
 
 class _Stuck(Grader):
