@@ -56,6 +56,10 @@ def _csv(path: Path, text: str, questions: list[str]) -> list[Submission]:
     student = next((lowered.index(c) for c in STUDENT_COLUMNS if c in lowered), None)
     if student is None:
         raise SubmissionError(f"{path}: line 1: no student column (one of {', '.join(STUDENT_COLUMNS)})")
+    for line, row in enumerate(rows[1:], 2):
+        if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
+            raise SubmissionError(f"{path}: line {line}: {len(row)} columns, the header has {len(header)} "
+                                  "(an answer with a comma must be quoted)")
     out = []
     if "question" in lowered and "answer" in lowered:  # one row per answer
         q, a = lowered.index("question"), lowered.index("answer")

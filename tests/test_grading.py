@@ -277,3 +277,10 @@ def test_latex_is_told_from_the_claim_language(answer, latex):
     from derive.answers import looks_like_latex
 
     assert looks_like_latex(answer) == latex
+
+
+def test_an_unquoted_comma_in_a_csv_answer_is_named(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("student,question,answer\nann,q1,outer(dJ/dy, x)\n", encoding="utf-8")
+    with pytest.raises(DeriveError, match="line 2: 4 columns, the header has 3 .*quoted"):
+        read_submissions(bad, ["q1"])
