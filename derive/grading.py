@@ -116,6 +116,8 @@ class Grader:
         """Check one parsed answer (in the calling process)."""
         spec = ClaimSpec(text=answer.key, chain=answer.chain)
         verdict = self.checkers[question.id].check(spec)
+        if verdict.error and verdict.error.startswith("internal error"):
+            return Outcome("undecided", message=verdict.error)  # derive's defect, not the student's
         if verdict.error:
             return Outcome("invalid", message=verdict.error)
         if verdict.verdict == "holds":
@@ -159,6 +161,8 @@ class Grader:
         done = load_results(results) if results else {}
         latest = {(s.student, s.question): s for s in submissions}  # a resubmission replaces the first
         todo = [s for key, s in latest.items() if key not in done]
+        for submission in todo:  # an unknown question stops the run before anything is graded
+            self._question(submission.question)
         groups: dict[tuple[str, str], list[Submission]] = {}
         answers: dict[tuple[str, str], Answer] = {}
         with _Appender(results) as out:
