@@ -284,3 +284,12 @@ def test_an_unquoted_comma_in_a_csv_answer_is_named(tmp_path):
     bad.write_text("student,question,answer\nann,q1,outer(dJ/dy, x)\n", encoding="utf-8")
     with pytest.raises(DeriveError, match="line 2: 4 columns, the header has 3 .*quoted"):
         read_submissions(bad, ["q1"])
+
+
+def test_grade_reports_bad_files_in_one_line_and_exits_2(tmp_path, capsys):
+    assignment, _ = sc.write(tmp_path, {})
+    assert main(["grade", str(tmp_path / "none.toml"), str(tmp_path / "x.csv"), "-o", str(tmp_path / "o")]) == 2
+    assert "none.toml: no such file" in capsys.readouterr().err
+    assert main(["grade", str(assignment), str(tmp_path / "x.csv"), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("derive: ") and "x.csv: no such file or folder" in err and len(err.splitlines()) == 1
