@@ -219,3 +219,31 @@ def test_a_derivation_writes_definitions_by_their_names_again():
     steps = derive_gradient(problem("seed001-softmax"), "L", "X").steps
     assert steps[-1].expression == "dL/dY[i,j] * Y[i,j] - sum_l(dL/dY[i,l] * Y[i,j] * Y[i,l])"
     assert exact("seed001-softmax").check(f"dL/dX[i,j] = {steps[-1].expression}").verdict == "holds"
+
+
+# -- soundness over random expressions ------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from derive.problem import problem_from_dict  # noqa: E402
+
+from .strategies import ORACLE_PROBLEM, typed_texts  # noqa: E402
+
+ORACLE = problem_from_dict(ORACLE_PROBLEM)
+ORACLE_CHECKER = ProblemChecker(ORACLE, CheckOptions(generic=False))
+REWRITES = [  # equal to e, and not (unless e is zero)
+    ("(({e}).T).T", True), ("2 * ({e}) - ({e})", True), ("({e}) * P / P", True),
+    ("({e}) + sum(B - B) * ({e})", True), ("2 * ({e})", False), ("({e}) + P", False), ("-({e})", False),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(typed_texts(("M", "N")), st.sampled_from(REWRITES))
+def test_a_generic_proof_of_random_expressions_holds_exactly(text, rewrite):
+    claim = f"{text} = {rewrite[0].format(e=text)}"
+    proof = prove(ORACLE, claim)
+    if proof.proved:
+        assert ORACLE_CHECKER.check(claim).verdict == "holds", claim
+    elif rewrite == REWRITES[0] and "no rule" not in proof.status:
+        raise AssertionError(f"a double transpose is not proved: {claim}: {proof.status}")
