@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import sympy
 
 from .answers import Answer, read_answer, reference
 from .assignment import Assignment, Question
@@ -36,6 +37,7 @@ from .errors import DeriveError
 from .numeric import NumericModel
 from .parser import parse_expr
 from .problem import ClaimSpec
+from .shapes import infer
 
 ANSWER_TIMEOUT = 30.0  # seconds of wall time per distinct answer
 SHOWN_ANSWER = 300  # characters of an answer kept in the results
@@ -124,7 +126,7 @@ class Grader:
             return Outcome("holds", evidence=verdict.evidence_summary())
         if verdict.verdict == "fails":
             link = verdict.links[verdict.broken_link]
-            failing = link.reason if link.reason.startswith("shape") else ""
+            failing = self._shapes(question, answer) if link.reason.startswith("shape") else ""
             if link.difference is not None:
                 d = link.difference
                 sizes = ", ".join(f"{k}={v}" for k, v in d.sizes.items())
@@ -136,6 +138,26 @@ class Grader:
                            diagnosis.correct if diagnosis else None, self._meaning(question, answer))
         link = next((l for l in verdict.links if l.verdict != "holds"), None)
         return Outcome("undecided", message=link.reason if link else "", evidence=verdict.evidence_summary())
+
+    def _shapes(self, question: Question, answer: Answer) -> str:
+        """The answer's shape and the quantity's, in the problem's sizes and at example sizes:
+        "your answer is d×m, dJ/dW is m×d (3×2 and 2×3 when m=2, d=3)"."""
+        problem = question.problem
+        try:
+            scope = problem.check_claim_names(answer.chain)
+            shapes = [infer(answer.chain.sides[-1], scope), infer(answer.chain.sides[0], scope)]
+        except DeriveError:
+            return ""
+        sizes = self.checkers[question.id].exact_sizes[0]
+        values = {problem.sizes[name]: value for name, value in sizes.items()}
+
+        def show(shape, concrete=False):
+            dims = [sympy.sympify(d).xreplace(values) if concrete else d for d in shape]
+            return "×".join(str(d).replace("*", "·") for d in dims)
+
+        example = ", ".join(f"{name}={value}" for name, value in sizes.items())
+        return (f"your answer is {show(shapes[0])}, {question.asks} is {show(shapes[1])} "
+                f"({show(shapes[0], True)} and {show(shapes[1], True)} when {example})")
 
     def _meaning(self, question: Question, answer: Answer) -> str:
         """The answer's value at one random point of fixed sizes, rounded and hashed: two answers
@@ -240,7 +262,7 @@ def feedback_text(question: Question, outcome: Outcome, points: float) -> str:
         lines.append(f"{outcome.message}.")
     if outcome.failing:
         lines.append(f"For example, {outcome.failing}." if outcome.failing.startswith("at ")
-                     else f"({outcome.failing}.)")
+                     else f"{outcome.failing[0].upper()}{outcome.failing[1:]}.")
     if question.show_answer and question.answer:
         lines.append(f"A right answer: `{question.asks} = {question.answer}`.")
     return " ".join(lines)

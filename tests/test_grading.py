@@ -293,3 +293,10 @@ def test_grade_reports_bad_files_in_one_line_and_exits_2(tmp_path, capsys):
     assert main(["grade", str(assignment), str(tmp_path / "x.csv"), "-o", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("derive: ") and "x.csv: no such file or folder" in err and len(err.splitlines()) == 1
+
+
+def test_a_shape_slip_is_told_with_the_shapes(tmp_path):
+    assignment, _ = sc.write(tmp_path, {})
+    (graded,) = Grader(load_assignment(assignment)).grade([Submission("a", "q1", "x @ dJ/dy.T")])
+    assert graded.diagnosis == "transposed"
+    assert "Your answer is d×m, dJ/dW is m×d (3×2 and 2×3 when m=2, d=3)." in graded.feedback
