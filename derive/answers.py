@@ -15,7 +15,7 @@ from . import ast
 from .assignment import Question
 from .latex_in import parse_latex_sides
 from .errors import ParseError
-from .parser import parse_expr, parse_sides
+from .parser import parse_sides
 from .problem import latex_reading
 from .text import to_text
 
@@ -43,8 +43,8 @@ def read_answer(text: str, question: Question) -> Answer:
         sides = parse_latex_sides(text.strip("$").strip(), **latex_reading(question.problem)).sides
     else:
         sides = parse_sides(text).sides
-    if to_text(sides[0]) != question.asks:
-        sides = (parse_expr(question.asks), *sides)
+    if sides[0] != question.target:
+        sides = (question.target, *sides)
     if len(sides) < 2:
         raise ParseError("the answer is the quantity asked itself: give its value")
     for side in sides[1:]:

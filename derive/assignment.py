@@ -42,11 +42,16 @@ DIAGNOSES = {
 class Question:
     id: str
     problem: Problem
-    asks: str  # claim-language text of the quantity asked, e.g. "dJ/dW"
+    target: ast.Derivative  # the quantity asked, e.g. dJ/dW
     points: float
     rubric: dict[str, float] = field(default_factory=dict)
     answer: str | None = None
     show_answer: bool = False
+
+    @property
+    def asks(self) -> str:
+        """The quantity asked as claim-language text, "dJ/dW"."""
+        return to_text(self.target)
 
     def credit(self, diagnosis: str | None) -> float:
         """The fraction of the points a wrong answer with this diagnosis earns."""
@@ -115,7 +120,7 @@ def _question(entry: dict, default: dict, folder: Path, where: str) -> Question:
     answer = entry.get("answer")
     if answer is not None and not isinstance(answer, str):
         raise ProblemError(f"{where}: answer must be a string")
-    return Question(entry["id"], problem, to_text(asks), float(points), rubric, answer,
+    return Question(entry["id"], problem, asks, float(points), rubric, answer,
                     bool(entry.get("show_answer", False)))
 
 

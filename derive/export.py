@@ -14,7 +14,7 @@ import unicodedata
 from .errors import DeriveError
 from .latex_out import default_name, packages, to_latex, to_latex_aligned
 from . import ast
-from .parser import parse_claim, parse_expr
+from .parser import parse_sides
 from .problem import Problem
 from .shapes import ONE
 from .verdict import ClaimVerdict
@@ -84,10 +84,26 @@ def _shape_tex(problem: Problem, name: str) -> str:
 def claim_math(problem: Problem | None, text: str, aligned: bool = True) -> str | None:
     """A claim (or one expression, a chain of one side) in claim-language text as LaTeX, with
     the problem's shapes for the notation; None when it does not read."""
+    read = _read(problem, text)
+    if read is None:
+        return None
+    return _chain_latex(*read, aligned=aligned)
+
+
+def _chain_latex(chain: ast.Chain, scope, aligned: bool = False) -> str | None:
+    """A read chain as LaTeX (aligned rows for three sides or more); None where it has no LaTeX."""
     try:
-        chain = parse_claim(text) if "=" in text else ast.Chain((parse_expr(text),))
-        scope = problem.claim_scope(chain) if problem is not None else None
         return to_latex_aligned(chain, scope=scope) if aligned and len(chain.sides) > 2 else to_latex(chain, scope=scope)
+    except DeriveError:
+        return None
+
+
+def _read(problem: Problem | None, text: str):
+    """(chain, scope) of a claim-language text, a chain of one side for an expression; None when
+    it does not parse or its names and shapes do not fit the problem."""
+    try:
+        chain = parse_sides(text)
+        return chain, problem.claim_scope(chain) if problem is not None else None
     except DeriveError:
         return None
 
@@ -237,11 +253,13 @@ def _tagged(lead: str, lines: list[str], number: int) -> list[str]:
 def _step_lines(problem: Problem, text: str) -> list[str] | None:
     """A step's formula as LaTeX, a long sum broken before its + and - signs; None when the text
     does not read."""
-    math = claim_math(problem, text, aligned=False)
+    read = _read(problem, text)
+    if read is None:
+        return None
+    chain, scope = read
+    math = _chain_latex(chain, scope)
     if math is None or _width(math) <= LINE_WIDTH:
         return None if math is None else [math]
-    chain = parse_claim(text) if "=" in text else ast.Chain((parse_expr(text),))
-    scope = problem.claim_scope(chain) if problem is not None else None
     *head, last = chain.sides
     terms = _summands(last)
     if len(terms) < 2:

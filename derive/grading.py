@@ -35,7 +35,6 @@ from .budget import map_killable
 from .check import SMALL, CheckOptions, ProblemChecker
 from .errors import DeriveError
 from .numeric import NumericModel
-from .parser import parse_expr
 from .problem import ClaimSpec
 from .shapes import infer
 
@@ -108,7 +107,7 @@ class Grader:
         the instructor's error and stops the run."""
         for question in self.assignment.questions:
             answer = (read_answer(question.answer, question) if question.answer is not None
-                      else reference([parse_expr(question.asks)] * 2))
+                      else reference([question.target] * 2))
             outcome = self.check(question, answer)
             if outcome.verdict != "holds":
                 raise DeriveError(f"question {question.id}: the reference answer {question.answer!r} "
