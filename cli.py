@@ -168,7 +168,10 @@ def cmd_grade(args) -> Exit:
     from derive.submissions import read_submissions
 
     assignment = load_assignment(args.assignment)
-    submissions = read_submissions(args.submissions, [q.id for q in assignment.questions], args.student)
+    read = read_submissions(args.submissions, [q.id for q in assignment.questions], args.student, args.encoding)
+    for warning in read.warnings:
+        print(f"derive: warning: {warning}", file=sys.stderr)
+    submissions = read.submissions
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.jsonl"
@@ -257,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     grading.add_argument("--gradescope", action="store_true", help="also write Gradescope's results.json "
                          "(one student's submission folder)")
     grading.add_argument("--student", help="the student's name, for a single submission folder")
+    grading.add_argument("--encoding", metavar="NAME", help="the submissions' text encoding, e.g. cp1252 "
+                         "(default: UTF-8; other bytes are an error naming the line)")
     grading.add_argument("--restart", action="store_true", help="grade everything again, ignoring results.jsonl")
     grading.set_defaults(run=cmd_grade)
     return parser
