@@ -35,7 +35,7 @@ from importlib import resources
 
 import lark
 
-from . import ast
+from . import ast, limits
 from .errors import ParseError, TooLarge
 from .parser import check_limits, transform_checked
 
@@ -404,7 +404,7 @@ class _ToAst(lark.Transformer):
 
     def number(self, meta, children):
         (token,) = children
-        return ast.Number(Fraction(str(token)), span=_span(token))
+        return ast.Number(limits.number(str(token), token.start_pos), span=_span(token))
 
     def text_name(self, meta, children):
         (token,) = children

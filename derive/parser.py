@@ -2,25 +2,22 @@
 
 The grammar file ``claim.lark`` is the only definition of the language; this module loads it
 (LALR, so parsing is linear in the length of the text) and maps each alias to one AST node.
-Student text is untrusted: nothing here evaluates it, and ``MAX_LENGTH`` / ``MAX_DEPTH`` bound
-what a parse may cost.
+Student text is untrusted: nothing here evaluates it, ``MAX_LENGTH`` / ``MAX_DEPTH`` bound
+what a parse may cost, and a number literal is measured on its text (``limits.number``) before it
+becomes a Fraction, so ``1e99999999999`` is refused at once instead of computed.
 """
 
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
 
 import lark
 
-from . import ast
-from .errors import ParseError, TooLarge
-
-MAX_LENGTH = 20_000
-MAX_DEPTH = 200
-MAX_TREE_DEPTH = 600
+from . import ast, limits
+from .errors import DeriveError, ParseError, TooLarge
+from .limits import MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH  # noqa: F401 - their home is limits.py
 
 _DERIV = re.compile(
     r"(?:d|∂)\s*(?P<of>[^\W\d]\w*)\s*(?:\[(?P<items>[^\[\]]*)\])?\s*/\s*(?:d|∂)\s*(?P<wrt>[^\W\d]\w*)"
@@ -39,12 +36,12 @@ def _span(meta_or_token) -> ast.Span:
     return None if start is None else (start, end)
 
 
-def _index_item(text: str):
+def _index_item(text: str, column: int | None = None):
     text = text.strip()
     if text == ":":
         return ast.ALL
-    if text.isdigit():
-        return int(text)
+    if text.isdecimal():  # not isdigit: '²' is a digit that int() does not read
+        return limits.integer(text, column)
     return text
 
 
@@ -59,7 +56,7 @@ class _ToAst(lark.Transformer):
 
     def number(self, meta, children):
         (token,) = children
-        return ast.Number(Fraction(str(token)), span=_span(token))
+        return ast.Number(limits.number(str(token), token.start_pos), span=_span(token))
 
     def name(self, meta, children):
         (token,) = children
@@ -70,7 +67,7 @@ class _ToAst(lark.Transformer):
         match = _DERIV.fullmatch(str(token))
         of: ast.Node = ast.Name(match["of"], span=_span(token))
         if match["items"] is not None:
-            items = tuple(_index_item(t) for t in match["items"].split(","))
+            items = tuple(_index_item(t, token.start_pos) for t in match["items"].split(","))
             of = ast.Index(of, items, span=_span(token))
         return ast.Derivative(of, match["wrt"], span=_span(token))
 
@@ -116,7 +113,7 @@ class _ToAst(lark.Transformer):
         return str(children[0])
 
     def index_int(self, meta, children):
-        return int(str(children[0]))
+        return limits.integer(str(children[0]), children[0].start_pos)
 
     def index_all(self, meta, children):
         return ast.ALL
@@ -233,6 +230,8 @@ def transform_checked(transformer: lark.Transformer, tree, text: str) -> list[as
             raise ParseError(inner.headline, text, inner.column) from None
         if isinstance(inner, RecursionError):
             raise TooLarge("the expression nests too deeply") from None
+        if isinstance(inner, DeriveError):  # a literal past the limits, a name the reader refuses
+            raise inner from None
         raise
     except RecursionError:
         raise TooLarge("the expression nests too deeply") from None
