@@ -4,6 +4,11 @@ Every value is a 2-D array: a scalar is 1×1, a vector a column d×1. Sizes stay
 (``m``, ``d``, ``m*d`` for a vec), so a mismatch is reported the way the problem states it:
 ``X.T @ W: (d,S) @ (m,d): inner sizes S and m differ``. The checker also works out the range of
 every index a claim uses, and rejects an index used with two different ranges.
+
+It is also where the size limits (derive/limits.py) meet a claim, before any oracle builds a
+value: a literal dimension (``eye(20000)``, ``ones(n, 99999)``) past ``MAX_SIZE``, an intermediate
+of literal shape with more entries than the exact oracle may hold (``kron(eye(100), eye(100))``),
+and powers nested past ``MAX_EXPONENT`` (``((2**64)*1)**64``) are refused as ``TooLarge``.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from functools import singledispatch
 
 import sympy
 
-from . import ast
+from . import ast, limits
 from .errors import ShapeError, TooLarge, UnsupportedError, unknown_name
+from .limits import MAX_EXPONENT  # noqa: F401 - its home is limits.py
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
 from .text import to_text
 
@@ -22,7 +28,6 @@ Dim = sympy.Expr
 Shape = tuple[Dim, Dim]
 ONE = sympy.Integer(1)
 SCALAR: Shape = (ONE, ONE)
-MAX_EXPONENT = 64
 
 
 def size_symbol(name: str) -> sympy.Symbol:
@@ -105,7 +110,9 @@ def free_indices(node: ast.Node, index_names, memo: dict | None = None) -> froze
 
 
 def infer(node: ast.Node, scope: Scope) -> Shape:
-    """The shape of ``node``; raises ShapeError naming the operation and both shapes."""
+    """The shape of ``node``; raises ShapeError naming the operation and both shapes, TooLarge
+    for a node past the limits."""
+    _check_powers(node)
     return _infer(node, scope)
 
 
@@ -113,17 +120,47 @@ def _where(node) -> str:
     return to_text(node)
 
 
-@singledispatch
+def _check_powers(node: ast.Node) -> None:
+    """Powers nested in one another multiply their exponents: ``((2**64)*1)**64`` is 2**4096, and
+    six such levels would be a number of gigabytes, computed exactly. Along every path from the
+    root, the exponents (at least 1 each) multiply to at most MAX_EXPONENT."""
+    stack = [(node, 1)]
+    while stack:
+        current, power = stack.pop()
+        if isinstance(current, ast.Binary) and current.op == "**" and isinstance(current.right, ast.Number):
+            inner = power * max(1, abs(current.right.value))
+            if inner > limits.MAX_EXPONENT and power > 1:
+                raise TooLarge(f"{_where(current)}: powers nested in one another raise to {inner} in all; "
+                               f"the limit is {limits.MAX_EXPONENT} ({limits.DOC})")
+            stack.append((current.left, inner))
+            stack.append((current.right, power))
+            continue
+        stack.extend((child, power) for child in ast.children(current))
+
+
 def _infer(node, scope: Scope) -> Shape:
+    """``_rule``'s shape for ``node``, within the limits: a shape whose sizes are all numbers
+    (``eye(20000)``, ``kron(eye(100), eye(100))``) has at most MAX_SIZE rows and columns and no more
+    entries than the exact oracle may hold; the claim is refused before anything is built."""
+    shape = _rule(node, scope)
+    rows, cols = shape
+    if getattr(rows, "is_Integer", False) and getattr(cols, "is_Integer", False) and (
+            max(rows, cols) > limits.MAX_SIZE or rows * cols > limits.MAX_EXACT_ENTRIES):
+        limits.check_entries(int(rows), int(cols), _where(node), limits.MAX_EXACT_ENTRIES, "the exact oracle")
+    return shape
+
+
+@singledispatch
+def _rule(node, scope: Scope) -> Shape:
     raise UnsupportedError(f"no shape rule for {type(node).__name__}")
 
 
-@_infer.register
+@_rule.register
 def _(node: ast.Number, scope):
     return SCALAR
 
 
-@_infer.register
+@_rule.register
 def _(node: ast.Name, scope):
     if node.id in scope.index_names:
         return SCALAR
@@ -136,12 +173,12 @@ def _(node: ast.Name, scope):
     raise unknown_name("name", node.id, scope.known_names())
 
 
-@_infer.register
+@_rule.register
 def _(node: ast.Neg, scope):
     return _infer(node.operand, scope)
 
 
-@_infer.register
+@_rule.register
 def _(node: ast.Transpose, scope):
     rows, cols = _infer(node.operand, scope)
     return (cols, rows)
@@ -159,7 +196,7 @@ def broadcast(left: Shape, right: Shape, where: str, op: str) -> Shape:
     return tuple(out)
 
 
-@_infer.register
+@_rule.register
 def _(node: ast.Binary, scope):
     left = _infer(node.left, scope)
     right = _infer(node.right, scope)
@@ -182,6 +219,7 @@ def _(node: ast.Binary, scope):
 
 def _size_argument(arg: ast.Node, scope: Scope, where: str) -> Dim:
     if isinstance(arg, ast.Number) and arg.value.denominator == 1 and arg.value > 0:
+        limits.check_dimension(arg.value.numerator, where)
         return sympy.Integer(arg.value.numerator)
     if isinstance(arg, ast.Name) and arg.id in scope.sizes:
         return scope.sizes[arg.id]
@@ -194,7 +232,7 @@ def _square(shape: Shape, where: str, what: str) -> Shape:
     return shape
 
 
-@_infer.register
+@_rule.register
 def _(node: ast.Call, scope):
     name = canonical_function(node.func)
     where = _where(node)
@@ -268,7 +306,7 @@ def _record_range(scope: Scope, index: str, dim: Dim, where: str) -> None:
     scope.index_ranges[index] = dim
 
 
-@_infer.register
+@_rule.register
 def _(node: ast.Index, scope):
     shape = _infer(node.operand, scope)
     where = _where(node)
@@ -299,7 +337,7 @@ def _(node: ast.Index, scope):
     return (kept[0], ONE)
 
 
-@_infer.register
+@_rule.register
 def _(node: ast.IndexSum, scope):
     return _infer(node.body, scope)
 
@@ -319,7 +357,7 @@ def derivative_shape(of: Shape, wrt: Shape, layout: str, where: str) -> Shape:
     )
 
 
-@_infer.register
+@_rule.register
 def _(node: ast.Derivative, scope):
     where = _where(node)
     if node.wrt in scope.arbitrary:

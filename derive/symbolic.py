@@ -21,6 +21,7 @@ from sympy.matrices import kronecker_product
 from . import ast
 from .errors import ShapeError, UnsupportedError
 from .functions import SoftmaxEntry, undefined
+from .limits import exact_shape
 from .primitives import ELEMENTWISE, canonical_function
 from .problem import Problem
 from .reverse import gradient
@@ -76,7 +77,7 @@ class ExactModel:
         return int(dim.xreplace(self._size_subs)) if isinstance(dim, sympy.Basic) else int(dim)
 
     def _symbols(self, name: str, shape, **assumptions) -> Matrix:
-        rows, cols = self.concrete(shape)
+        rows, cols = exact_shape(self.concrete(shape), name)  # refused past the limits, before it is built
         return Matrix(rows, cols, lambda i, j: sympy.Symbol(_entry_name(name, i, j, (rows, cols)),
                                                             real=True, **assumptions))
 
