@@ -9,6 +9,11 @@ dimension = T, T recomputed with one activation's derivative σ' taken as 1 (for
 C equals T; that edit is then the suggested correction. The first row that matches wins.
 Values are arrays of shape (index assignments, rows, columns), so that a row and a column stay
 different even in index notation.
+
+The search runs under its caller's time budget: a ``BudgetExceeded`` raised anywhere inside it
+always propagates (every handler here that catches derive's errors lets it through), so the
+caller's deadline stops the search instead of being taken for one candidate that cannot be
+evaluated. Points are built within the numeric oracle's limits (derive/limits.py).
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import ast
-from .errors import DeriveError
+from . import ast, limits
+from .errors import BudgetExceeded, DeriveError
 from .numeric import NumericModel
 from .primitives import ELEMENTWISE, canonical_function
 from .problem import Problem
@@ -60,16 +65,23 @@ class _Point:
 
     def __init__(self, problem: Problem, seed: int, table, overrides=None, site=None):
         self.problem = problem
-        self.model = NumericModel(problem, problem.sizes_from(table), np.random.default_rng(seed), overrides, site)
+        sizes = problem.sizes_from(table)
+        limits.check_model(problem, sizes)  # a problem too large for the numeric oracle: refused before it is built
+        self.model = NumericModel(problem, sizes, np.random.default_rng(seed), overrides, site)
 
     def __call__(self, node, scope: Scope, names):
         names = sorted(names)
         try:
-            assignments = itertools.product(*[range(self.model.index_range(scope, n)) for n in names])
+            ranges = [range(self.model.index_range(scope, n)) for n in names]
+            if np.prod([len(r) for r in ranges], dtype=float) > limits.MAX_NUMERIC_ENTRIES:
+                return None  # more index assignments than the numeric oracle may hold values for
+            assignments = itertools.product(*ranges)
             with np.errstate(all="ignore"):
                 stack = [self.model.evaluate(node, self.model.base, scope, dict(zip(names, values))).real
                          for values in assignments]
                 return np.stack(stack)
+        except BudgetExceeded:
+            raise  # the caller's deadline: the search stops, it does not go on without this point
         except (DeriveError, ValueError, LookupError, ZeroDivisionError, FloatingPointError,
                 np.linalg.LinAlgError):
             return None
@@ -95,6 +107,8 @@ class _Pair:
             own = _fresh_scope(scope)
             try:
                 shape = infer(node, own)
+            except BudgetExceeded:
+                raise
             except DeriveError:
                 continue
             setattr(self, f"{side}_shape", shape)
@@ -108,6 +122,8 @@ def diagnose(problem: Problem, reference, claimed, scope: Scope, shape_message: 
     """The first row of the table of slips that explains ``claimed`` ≠ ``reference``."""
     try:
         pair = _Pair(problem, scope, reference, claimed)
+    except BudgetExceeded:
+        raise
     except DeriveError as error:
         return Diagnosis("unknown", f"cannot evaluate the problem: {str(error).splitlines()[0]}")
     found = None
@@ -192,7 +208,7 @@ def _describe_factor(problem: Problem, factors: list[float]) -> tuple[str, str |
     first, second = factors
     if abs(first - second) < 1e-7 * max(1.0, abs(first)):
         ratio = Fraction(first).limit_denominator(1000)
-        if abs(float(ratio) - first) < 1e-9 * max(1.0, abs(first)):
+        if abs(float(ratio) - first) < 1e-9 * max(1.0, abs(first)) and len(str(ratio)) <= 12:
             return str(ratio), f"({ratio})" if ratio.denominator != 1 or ratio < 0 else str(ratio), ""
         return f"{first:.6g}", f"{first:.12g}", ""
     assignments = [problem.sizes_from(table) for table in SIZE_TABLES]
@@ -213,6 +229,8 @@ def _common_scope(scope: Scope, *nodes) -> Scope | None:
     try:
         for node in nodes:
             infer(node, local)
+    except BudgetExceeded:
+        raise
     except DeriveError:
         return None
     return local
@@ -231,6 +249,8 @@ def _layout(problem: Problem, claim_text: str) -> Diagnosis:
 def _vector_of(node: ast.Derivative, scope: Scope) -> bool:
     try:
         shape = infer(node.of, _fresh_scope(scope))
+    except BudgetExceeded:
+        raise
     except DeriveError:
         return False
     return 1 in shape
@@ -276,6 +296,8 @@ def _kron_to_outer(node):
 def _scalar_of(node: ast.Derivative, scope: Scope) -> bool:
     try:
         return is_scalar(infer(node.of, _fresh_scope(scope)))
+    except BudgetExceeded:
+        raise
     except DeriveError:
         return False
 
