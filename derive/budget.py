@@ -4,6 +4,10 @@ SymPy's own work is pure Python, so a SIGALRM timer can interrupt it between byt
 ``BudgetExceeded`` in the computation itself (``deadline``). Compiled code cannot be interrupted
 that way, so the zero test runs in a forked child that is killed when its time is up
 (``call_with_timeout``).
+
+Each forked worker also gets a memory cap (``limits.WORKER_MEMORY`` bytes of address space
+beyond what it inherits, by ``RLIMIT_AS``): an item that tries to allocate past it gets a
+``MemoryError`` (reported as that item's error, with the cap named) instead of taking the machine.
 """
 
 from __future__ import annotations
@@ -16,7 +20,13 @@ import signal
 import threading
 import time
 
+from . import limits
 from .errors import BudgetExceeded
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - no fork there either: items run in-process, uncapped
+    resource = None
 
 
 def _can_use_alarm() -> bool:
@@ -68,7 +78,7 @@ def call_with_timeout(fn, seconds: float | None, what: str = "the computation"):
     return value
 
 
-def map_killable(fn, items, jobs: int, seconds: float):
+def map_killable(fn, items, jobs: int, seconds: float, memory: int | None = None):
     """Yield ``(item, status, value)`` for each item as its ``fn(item)`` finishes, in up to ``jobs``
     forked worker processes, each item killed after ``seconds`` of wall time.
 
@@ -76,7 +86,12 @@ def map_killable(fn, items, jobs: int, seconds: float):
     lives for many items (what it builds stays warm); one that overruns is killed and replaced by
     a fresh fork of the caller, and one that dies without an answer counts as an error. Items,
     results and exceptions must pickle. Without fork, items run in-process under ``deadline``.
+
+    Each worker may allocate ``memory`` bytes beyond what it inherits (default
+    ``limits.WORKER_MEMORY``, read at each call; 0 or None there: no cap); past it an item's
+    allocation fails with a ``MemoryError`` naming the cap, its status "error".
     """
+    memory = limits.WORKER_MEMORY if memory is None else memory
     if not hasattr(os, "fork"):
         for item in items:
             try:
@@ -93,7 +108,7 @@ def map_killable(fn, items, jobs: int, seconds: float):
     try:
         while pending or busy:
             while pending and len(busy) < max(jobs, 1):
-                worker = idle.pop() if idle else _Worker(fn)
+                worker = idle.pop() if idle else _Worker(fn, memory)
                 worker.send(pending.pop(), seconds)
                 busy[worker.results] = worker
             wait = max(0.0, min(w.deadline for w in busy.values()) - time.monotonic())
@@ -107,7 +122,8 @@ def map_killable(fn, items, jobs: int, seconds: float):
                 item, (status, value) = worker.item, outcome
                 if status == "died":
                     worker.kill()
-                    status, value = "error", RuntimeError("the worker process died")
+                    cap = f" (it may have run past its memory cap, {_gib(memory)})" if memory else ""
+                    status, value = "error", RuntimeError(f"the worker process died{cap}")
                 else:
                     idle.append(worker)
                 yield item, status, value
@@ -128,7 +144,7 @@ class _Worker:
     """A forked child that computes ``fn(item)`` for each item sent to it, answering in frames
     (length, pickle) on a pipe, until its task pipe closes."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, memory: int | None = None):
         task_read, self.tasks = os.pipe()
         self.results, result_write = os.pipe()
         self.pid = os.fork()
@@ -136,7 +152,8 @@ class _Worker:
             os.close(self.tasks)
             os.close(self.results)
             try:
-                _serve(fn, task_read, result_write)
+                _cap_memory(memory)
+                _serve(fn, task_read, result_write, memory)
             finally:
                 os._exit(0)
         os.close(task_read)
@@ -173,7 +190,35 @@ class _Worker:
                 os.close(fd)
 
 
-def _serve(fn, tasks: int, results: int) -> None:
+def _gib(memory: int) -> str:
+    return f"{memory / (1 << 30):g} GiB"
+
+
+def _address_space() -> int:
+    """Bytes of address space this process maps now (0 where /proc does not say)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _cap_memory(memory: int | None) -> None:
+    """In a forked worker: allow ``memory`` bytes of address space beyond what it already maps."""
+    if not memory or resource is None:
+        return
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = _address_space() + memory
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        if soft == resource.RLIM_INFINITY or cap < soft:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (OSError, ValueError):  # pragma: no cover - a platform without RLIMIT_AS: uncapped
+        pass
+
+
+def _serve(fn, tasks: int, results: int, memory: int | None = None) -> None:
     while True:
         header = _read_exactly(tasks, _HEADER)
         if header is None:
@@ -181,6 +226,10 @@ def _serve(fn, tasks: int, results: int) -> None:
         item = pickle.loads(_read_exactly(tasks, int.from_bytes(header, "big")))
         try:
             payload = pickle.dumps(("ok", fn(item)))
+        except MemoryError as error:
+            detail = f": {error}" if str(error) else ""
+            cap = f"its memory cap ({_gib(memory)})" if memory else "memory"
+            payload = pickle.dumps(("error", MemoryError(f"the computation ran out of {cap}{detail}")))
         except BaseException as error:  # noqa: BLE001 - everything goes back to the parent
             try:
                 payload = pickle.dumps(("error", error))
