@@ -18,14 +18,17 @@ from pathlib import Path
 import sympy
 
 from . import ast
+from . import problem_schema
 from .errors import DeriveError, ProblemError, unknown_name
+from .limits import MAX_SIZE
 from .parser import parse_claim, parse_definition
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS
-from .shapes import ONE, SCALAR, Scope, Shape, index_names_of, infer, size_symbol
+from .problem_schema import key_path, name_error, one_line, shown
+from .shapes import ONE, SCALAR, Scope, Shape, fmt, index_names_of, infer, size_symbol
 
-CONSTRAINTS = {"symmetric", "positive", "invertible", "spd", "stochastic"}
-VERDICTS = {"holds", "fails", "undecided"}
-LAYOUTS = {"numerator", "denominator"}
+CONSTRAINTS = set(problem_schema.CONSTRAINTS)
+VERDICTS = set(problem_schema.VERDICTS)
+LAYOUTS = set(problem_schema.LAYOUTS)
 
 
 @dataclass(frozen=True)
@@ -106,14 +109,22 @@ class Problem:
 _SHAPE_TEXT = re.compile(r"^\s*([\w']+)\s*(?:[x×,]\s*([\w']+))?\s*$")
 
 
+def _is_number(token) -> bool:
+    return isinstance(token, int) or (isinstance(token, str) and token.isascii() and token.isdigit())
+
+
 def _dim(token, sizes: dict, where: str):
-    if isinstance(token, int) or (isinstance(token, str) and token.isdigit()):
+    if _is_number(token):
+        if isinstance(token, str) and len(token.lstrip("0")) > len(str(MAX_SIZE)):
+            raise ProblemError(f"{where}: the dimension {shown(token, 12)} is past the limit of {MAX_SIZE}")
         value = int(token)
         if value < 1:
             raise ProblemError(f"{where}: sizes are positive, not {value}")
+        if value > MAX_SIZE:
+            raise ProblemError(f"{where}: the dimension {value} is past the limit of {MAX_SIZE}")
         return ONE if value == 1 else sympy.Integer(value)
     if token not in sizes:
-        raise ProblemError(f"{where}: '{token}' is not a declared size (sizes: {', '.join(sizes)})")
+        raise ProblemError(f"{where}: {shown(token)} is not a declared size (sizes: {', '.join(sizes) or 'none'})")
     return sizes[token]
 
 
@@ -133,7 +144,7 @@ def parse_shape(spec, sizes: dict, where: str) -> Shape:
         return SCALAR
     match = _SHAPE_TEXT.match(spec)
     if not match:
-        raise ProblemError(f"{where}: cannot read shape {spec!r} (write 'm x d', 'd' or 'scalar')")
+        raise ProblemError(f"{where}: cannot read shape {shown(spec)} (write 'm x d', 'd' or 'scalar')")
     rows = _dim(match[1], sizes, where)
     cols = _dim(match[2], sizes, where) if match[2] else ONE
     return (rows, cols)
@@ -145,53 +156,38 @@ def size_names_in(spec: str) -> list[str]:
         return []
     match = _SHAPE_TEXT.match(spec)
     if not match:
-        raise ProblemError(f"cannot read shape {spec!r} (write 'm x d', 'd' or 'scalar')")
-    return [token for token in match.groups() if token and not token.isdigit()]
-
-
-def _require(data: dict, key: str, kind, where: str):
-    if key not in data:
-        raise ProblemError(f"{where}: missing '{key}'")
-    value = data[key]
-    if not isinstance(value, kind):
-        raise ProblemError(f"{where}: '{key}' must be {kind.__name__}")
-    return value
+        raise ProblemError(f"cannot read shape {shown(spec)} (write 'm x d', 'd' or 'scalar')")
+    return [token for token in match.groups() if token and not _is_number(token)]
 
 
 def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = None) -> Problem:
-    """Build and check a Problem from parsed TOML; every error names ``where``."""
-    pid = _require(data, "id", str, where)
-    where = where if Path(where).stem == pid else f"{where} ({pid})"
+    """Build and check a Problem from parsed TOML. The table is first checked against
+    ``problem_schema.SCHEMA`` (types, names, sizes, unknown keys); every error is one line naming
+    ``where``, the key as a dotted path (``claims[3].expect``) and what was wrong."""
+    where = problem_schema.validate(data, where)
+    pid = data["id"]
     size_names = data.get("sizes", [])
     fixed: dict[str, int] = {}
     if isinstance(size_names, dict):
-        fixed = {k: int(v) for k, v in size_names.items() if v}
+        fixed = {k: v for k, v in size_names.items() if v}
         size_names = list(size_names)
     sizes = {name: size_symbol(name) for name in size_names}
     variables: dict[str, Variable] = {}
     shapes: dict[str, Shape] = {}
     for name, spec in data.get("variables", {}).items():
+        place = f"{where}: {key_path('variables', name)}"
         constraints: frozenset[str] = frozenset()
         if isinstance(spec, dict):
             constraints = frozenset(spec.get("constraints", []))
-            unknown = constraints - CONSTRAINTS
-            if unknown:
-                raise ProblemError(f"{where}: variable {name}: unknown constraint {sorted(unknown)[0]!r} "
-                                   f"(known: {', '.join(sorted(CONSTRAINTS))})")
             spec = spec.get("shape", "scalar")
-        shape = parse_shape(spec, sizes, f"{where}: variable {name}")
+        shape = parse_shape(spec, sizes, place)
         if {"symmetric", "invertible", "spd"} & constraints and shape[0] != shape[1]:
-            raise ProblemError(f"{where}: variable {name} is {sorted(constraints)[0]} but not square")
+            raise ProblemError(f"{place}: {sorted(constraints)[0]} but not square: {fmt(shape)}")
         variables[name] = Variable(name, shape, constraints)
         shapes[name] = shape
     activations = tuple(data.get("functions", []))
     arbitrary = {name: tuple(deps) for name, deps in data.get("arbitrary", {}).items()}
-    for name in list(variables) + list(activations) + list(arbitrary):
-        if name in sizes or name in ELEMENTWISE or name in MATRIX_FUNCTIONS:
-            raise ProblemError(f"{where}: the name '{name}' is taken by a size or a built-in function")
-    layout = data.get("layout", "numerator")
-    if layout not in LAYOUTS:
-        raise ProblemError(f"{where}: layout must be 'numerator' or 'denominator', not {layout!r}")
+    _check_declared_once(where, list(sizes), list(variables), list(activations), list(arbitrary))
     problem = Problem(
         id=pid,
         title=data.get("title", pid),
@@ -202,7 +198,7 @@ def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = 
         activations=activations,
         arbitrary=arbitrary,
         definitions=[],
-        layout=layout,
+        layout=data.get("layout", "numerator"),
         notes=data.get("notes", ""),
         path=path,
         shapes=shapes,
@@ -214,20 +210,47 @@ def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = 
     for number, text in enumerate(data.get("definitions", []), 1):
         try:
             name, expr = parse_definition(text)
+            problem_name = name_error(name)
+            if problem_name:
+                raise ProblemError(problem_name)
             if name in shapes or name in sizes:
                 raise ProblemError(f"'{name}' is defined twice")
+            if name in activations or name in ELEMENTWISE or name in MATRIX_FUNCTIONS:
+                raise ProblemError(f"the name '{name}' is taken by a function")
             shapes[name] = infer(expr, scope)
         except DeriveError as error:
-            raise ProblemError(f"{where}: definition {number} ({text!r}): {_headline(error)}") from None
+            raise ProblemError(f"{where}: definitions[{number}] ({shown(text, 60)}): {_headline(error)}") from None
         problem.definitions.append((name, expr))
     for name, deps in arbitrary.items():
         for dep in deps:
             if dep not in variables and dep not in dict(problem.definitions):
-                raise ProblemError(f"{where}: {name} depends on '{dep}', which is not a variable or definition")
-    problem.loss_dependent = _loss_dependent(problem)
+                raise ProblemError(f"{where}: {key_path('arbitrary', name)}: depends on '{dep}', "
+                                   "which is not a variable or definition")
+    for spelling, name in problem.latex_names.items():
+        if name not in shapes and name not in sizes and name not in activations:
+            raise ProblemError(f"{where}: {key_path('latex', spelling)}: '{name}' is not a name of this "
+                               "problem (a variable, definition, size or function)")
+    problem.loss_dependent = _loss_dependent(problem, where)
     for number, entry in enumerate(data.get("claims", []), 1):
-        problem.claims.append(_claim_spec(problem, entry, f"{where}: claim {number}"))
+        problem.claims.append(_claim_spec(problem, entry, f"{where}: claims[{number}]"))
     return problem
+
+
+_BUILT_IN = "a built-in function"
+
+
+def _check_declared_once(where: str, *groups: list[str]) -> None:
+    """Each name is declared once, as a size, a variable, a function or an arbitrary function,
+    and none is a built-in function's."""
+    seen: dict[str, str] = {}
+    for kind, names in zip(("sizes", "variables", "functions", "arbitrary"), groups):
+        for number, name in enumerate(names, 1):
+            place = key_path(kind, name) if kind in ("variables", "arbitrary") else f"{kind}[{number}]"
+            if name in ELEMENTWISE or name in MATRIX_FUNCTIONS:
+                raise ProblemError(f"{where}: {place}: the name '{name}' is taken by {_BUILT_IN}")
+            if name in seen:
+                raise ProblemError(f"{where}: {place}: the name '{name}' is declared twice (also in {seen[name]})")
+            seen[name] = kind
 
 
 def latex_reading(problem: Problem) -> dict:
@@ -246,7 +269,7 @@ def latex_reading(problem: Problem) -> dict:
     return {"names": names, "scalars": scalars, "functions": list(problem.activations)}
 
 
-def _loss_dependent(problem: Problem) -> frozenset[str]:
+def _loss_dependent(problem: Problem, where: str) -> frozenset[str]:
     """Definitions that use a function left arbitrary, directly or through other definitions."""
     dependent = set(problem.arbitrary)
     order = [name for name, _ in problem.definitions]
@@ -269,18 +292,15 @@ def _headline(error: Exception) -> str:
 def _claim_spec(problem: Problem, entry, where: str) -> ClaimSpec:
     if isinstance(entry, str):
         entry = {"claim": entry}
-    text = _require(entry, "claim", str, where)
+    text = entry["claim"]
     try:
         chain = parse_claim(text)
     except DeriveError as error:
-        raise ProblemError(f"{where} ({text!r}): {_headline(error)}") from None
-    expect = entry.get("expect")
-    if expect is not None and expect not in VERDICTS:
-        raise ProblemError(f"{where}: expect must be one of {sorted(VERDICTS)}, not {expect!r}")
+        raise ProblemError(f"{where} ({shown(text, 60)}): {_headline(error)}") from None
     return ClaimSpec(
         text=text,
         chain=chain,
-        expect=expect,
+        expect=entry.get("expect"),
         diagnosis=entry.get("diagnosis"),
         correct=entry.get("correct"),
         source=entry.get("source", ""),
@@ -290,14 +310,17 @@ def _claim_spec(problem: Problem, entry, where: str) -> ClaimSpec:
 
 def read_toml(path: Path) -> dict:
     """A TOML file's table; a missing, unreadable or malformed file is a ProblemError naming it."""
+    name = one_line(str(path))
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ProblemError(f"{path}: no such file") from None
+        raise ProblemError(f"{name}: no such file") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
-        raise ProblemError(f"{path}: cannot read it: {error.__class__.__name__}") from None
+        raise ProblemError(f"{name}: cannot read it: {error.__class__.__name__}") from None
+    except OSError as error:
+        raise ProblemError(f"{name}: cannot read it: {one_line(error.strerror or error.__class__.__name__)}") from None
     except tomllib.TOMLDecodeError as error:
-        raise ProblemError(f"{path}: not valid TOML: {error}") from None
+        raise ProblemError(f"{name}: not valid TOML: {one_line(str(error))}") from None
 
 
 def load_problem(path: str | Path) -> Problem:

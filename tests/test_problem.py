@@ -23,24 +23,25 @@ def test_shape_text(spec, shape):
 
 
 BAD = [
-    ({"variables": {"A": "n x k"}}, "variable A: 'k' is not a declared size (sizes: n)"),
+    ({"variables": {"A": "n x k"}}, "variables.A: 'k' is not a declared size (sizes: n)"),
     ({"variables": {"A": {"shape": "n x n", "constraints": ["orthogonal"]}}},
-     "variable A: unknown constraint 'orthogonal' (known: invertible, positive, spd, stochastic, symmetric)"),
+     "variables.A.constraints[1]: expected 'symmetric', 'spd', 'invertible', 'positive' or 'stochastic', not "
+     "'orthogonal'"),
     ({"sizes": ["n", "m"], "variables": {"A": {"shape": "n x m", "constraints": ["symmetric"]}}},
-     "variable A is symmetric but not square"),
-    ({"variables": {"exp": "n"}}, "the name 'exp' is taken by a size or a built-in function"),
-    ({"variables": {"n": "n"}}, "the name 'n' is taken by a size or a built-in function"),
-    ({"layout": "diagonal"}, "layout must be 'numerator' or 'denominator', not 'diagonal'"),
+     "variables.A: symmetric but not square: (n,m)"),
+    ({"variables": {"exp": "n"}}, "variables.exp: the name 'exp' is taken by a built-in function"),
+    ({"variables": {"n": "n"}}, "variables.n: the name 'n' is declared twice (also in sizes)"),
+    ({"layout": "diagonal"}, "layout: expected 'numerator' or 'denominator', not 'diagonal'"),
     ({"variables": {"x": "n"}, "definitions": ["y = x @ x"]},
-     "definition 1 ('y = x @ x'): x @ x: (n,1) @ (n,1): inner sizes 1 and n differ"),
-    ({"variables": {"x": "n"}, "definitions": ["y = x", "y = 2*x"]}, "definition 2 ('y = 2*x'): 'y' is defined twice"),
-    ({"variables": {"x": "n"}, "arbitrary": {"J": ["z"]}}, "J depends on 'z', which is not a variable or definition"),
+     "definitions[1] ('y = x @ x'): x @ x: (n,1) @ (n,1): inner sizes 1 and n differ"),
+    ({"variables": {"x": "n"}, "definitions": ["y = x", "y = 2*x"]}, "definitions[2] ('y = 2*x'): 'y' is defined twice"),
+    ({"variables": {"x": "n"}, "arbitrary": {"J": ["z"]}}, "arbitrary.J: depends on 'z', which is not a variable or definition"),
     ({"variables": {"x": "n"}, "claims": [{"claim": "x = ", "expect": "holds"}]},
-     "claim 1 ('x = '): the text ends (expected an expression)"),
+     "claims[1] ('x = '): the text ends (expected an expression)"),
     ({"variables": {"x": "n"}, "claims": [{"claim": "x = x", "expect": "true"}]},
-     "claim 1: expect must be one of ['fails', 'holds', 'undecided'], not 'true'"),
-    ({"variables": {"x": "0"}}, "variable x: sizes are positive, not 0"),
-    ({"variables": {"x": "n x n x n"}}, "variable x: cannot read shape 'n x n x n' (write 'm x d', 'd' or 'scalar')"),
+     "claims[1].expect: expected 'holds', 'fails' or 'undecided', not 'true'"),
+    ({"variables": {"x": "0"}}, "variables.x: sizes are positive, not 0"),
+    ({"variables": {"x": "n x n x n"}}, "variables.x: cannot read shape 'n x n x n' (write 'm x d', 'd' or 'scalar')"),
 ]
 
 
