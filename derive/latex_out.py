@@ -63,7 +63,7 @@ from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
 from .shapes import SCALAR, Scope, Shape, infer
 from .text import decimal_text
 
-__all__ = ["default_name", "packages", "to_latex", "to_latex_aligned"]
+__all__ = ["default_name", "packages", "tex_escape", "to_latex", "to_latex_aligned"]
 
 # Binding strength of a printed piece, loosest first, as latex_in's grammar reads it: + and -;
 # explicit product operators (\odot, \cdot, @...); a leading minus (on the first factor); factors
@@ -215,21 +215,39 @@ _GREEK_LETTERS = {
 _GREEK = {word: "\\" + word for word in _GREEK_WORDS}
 _GREEK.update({name: "\\" + word for name, word in _GREEK_LETTERS.items()})
 _TRAILING_DIGITS = re.compile(r"([^\W\d_]+)(\d+)")
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")  # claim.lark's NAME
+# LaTeX's special characters in text, each as text
+TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+               "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def tex_escape(text: str) -> str:
+    """``text`` with LaTeX's special characters escaped, and anything unprintable as ``?``."""
+    return "".join(TEX_SPECIAL.get(c, c if c.isprintable() else "?") for c in text)
 
 
 def default_name(name: str) -> str:
     r"""A name's LaTeX: ``W1`` → ``W_{1}``, ``x_2`` → ``x_{2}``, ``alpha`` and ``α`` → ``\alpha``,
-    ``lam`` → ``\lambda``, a one-letter name as it is, a longer one → ``\mathrm{name}``."""
+    ``lam`` → ``\lambda``, a one-letter name as it is, a longer one → ``\mathrm{name}``.
+    Anything that is not a name of the claim language (problems refuse such names) is shown as
+    escaped text, so that no input reaches the document as LaTeX."""
+    if not (_IDENTIFIER.fullmatch(name) or (name.isascii() and name.isdigit())):
+        return r"\text{" + tex_escape(name) + "}"
+    return _name_part(name)
+
+
+def _name_part(name: str) -> str:
+    """A name, or a part of one between underscores (which may start with a digit), as LaTeX."""
     if name in _GREEK:
         return _GREEK[name]
-    if name.isdigit():
+    if name.isascii() and name.isdigit():
         return name
     head, underscore, tail = name.partition("_")
     if underscore and head and tail:
-        return f"{default_name(head)}_{{{default_name(tail)}}}"
+        return f"{_name_part(head)}_{{{_name_part(tail)}}}"
     match = _TRAILING_DIGITS.fullmatch(name)
     if match:
-        return f"{default_name(match[1])}_{{{match[2]}}}"
+        return f"{_name_part(match[1])}_{{{match[2]}}}"
     if len(name) == 1 and name.isascii() and name.isalpha():
         return name
     if name.isascii():
