@@ -32,6 +32,7 @@ from derive.problem import (
 from derive.export import export  # noqa: E402
 from derive.latex_in import parse_latex_claim  # noqa: E402
 from derive.problem import ClaimSpec, latex_reading  # noqa: E402
+from derive.problem_schema import one_line  # noqa: E402
 from derive.text import to_text  # noqa: E402
 from derive.report import claim_lines, summary_line
 
@@ -142,18 +143,45 @@ def cmd_verify(args) -> Exit:
     return {"holds": Exit.OK, "fails": Exit.MISMATCH}.get(verdict.verdict, Exit.MISMATCH)
 
 
+def _check_output(path: str, option: str) -> None:
+    """An output file that can be written, checked before any work starts: its folder exists,
+    the path is not a folder, and the file opens for writing (it is left as it was). One line
+    naming the option otherwise."""
+    from pathlib import Path
+
+    target, shown = Path(path), one_line(path)
+    if target.is_dir():
+        raise DeriveError(f"{option} {shown}: is a folder; give a file name")
+    if not target.parent.is_dir():
+        what = "is not a folder" if target.parent.exists() else "does not exist"
+        raise DeriveError(f"{option} {shown}: the folder {one_line(str(target.parent))} {what}")
+    existed = target.exists()
+    try:
+        with open(target, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise DeriveError(f"{option} {shown}: cannot write it: {error.strerror or error.__class__.__name__}") from None
+    if not existed:
+        target.unlink(missing_ok=True)
+
+
 def cmd_export(args) -> Exit:
+    if args.output:
+        _check_output(args.output, "-o")
     problems = find_problems(args.problem)
+    if args.format == "tex" and len(problems) > 1:
+        raise DeriveError("export --format tex takes one problem (a standalone document each)")
     parts = []
     for problem in problems:
         verdicts = check_problem(problem, _options(args), _progress(sys.stderr.isatty()))
         parts.append(export(problem, verdicts, args.format))
-    if args.format == "tex" and len(parts) > 1:
-        raise DeriveError("export --format tex takes one problem (a standalone document each)")
     document = "\n".join(parts)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(document)
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(document)
+        except OSError as error:  # the folder went away, the disk is full
+            raise DeriveError(f"-o {one_line(args.output)}: cannot write it: {error.strerror}") from None
     else:
         sys.stdout.write(document)
     return Exit.OK
