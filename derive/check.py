@@ -25,6 +25,7 @@ import sympy
 from . import ast
 from .budget import call_with_timeout, deadline
 from .diagnose import diagnose
+from .fresh_sizes import claim_rng, draw_sizes
 from .generic import prove_link
 from .errors import BudgetExceeded, DeriveError, ShapeError
 from .numeric import NumericModel, relative_gap
@@ -47,9 +48,13 @@ from .verdict import (
 )
 from .zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
 
-LARGE = [23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71]
-MEDIUM = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
-SMALL = [4, 5, 6, 7, 8, 9, 10, 11]
+# ranges of the numeric oracle's sizes, drawn per claim (derive.fresh_sizes): large for a
+# gradient checked along random directions, medium for whole matrices, small for index forms
+LARGE = (17, 73)
+MEDIUM = (7, 16)
+SMALL = (4, 9)
+FRESH_EXACT = (2, 6)  # the extra exact assignment of a claim with no proof for every size
+FRESH_NUMERIC = 2  # numeric assignments drawn for a claim with no proof for every size
 NUMERIC_TOLERANCE = 1e-8
 DIAGNOSIS_BUDGET = 5.0
 GENERIC_BUDGET = 5.0
@@ -65,13 +70,15 @@ class CheckOptions:
     generic: bool = True  # also seek a proof for every size (index notation) for claims that hold
     exact_sizes: list[dict] | None = None  # override the size assignments of the exact oracle
     numeric_sizes: dict | None = None  # override the numeric oracle's sizes
+    salt: str = ""  # keys the sizes drawn for each claim (grading keeps a secret one per class)
 
 
 def exact_size_assignments(problem: Problem, count: int = 2) -> list[dict]:
-    """Distinct small sizes (2, 3, 4...), then the same values in reverse order."""
+    """Distinct small sizes (2, 3, 4...), then the same values rotated, so that every size
+    differs between the two assignments (and no transpose or size can hide in both)."""
     free = [name for name in problem.sizes if name not in problem.fixed_sizes]
     values = list(range(2, 2 + len(free)))
-    orders = [values, values[::-1], [v + 1 for v in values]]
+    orders = [values, values[1:] + values[:1], [v + 1 for v in values]]
     assignments = []
     for order in orders:
         sizes = problem.sizes_from(order)
@@ -135,7 +142,11 @@ class ProblemChecker:
         except DeriveError as error:
             verdict.error = str(error).splitlines()[0]
             verdict.verdict = "error"
-        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError, MemoryError) as error:
+        except MemoryError:
+            # derive's limit, not a mistake of the claim: grading leaves it for review
+            verdict.error = "internal error (out of memory): the claim is too large to check here"
+            verdict.verdict = "error"
+        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as error:
             # a defect of derive, not of the claim: report it on this claim and go on with the rest
             verdict.error = f"internal error (please report): {type(error).__name__}: {error}"
             verdict.verdict = "error"
@@ -156,12 +167,13 @@ class ProblemChecker:
             message = (f"shape mismatch: {to_text(claimed)} is {fmt(shapes[id(claimed)])}, "
                        f"{to_text(reference)} is {fmt(shapes[id(reference)])}")
             return self._shape_failure(link, reference, claimed, scope, message, start)
+        rng = claim_rng(self.problem, f"{link.left} = {link.right}", self.options.seed, self.options.salt)
         self._exact_check(link, reference, claimed, scope)
         if self.options.numeric:
-            self._numeric_check(link, reference, claimed, scope)
+            self._numeric_check(link, reference, claimed, scope, rng)
         self._decide(link)
-        if link.verdict == HOLDS and self.options.generic:
-            self._generic(link, left, right, scope)
+        if link.verdict == HOLDS or _exact_zero(link):
+            self._every_size(link, left, right, reference, claimed, scope, rng)
         if link.verdict == FAILS:
             link.diagnosis = self._diagnose(reference, claimed, scope)
         link.seconds = time.monotonic() - start
@@ -175,24 +187,85 @@ class ProblemChecker:
         link.seconds = time.monotonic() - start
         return link
 
-    def _generic(self, link: LinkVerdict, left, right, scope) -> None:
-        """The index-notation engine's proof for every size, on top of the concrete-size proof."""
+    def _generic(self, link: LinkVerdict, left, right, scope):
+        """The index-notation engine's proof for every size, or None when it gave up."""
         try:
             with deadline(GENERIC_BUDGET, "the generic proof"):
                 proof = prove_link(self.problem, left, right, scope)
         except (BudgetExceeded, DeriveError) as error:
             link.generic = f"no generic proof: {str(error).splitlines()[0]}"
-            return
+            return None
         link.generic = "proved" if proof.proved else f"no generic proof: {proof.reason}"
         link.derivation = [(step.expression, step.justification) for step in proof.steps]
+        return proof
+
+    # -- every size -------------------------------------------------------------------------
+    def _every_size(self, link: LinkVerdict, left, right, reference, claimed, scope, rng) -> None:
+        """A link that holds at the concrete sizes holds for every size only with a generic proof,
+        or, failing one, with evidence at sizes drawn for this claim that agrees.
+
+        Without a proof, the claim gets one more exact assignment and more numeric ones, drawn
+        so that they cannot be predicted from what derive prints and away from the roots of any
+        size-dependent term the engine found; a claim that uses a size as a value, or whose
+        difference keeps a size-dependent term, is never called holding on such evidence.
+        """
+        free = [name for name in self.problem.sizes if name not in self.problem.fixed_sizes]
+        proof = self._generic(link, left, right, scope) if self.options.generic else None
+        complete = not free  # no size to vary: the exact proof at the problem's only sizes is complete
+        if (proof is not None and proof.proved) or complete:
+            if link.verdict == UNDECIDED and not _exact_and_numeric_conflict(link):
+                # the only doubt was a numeric value that is not finite: the proofs stand alone
+                link.verdict = HOLDS
+                link.reason = ("proved for every size" if not complete else "proved exactly") + \
+                    "; the numeric check gave a non-finite value (NaN or inf), so it adds nothing"
+            return
+        if not self.options.generic:
+            link.generic = "no generic proof: the index-notation engine is off"
+        coefficients = proof.size_coefficients if proof is not None else ()
+        used = [e.sizes for e in link.exact] + [n.sizes for n in link.numeric]
+        sizes = draw_sizes(self.problem, rng, *FRESH_EXACT, avoid=used, nonzero=coefficients)
+        evidence = self._exact_at(link, sizes, reference, claimed, scope, rng)
+        if evidence.outcome == "zero" and self.options.numeric:
+            for _ in range(FRESH_NUMERIC):
+                self._numeric_check(link, reference, claimed, scope, rng, fresh=True)
+        self._decide(link)
+        if _exact_and_numeric_conflict(link):
+            # exact at every size it tried, numerically wrong at others: wrong at those sizes
+            n = next(n for n in link.numeric if n.finite and not n.agree and n.error > 1e-6)
+            link.verdict = FAILS
+            link.reason = (f"the numeric check at {_sizes_text(n.sizes)} differs by {n.error:.1e} "
+                           f"(relative), far beyond rounding; it holds exactly only at the sizes tried, "
+                           f"and has no proof for every size")
+            return
+        if link.verdict != HOLDS:
+            return
+        numeric_ok = bool(link.numeric) and all(n.agree for n in link.numeric) and len(link.numeric) > 1
+        size_values = sorted(_sizes_as_values(reference, set(free)) | _sizes_as_values(claimed, set(free)))
+        if coefficients:
+            link.verdict = UNDECIDED
+            terms = ", ".join(str(c) for c in coefficients[:3])
+            link.reason = (f"not proved for every size: left minus right keeps terms with the "
+                           f"size-dependent coefficient(s) {terms}, though they vanish at the sizes tried")
+        elif size_values:
+            link.verdict = UNDECIDED
+            link.reason = (f"not proved for every size: the claim uses the size {size_values[0]} as a "
+                           f"value, and concrete sizes cannot show a size-dependent term is absent")
+        elif not numeric_ok:
+            link.verdict = UNDECIDED
+            link.reason = ("not proved for every size, and the numeric check at sizes drawn for this "
+                           "claim is unavailable")
+        else:
+            link.reason = ("proved exactly at the sizes tried, including sizes drawn for this claim, "
+                           "and the numeric check agrees; no proof for every size")
 
     def _diagnose(self, reference, claimed, scope, message=None) -> Diagnosis:
         try:
-            with deadline(DIAGNOSIS_BUDGET, "the diagnosis"):
+            with deadline(min(DIAGNOSIS_BUDGET, self.options.exact_budget), "the diagnosis"):
                 return diagnose(self.problem, reference, claimed, scope, message)
         except BudgetExceeded:
             return Diagnosis("shape" if message else "unknown",
-                             message or f"no common slip was recognised within {DIAGNOSIS_BUDGET:g} s")
+                             message or "no common slip was recognised within "
+                             f"{min(DIAGNOSIS_BUDGET, self.options.exact_budget):g} s")
 
     # -- the exact oracle ------------------------------------------------------------------
     def _assignments(self, scope: Scope, nodes, sizes_of) -> list[dict]:
@@ -220,21 +293,22 @@ class ProblemChecker:
     def _exact_check(self, link: LinkVerdict, reference, claimed, scope) -> None:
         rng = random.Random(self.options.seed)
         for sizes in self.exact_sizes:
-            start = time.monotonic()
-            evidence = ExactEvidence(sizes=sizes, outcome="undecided")
-            try:
-                with deadline(self.options.exact_budget, "the exact check"):
-                    model = self.exact_model(sizes)
-                    left, right, assignments = self._exact_values(model, reference, claimed, scope)
-                    witness = find_witness(left, right, model.symbols(), rng)
-                    if witness is not None:
-                        evidence.outcome, evidence.method = "witness", "witness"
-                        true, claim = witness.as_floats()
-                        link.difference = Difference(
-                            entry=_entry_label(witness.entry, assignments, left.shape),
-                            true=true, claimed=claim, sizes=sizes,
-                            point={str(k): float(v) for k, v in list(witness.point.items())[:12]},
-                        )
+            if self._exact_at(link, sizes, reference, claimed, scope, rng).outcome != "zero":
+                break
+
+    def _exact_at(self, link: LinkVerdict, sizes: dict, reference, claimed, scope, rng) -> ExactEvidence:
+        """The exact oracle at one size assignment: a witness, a proof of zero, or undecided.
+
+        When the zero test cannot prove the difference zero, a thorough witness search (every
+        sign pattern, values near zero and large ones) runs before the link is left undecided.
+        """
+        start = time.monotonic()
+        evidence = ExactEvidence(sizes=sizes, outcome="undecided")
+        try:
+            with deadline(self.options.exact_budget, "the exact check"):
+                model = self.exact_model(sizes)
+                left, right, assignments = self._exact_values(model, reference, claimed, scope)
+                witness = find_witness(left, right, model.symbols(), rng)
                 if witness is None and all(a == b for a, b in zip(left, right)):
                     evidence.outcome, evidence.method = "zero", "structural"
                 elif witness is None:
@@ -242,31 +316,48 @@ class ProblemChecker:
                     outcome = call_with_timeout(partial(_zero_test, left, right), max(remaining, 0.5),
                                                 "the exact zero test")
                     evidence.outcome, evidence.method, evidence.detail = outcome
-            except BudgetExceeded as error:
-                evidence.outcome, evidence.method, evidence.detail = "undecided", "timeout", str(error)
-            evidence.seconds = time.monotonic() - start
-            link.exact.append(evidence)
-            if evidence.outcome != "zero":
-                break
-
+                    if evidence.outcome != "zero":
+                        witness = find_witness(left, right, model.symbols(), rng, thorough=True)
+                if witness is not None:
+                    evidence.outcome, evidence.method, evidence.detail = "witness", "witness", ""
+                    true, claim = witness.as_floats()
+                    link.difference = Difference(
+                        entry=_entry_label(witness.entry, assignments, left.shape),
+                        true=true, claimed=claim, sizes=sizes,
+                        point={str(k): float(v) for k, v in list(witness.point.items())[:12]},
+                    )
+                    if _show(true) == _show(claim):
+                        link.difference.gap = witness.gap()
+        except BudgetExceeded as error:
+            evidence.outcome, evidence.method, evidence.detail = "undecided", "timeout", str(error)
+        evidence.seconds = time.monotonic() - start
+        link.exact.append(evidence)
+        return evidence
 
     # -- the numeric oracle ------------------------------------------------------------------
-    def _numeric_check(self, link: LinkVerdict, reference, claimed, scope) -> None:
+    def _numeric_check(self, link: LinkVerdict, reference, claimed, scope, sizes_rng: random.Random,
+                       fresh: bool = False) -> None:
+        """The numeric oracle at sizes drawn for this claim (``fresh``: different from every
+        assignment used so far). NaN, inf or an unavailable evaluation is never agreement."""
         indexed = _uses(reference, _is_indexing) or _uses(claimed, _is_indexing)
         extra_derivatives = _uses(claimed, lambda n: isinstance(n, ast.Derivative) and not self._upstream(n))
         heavy = _uses(reference, _is_heavy) or _uses(claimed, _is_heavy)
         directional = _is_gradient(reference, scope) and not indexed
         if indexed:
-            table = SMALL
+            span = SMALL
         elif extra_derivatives or heavy or not directional:
-            table = MEDIUM
+            span = MEDIUM
         else:
-            table = LARGE
-        sizes = self.options.numeric_sizes or self.problem.sizes_from(table)
+            span = LARGE
+        if self.options.numeric_sizes and not fresh:
+            sizes = self.options.numeric_sizes
+        else:
+            used = [n.sizes for n in link.numeric] if fresh else []
+            sizes = draw_sizes(self.problem, sizes_rng, *span, avoid=used)
         start = time.monotonic()
-        rng = np.random.default_rng(self.options.seed + 1)
+        rng = np.random.default_rng(self.options.seed + 1 + len(link.numeric))
         try:
-            with deadline(self.options.exact_budget, "the numeric check"):
+            with deadline(self.options.exact_budget, "the numeric check"), np.errstate(all="ignore"):
                 model = NumericModel(self.problem, sizes, rng)
                 if directional:
                     error = self._directional(model, reference, claimed, scope, rng)
@@ -275,10 +366,12 @@ class ProblemChecker:
                     error = self._entrywise(model, reference, claimed, scope)
                     method = "entrywise"
         except (BudgetExceeded, DeriveError, FloatingPointError, np.linalg.LinAlgError) as error:
-            link.reason = link.reason or f"numeric check unavailable: {str(error).splitlines()[0]}"
+            link.numeric_unavailable = f"numeric check unavailable: {str(error).splitlines()[0]}"
             return
-        link.numeric.append(NumericEvidence(sizes=sizes, agree=error < NUMERIC_TOLERANCE, error=error,
-                                            method=method, seconds=time.monotonic() - start))
+        finite = bool(np.isfinite(error))
+        link.numeric.append(NumericEvidence(sizes=sizes, agree=finite and error < NUMERIC_TOLERANCE,
+                                            error=float(error), method=method,
+                                            seconds=time.monotonic() - start, finite=finite))
 
     @staticmethod
     def _directional(model: NumericModel, reference, claimed, scope, rng) -> float:
@@ -292,7 +385,10 @@ class ProblemChecker:
             # that, one wrong entry among N still shows (≈ 1/√N), while the complex step's
             # rounding (≈ 1e-16·‖claim‖·‖V‖) stays orders of magnitude below the tolerance
             spread = float(np.linalg.norm(value)) * float(np.linalg.norm(direction)) / np.sqrt(direction.size)
-            worst = max(worst, abs(got - expected) / (abs(expected) + spread + 1e-300))
+            gap = abs(got - expected) / (abs(expected) + spread + 1e-300)
+            if not np.isfinite(gap):  # NaN or inf is never agreement (max() would drop a NaN)
+                return float("nan")
+            worst = max(worst, gap)
         return worst
 
     def _entrywise(self, model: NumericModel, reference, claimed, scope) -> float:
@@ -312,28 +408,72 @@ class ProblemChecker:
 
     # -- the verdict ----------------------------------------------------------------------------
     def _decide(self, link: LinkVerdict) -> None:
+        """Holds: exact zero at every assignment tried, and numeric evidence that agrees (finite)
+        or, where the numeric oracle has no rule, none that disagrees. Fails: a witness, or a
+        finite numeric difference far beyond rounding. Anything else: undecided."""
         outcomes = [e.outcome for e in link.exact]
-        numeric_disagrees = any(not n.agree and n.error > 1e-6 for n in link.numeric)
+        numeric_disagrees = any(n.finite and not n.agree and n.error > 1e-6 for n in link.numeric)
+        non_finite = any(not n.finite for n in link.numeric)
         if "witness" in outcomes:
             link.verdict = FAILS
             d = link.difference
             link.reason = f"differs at {d.entry}: true {_show(d.true)}, claimed {_show(d.claimed)}"
+            if d.sizes and d.sizes not in self.exact_sizes:  # found at sizes drawn for this claim
+                link.reason += f" when {_sizes_text(d.sizes)}"
+            if d.gap:
+                link.reason += f" (they differ by {d.gap})"
         elif outcomes and all(o == "zero" for o in outcomes) and len(outcomes) >= min(2, len(self.exact_sizes)):
             if numeric_disagrees:
                 link.verdict = UNDECIDED
                 link.reason = "the exact oracle proved it but the numeric oracle disagrees: please report this"
+            elif non_finite:
+                link.verdict = UNDECIDED
+                link.reason = "proved exactly, but the numeric check gave a non-finite value (NaN or inf)"
             else:
                 link.verdict = HOLDS
                 link.reason = "proved exactly"
         elif numeric_disagrees:
             link.verdict = FAILS
-            n = next(n for n in link.numeric if not n.agree)
+            n = next(n for n in link.numeric if n.finite and not n.agree and n.error > 1e-6)
             link.reason = f"the numeric check differs by {n.error:.1e} (relative), far beyond rounding"
         else:
             link.verdict = UNDECIDED
             detail = next((e.detail for e in link.exact if e.outcome == "undecided"), "")
             numeric = " (numeric evidence agrees)" if link.numeric and all(n.agree for n in link.numeric) else ""
             link.reason = f"not proved: {detail}{numeric}" if detail else f"not proved{numeric}"
+        if link.verdict != HOLDS and link.numeric_unavailable and link.numeric_unavailable not in link.reason:
+            link.reason += f"; {link.numeric_unavailable}"
+
+
+def _exact_zero(link: LinkVerdict) -> bool:
+    """The exact oracle proved the link at every assignment it tried."""
+    return bool(link.exact) and all(e.outcome == "zero" for e in link.exact)
+
+
+def _exact_and_numeric_conflict(link: LinkVerdict) -> bool:
+    """Exact zero at every assignment tried, yet a finite numeric difference at other sizes."""
+    return (bool(link.exact) and all(e.outcome == "zero" for e in link.exact)
+            and any(n.finite and not n.agree and n.error > 1e-6 for n in link.numeric))
+
+
+def _sizes_text(sizes: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sizes.items())
+
+
+def _sizes_as_values(node, free: set[str]) -> set[str]:
+    """The free sizes a claim side uses as numbers (``(n - 1) * x``, ``1/m``), not as dimensions
+    (``ones(n)``)."""
+    if isinstance(node, ast.Call) and node.func in DIMENSION_CALLS:
+        return set()
+    if isinstance(node, ast.Name):
+        return {node.id} & free
+    found: set[str] = set()
+    for child in ast.children(node):
+        found |= _sizes_as_values(child, free)
+    return found
+
+
+DIMENSION_CALLS = ("ones", "zeros", "eye")  # their arguments are sizes as dimensions
 
 
 @contextlib.contextmanager
@@ -383,6 +523,8 @@ def _entry_label(entry, assignments, shape) -> str:
 
 
 def _show(value) -> str:
+    if isinstance(value, str):  # a value past a double's range, printed by mpmath
+        return value
     if isinstance(value, complex):
         return f"{value.real:.6g}{value.imag:+.6g}i"
     return f"{value:.6g}"

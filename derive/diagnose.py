@@ -451,6 +451,16 @@ def _chain(factors: list):
     return product
 
 
+def _scalar(node, scope: Scope) -> bool:
+    """A 1×1 value, whose transpose is itself: no transpose edit can explain anything there."""
+    try:
+        return is_scalar(infer(node, scope))
+    except BudgetExceeded:
+        raise
+    except DeriveError:
+        return False
+
+
 def _chain_edits(sub, edit):
     """A transpose around any run of a product chain (A @ B @ C → A @ (B @ C).T)."""
     factors = _factors(sub)
@@ -476,13 +486,14 @@ def _single_edits(problem: Problem, scope: Scope, node):
                 isinstance(parent, ast.Binary) and parent.op == "@"):
             yield from _chain_edits(sub, edit)
 
-        if isinstance(sub, ast.Transpose):
+        transposable = not _scalar(sub, scope)  # the transpose of a scalar is the scalar itself
+        if isinstance(sub, ast.Transpose) and transposable:
             yield "misplaced-transpose", f"{to_text(sub)} where {to_text(sub.operand)} was meant", edit(sub.operand)
         if isinstance(sub, ast.Index) and len(sub.items) == 2 and sub.items[0] != sub.items[1]:
             swapped = dataclasses.replace(sub, items=sub.items[::-1])
             yield "wrong-index", f"{to_text(sub)} where {to_text(swapped)} was meant", edit(swapped)
-        if isinstance(sub, (ast.Derivative, ast.Call)) or (isinstance(sub, ast.Name) and sub.id in shapes) or (
-                isinstance(sub, ast.Binary) and sub.op == "@"):
+        if transposable and (isinstance(sub, (ast.Derivative, ast.Call)) or (
+                isinstance(sub, ast.Name) and sub.id in shapes) or (isinstance(sub, ast.Binary) and sub.op == "@")):
             yield "misplaced-transpose", f"{to_text(sub)} where its transpose was meant", edit(ast.Transpose(sub))
         if isinstance(sub, ast.Binary) and sub.op == "@":
             yield "swapped-operands", f"the operands of {to_text(sub)} are swapped", edit(ast.Binary("@", sub.right, sub.left))

@@ -1519,6 +1519,10 @@ class LinkProof:
     proved: bool
     reason: str
     steps: list[Step]
+    # when left - right does not cancel: the coefficients of its terms that depend on a size
+    # (polynomials in the size symbols); a claim that holds at the sizes tried but has such a
+    # term is right only at the roots, so the checker looks at sizes away from them
+    size_coefficients: tuple = ()
 
 
 @dataclass
@@ -1713,6 +1717,10 @@ def _prove_link(problem: Problem, left, right, scope: Scope) -> LinkProof:
                                     "entries, function values and sums (SymPy cancel)"))
     elif difference.terms:
         link.reason = "the canonical index forms differ"
+        size_symbols = set(problem.sizes.values())
+        link.size_coefficients = tuple(dict.fromkeys(
+            term.coeff for term in difference.terms
+            if isinstance(term.coeff, sympy.Basic) and term.coeff.free_symbols & size_symbols))
         link.steps.append(Step(render(difference, problem, namer),
                                "left minus right does not cancel"))
         return link

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ast
+from . import ast, limits
 from .errors import ShapeError, UnsupportedError
 from .primitives import ELEMENTWISE, canonical_function, standin
 from .problem import Problem
@@ -46,6 +46,7 @@ class NumericModel:
         self.overrides = overrides or {}
         self.override_site = override_site
         self.site: str | None = None
+        limits.check_model(problem, sizes)  # refuse before allocating, not after
         self.sizes = dict(sizes)
         self.rng = rng
         self._subs = {problem.sizes[name]: value for name, value in sizes.items()}
@@ -250,9 +251,9 @@ class _Evaluation:
             return standin(name)(self.value(node.args[0], idx), node.prime)
         if name in ELEMENTWISE:
             row = ELEMENTWISE[name]
-            if node.prime > 1:
-                raise UnsupportedError(f"{name}{chr(39) * node.prime}: no numeric rule past the first derivative")
-            fn = row.numpy_prime if node.prime else row.numpy
+            if node.prime > 2 or (node.prime == 2 and row.numpy_second is None):
+                raise UnsupportedError(f"{name}{chr(39) * node.prime}: no numeric rule for this derivative")
+            fn = (row.numpy, row.numpy_prime, row.numpy_second)[node.prime]
             return fn(self.value(node.args[0], idx))
         if name in ("ones", "zeros", "eye"):
             dims = [int(a.value) if isinstance(a, ast.Number) else self.model.sizes[a.id] for a in node.args]
@@ -317,7 +318,10 @@ def _pick(matrix: np.ndarray, node: ast.Index, idx: dict) -> np.ndarray:
 
 
 def relative_gap(left: np.ndarray, right: np.ndarray) -> tuple[float, tuple[int, int]]:
-    """The largest entrywise gap, relative to the larger side's magnitude (and where it is)."""
+    """The largest entrywise gap, relative to the larger side's magnitude (and where it is);
+    NaN when either side has a value that is not finite, which is never agreement."""
+    if not (np.all(np.isfinite(left)) and np.all(np.isfinite(right))):
+        return float("nan"), (0, 0)
     scale = max(np.max(np.abs(left)), np.max(np.abs(right)), 1e-300)
     gaps = np.abs(left - right) / scale
     flat = int(np.argmax(gaps))

@@ -43,19 +43,31 @@ class Elementwise:
     sympy: Callable
     latex: str
     domain: str = "real"  # "positive" where the function needs positive arguments
+    numpy_second: Callable | None = None  # f'', so that the numeric net covers f''(x) too
+
+
+def _np_sigmoid_second(x):
+    s = _np_sigmoid(x)
+    return s * (1 - s) * (1 - 2 * s)
 
 
 _ROWS = [
-    Elementwise("exp", np.exp, np.exp, sympy.exp, r"\exp\left({0}\right)"),
-    Elementwise("log", np.log, lambda x: 1 / x, sympy.log, r"\log\left({0}\right)", "positive"),
-    Elementwise("sqrt", np.sqrt, lambda x: 0.5 / np.sqrt(x), sympy.sqrt, r"\sqrt{{{0}}}", "positive"),
+    Elementwise("exp", np.exp, np.exp, sympy.exp, r"\exp\left({0}\right)", numpy_second=np.exp),
+    Elementwise("log", np.log, lambda x: 1 / x, sympy.log, r"\log\left({0}\right)", "positive",
+                numpy_second=lambda x: -1 / x**2),
+    Elementwise("sqrt", np.sqrt, lambda x: 0.5 / np.sqrt(x), sympy.sqrt, r"\sqrt{{{0}}}", "positive",
+                numpy_second=lambda x: -0.25 / (x * np.sqrt(x))),
     Elementwise("sigmoid", _np_sigmoid, lambda x: _np_sigmoid(x) * (1 - _np_sigmoid(x)), Sigmoid,
-                r"\sigma\left({0}\right)"),
-    Elementwise("tanh", np.tanh, lambda x: 1 - np.tanh(x) ** 2, Tanh, r"\tanh\left({0}\right)"),
-    Elementwise("relu", _np_relu, _np_step, Relu, r"\operatorname{{ReLU}}\left({0}\right)"),
-    Elementwise("step", _np_step, lambda x: 0 * x, Step, r"\mathbb{{1}}\left[{0} > 0\right]"),
-    Elementwise("sin", np.sin, np.cos, sympy.sin, r"\sin\left({0}\right)"),
-    Elementwise("cos", np.cos, lambda x: -np.sin(x), sympy.cos, r"\cos\left({0}\right)"),
+                r"\sigma\left({0}\right)", numpy_second=_np_sigmoid_second),
+    Elementwise("tanh", np.tanh, lambda x: 1 - np.tanh(x) ** 2, Tanh, r"\tanh\left({0}\right)",
+                numpy_second=lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
+    Elementwise("relu", _np_relu, _np_step, Relu, r"\operatorname{{ReLU}}\left({0}\right)",
+                numpy_second=lambda x: 0 * x),
+    Elementwise("step", _np_step, lambda x: 0 * x, Step, r"\mathbb{{1}}\left[{0} > 0\right]",
+                numpy_second=lambda x: 0 * x),
+    Elementwise("sin", np.sin, np.cos, sympy.sin, r"\sin\left({0}\right)", numpy_second=lambda x: -np.sin(x)),
+    Elementwise("cos", np.cos, lambda x: -np.sin(x), sympy.cos, r"\cos\left({0}\right)",
+                numpy_second=lambda x: -np.cos(x)),
 ]
 ELEMENTWISE: dict[str, Elementwise] = {row.name: row for row in _ROWS}
 ALIASES = {"σ": "sigmoid", "sigma": "sigmoid", "ReLU": "relu"}

@@ -1,7 +1,9 @@
 """Verdicts and the evidence behind them.
 
 A link of a claim *holds* only when the exact oracle proved the difference zero at every size
-assignment it tried; it *fails* only with a witness (an entry where the sides differ, exactly or
+assignment it tried, no numeric evidence doubts it, and either the index-notation engine proved it
+for every size or evidence at sizes drawn for the claim agrees (``check.ProblemChecker``); it
+*fails* only with a witness (an entry where the sides differ, exactly or
 far beyond numeric error, or a shape that cannot match); anything else is *undecided*, with the
 evidence there is. ``as_json`` is the documented ``--json`` schema (docs/json.md).
 """
@@ -33,6 +35,7 @@ class NumericEvidence:
     error: float
     method: str  # "direction" | "entrywise"
     seconds: float = 0.0
+    finite: bool = True  # False when the comparison gave NaN or inf: never agreement
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Difference:
     claimed: object
     sizes: dict
     point: dict | None = None
+    gap: str = ""  # |true - claimed|, when the two print alike (a difference of 1e-30)
 
 
 @dataclass
@@ -68,6 +72,7 @@ class LinkVerdict:
     seconds: float = 0.0
     generic: str = ""  # "proved", or why there is no generic (all-sizes) proof
     derivation: list[tuple[str, str]] = field(default_factory=list)  # (expression, justification)
+    numeric_unavailable: str = ""  # why the numeric oracle could not evaluate the link, if so
 
     def evidence_summary(self) -> str:
         parts = []
@@ -86,8 +91,12 @@ class LinkVerdict:
         if undecided:
             parts.append(f"exact undecided at {_sizes(undecided[0].sizes)} ({undecided[0].detail})")
         for n in self.numeric:
-            word = "agrees" if n.agree else "differs"
+            word = "agrees" if n.agree else ("differs" if n.finite else "is not finite")
             parts.append(f"numeric {word} at {_sizes(n.sizes)} (rel. error {n.error:.1e}, {n.method})")
+        if self.numeric_unavailable:
+            parts.append(self.numeric_unavailable)
+        if self.verdict == HOLDS and self.generic != "proved" and any(e.sizes for e in self.exact):
+            parts.append("no proof for every size")
         return "; ".join(parts) if parts else "no evidence"
 
 

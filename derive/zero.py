@@ -6,13 +6,24 @@ the zero polynomial — then it is zero for every value of the atoms, so certain
 ones. A second, stronger stage rewrites sigmoid, tanh and softmax as exponentials, splits
 ``exp(a+b)`` into ``exp(a)·exp(b)`` and tests the numerator of the combined fraction. When neither
 proves zero the answer is None, never False: atoms can be related (σ(-z) = 1-σ(z)), so a
-non-zero polynomial does not refute anything. Refutation needs a witness: ``find_witness``
-evaluates both sides at random points with 40 significant digits and keeps a difference only if
-it is far beyond the arithmetic's error and survives re-evaluation at 80 digits.
+non-zero polynomial does not refute anything.
+
+Only rewrites valid for every value, of any sign, are used: roots and powers by fractions are
+radicals of their exact base (``Atomizer.root``), never split or merged across bases, because
+(1/u)**(1/2) = u**(-1/2) and (a·b)**(1/2) = a**(1/2)·b**(1/2) are false for negative values;
+SymEngine, which would make those rewrites, only ever sees polynomials.
+
+Refutation needs a witness: ``find_witness`` evaluates both sides at random points with 40
+significant digits and keeps a difference only if it is far beyond the arithmetic's error and
+survives re-evaluation at 80 digits. ``find_witness(..., thorough=True)``, used before a claim
+the zero test could not prove is given up, also tries every sign pattern (or, with many symbols,
+the all-negative, all-positive and alternating ones), values near zero and large values, so
+that a claim false only for negative values is refuted whatever the seed.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from dataclasses import dataclass
@@ -30,11 +41,21 @@ from .primitives import standin
 
 
 class Atomizer:
-    """Replaces function applications by symbols, equal arguments (after expansion) sharing one."""
+    """Replaces function applications and roots by symbols, so that only polynomial arithmetic
+    (which SymEngine's expand does soundly) remains.
+
+    Equal arguments (after SymPy's expansion, which respects assumptions) share one atom. A power
+    b**(p/q) becomes t**p for one radical symbol t standing for b**(1/q) (principal branch):
+    b**(p/q) = exp(p/q · Log b) = (b**(1/q))**p holds for every b ≠ 0 and integer p, and
+    t**q = b, which ``reduce_radicals`` uses. Nothing else about roots is assumed: (1/u)**(1/2)
+    and u**(-1/2) are different radicals (they differ for negative u), as are (a·b)**(1/2) and
+    a**(1/2)·b**(1/2). A power by a non-constant exponent is an opaque atom.
+    """
 
     def __init__(self):
         self.table: dict = {}
         self.memo: dict = {}
+        self.radicals: list[tuple[sympy.Symbol, int, sympy.Expr]] = []  # (t, q, b): t**q = b
 
     def _symbol(self, key) -> sympy.Symbol:
         if key not in self.table:
@@ -48,7 +69,8 @@ class Atomizer:
         args = tuple(sympy.expand(self(arg)) for arg in application.args)
         if application.func is sympy.log and args[0].is_Rational and args[0] > 0 and not (
                 args[0].is_Integer and sympy.isprime(args[0])):
-            # log of a number: the sum of the logs of its prime factors, so log(5/4) meets log(5) - 2 log(2)
+            # log of a positive number: the sum of the logs of its prime factors, so log(5/4)
+            # meets log(5) - 2 log(2)
             factors = sympy.factorrat(args[0])
             self.memo[application] = sympy.Add(*[k * self._symbol((sympy.log, (sympy.Integer(p),)))
                                                  for p, k in factors.items()])
@@ -69,18 +91,76 @@ class Atomizer:
         return self.memo[application]
 
     def root(self, power):
-        """b**(p/q) with its base expanded, so that equal bases written differently meet."""
+        """b**e for a non-integer e: t**p for a radical t = b**(1/q) when e = p/q, else an atom."""
         if power in self.memo:
             return self.memo[power]
-        base, exponent = power.args
-        self.memo[power] = sympy.Pow(sympy.expand(self(base)), exponent)
+        base = sympy.expand(self(power.base))
+        exponent = power.exp
+        if exponent.is_Rational:
+            key = ("radical", base, exponent.q)
+            fresh = key not in self.table
+            radical = self._symbol(key)
+            if fresh:
+                self.radicals.append((radical, int(exponent.q), base))
+            self.memo[power] = radical ** int(exponent.p)
+        else:
+            self.memo[power] = self._symbol(("power", base, sympy.expand(self(exponent))))
         return self.memo[power]
 
     def __call__(self, expr):
-        mapping = {a: self.atom(a) for a in expr.atoms(sympy.Function)}
-        roots = [p for p in expr.atoms(sympy.Pow) if not p.exp.is_Integer and p.exp.is_Rational]
-        mapping.update({p: self.root(p) for p in roots if not p.has(*mapping)})
-        return expr.xreplace(mapping) if mapping else expr
+        """``expr`` with every function application and non-integer power replaced, bottom up."""
+        if expr.is_Atom:
+            return expr
+        if expr in self.memo:
+            return self.memo[expr]
+        if isinstance(expr, sympy.Function):
+            result = self.atom(expr)
+        elif isinstance(expr, sympy.Pow) and not expr.exp.is_Integer:
+            result = self.root(expr)
+        else:
+            args = [self(a) for a in expr.args]
+            result = expr.func(*args) if any(a is not b for a, b in zip(args, expr.args)) else expr
+        self.memo[expr] = result
+        return result
+
+    def reduce_radicals(self, polynomial):
+        """An expanded SymEngine polynomial with every radical's power below q (t**q = b)."""
+        if not self.radicals or polynomial == 0:
+            return polynomial
+        relations = {_to_engine(t): (q, _to_engine(b)) for t, q, b in self.radicals}
+        for _ in range(MAX_REDUCTIONS):
+            high = {}
+            for power in _powers(polynomial):
+                radical, exponent = power.args
+                if radical in relations and exponent.is_integer:
+                    q, base = relations[radical]
+                    k = int(exponent)
+                    if k >= q:
+                        high[power] = radical ** (k % q) * base ** (k // q)
+            if not high:
+                return polynomial
+            polynomial = _expand(polynomial.subs(high))
+        return polynomial
+
+
+MAX_REDUCTIONS = 8  # rounds of t**q → b; a base that holds a radical itself may need a few
+
+
+def _powers(expr):
+    """The integer powers of symbols in an expanded SymEngine (or SymPy) expression."""
+    engine = symengine if symengine is not None else sympy
+    found, stack, seen = set(), [expr], set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, engine.Pow):
+            if isinstance(node.args[0], engine.Symbol):
+                found.add(node)
+            continue
+        for arg in node.args:
+            if arg not in seen:
+                seen.add(arg)
+                stack.append(arg)
+    return found
 
 
 def _to_engine(expr):
@@ -96,7 +176,7 @@ def is_zero_polynomial(difference, atomizer: Atomizer) -> bool:
     """True when the difference is the zero polynomial in its symbols and atoms."""
     if difference == 0:
         return True
-    return _expand(_to_engine(atomizer(difference))) == 0
+    return atomizer.reduce_radicals(_expand(_to_engine(atomizer(difference)))) == 0
 
 
 def _fraction(expr):
@@ -138,7 +218,7 @@ def is_zero_rational(difference, atomizer: Atomizer) -> bool:
     """True when the difference, rewritten with exponentials, is the zero rational function."""
     rewritten = difference.rewrite(sympy.exp) if difference.has(Sigmoid, Tanh, SoftmaxEntry) else difference
     numerator, _ = _fraction(_to_engine(atomizer(rewritten)))
-    return _expand(numerator) == 0
+    return atomizer.reduce_radicals(_expand(numerator)) == 0
 
 
 # -- numeric evaluation of exact expressions ------------------------------------------------
@@ -213,45 +293,131 @@ class PointEvaluator:
 
 @dataclass
 class Witness:
-    """An entry where the two sides differ at a point, with both values."""
+    """An entry where the two sides differ at a point, with both values (mpmath or SymPy
+    numbers, exact where the entry is a rational function)."""
 
     entry: tuple[int, int]
-    left: complex
-    right: complex
+    left: object
+    right: object
     point: dict
 
     def as_floats(self):
-        def real(v):
-            v = complex(v)
-            return v.real if abs(v.imag) < 1e-12 * (1 + abs(v.real)) else v
+        """Both values as Python numbers, or as text where a double cannot hold them."""
+        return _plain_number(self.left), _plain_number(self.right)
 
-        return real(self.left), real(self.right)
+    def gap(self) -> str:
+        """|left - right|, to 3 digits: exact for rational values, else at 80 digits."""
+        if isinstance(self.left, sympy.Basic) and isinstance(self.right, sympy.Basic):
+            return mpmath.nstr(_mp(abs(self.left - self.right)), 3)
+        with mpmath.workdps(80):
+            return mpmath.nstr(abs(_mp(self.left) - _mp(self.right)), 3)
 
 
-def random_point(symbols, rng: random.Random, positive=frozenset()) -> dict:
-    """A random point with 3 decimals per coordinate, away from zero."""
+def _mp(value):
+    if isinstance(value, sympy.Basic):
+        if value.is_Rational:
+            return mpmath.mpf(value.p) / value.q
+        return mpmath.mpmathify(complex(value.evalf(60)))
+    return value
+
+
+def _plain_number(value):
+    with mpmath.workdps(30):
+        v = _mp(value)
+        double = complex(v)
+        if not (math.isfinite(double.real) and math.isfinite(double.imag)):
+            return mpmath.nstr(v, 6)
+    return double.real if abs(double.imag) < 1e-12 * (1 + abs(double.real)) else double
+
+
+def random_point(symbols, rng: random.Random, positive=frozenset(), signs=None,
+                 scale: tuple[float, float] | None = None) -> dict:
+    """A random point: by default 3 decimals per coordinate, |value| in [0.3, 1.5] ([0.5, 2] for
+    a symbol declared positive); with ``scale``, 3 significant digits and |value| in ``scale``.
+
+    ``signs`` (a sign per symbol) fixes the signs; a symbol declared positive stays positive.
+    """
     point = {}
-    for s in symbols:
-        if s.is_positive or s in positive:
-            value = rng.uniform(0.5, 2.0)
+    for k, s in enumerate(symbols):
+        positive_only = s.is_positive or s in positive
+        if scale is None:
+            if positive_only:
+                value = rng.uniform(0.5, 2.0)
+            else:
+                sign = signs[k] if signs is not None else rng.choice((-1, 1))
+                value = sign * rng.uniform(0.3, 1.5)
+            value = round(value, 3)
         else:
-            value = rng.choice((-1, 1)) * rng.uniform(0.3, 1.5)
-        point[s] = mpmath.mpf(round(value, 3))
+            sign = 1 if positive_only else (signs[k] if signs is not None else rng.choice((-1, 1)))
+            value = sign * float(f"{rng.uniform(*scale):.3g}")
+        point[s] = mpmath.mpf(value)
     return point
 
 
-def _differs(a, b) -> bool:
+GRID_SYMBOLS = 3  # up to this many symbols, every sign and magnitude pattern of the grid is tried
+SIGN_PATTERNS_ALL = 6  # up to this many symbols, every sign pattern is tried
+GRID_MAGNITUDES = (0.4, 2.7)  # a small and a large magnitude: reaches regions such as t > 2|s|
+NEAR_ZERO, LARGE = (1e-3, 1e-2), (10.0, 100.0)
+
+
+def thorough_points(symbols, rng: random.Random):
+    """Points that reach what random points near ±1 can miss: every sign pattern (with few
+    symbols, every pattern of signs and of a small or large magnitude), values near zero and
+    large values. Each coordinate is jittered, so that no point is special by construction."""
+    n = len(symbols)
+    if n <= SIGN_PATTERNS_ALL:
+        patterns = list(itertools.product((-1, 1), repeat=n))
+    else:
+        patterns = [(-1,) * n, (1,) * n, tuple((-1) ** k for k in range(n)),
+                    tuple(-(-1) ** k for k in range(n))]
+    if n <= GRID_SYMBOLS:
+        for magnitudes in itertools.product(GRID_MAGNITUDES, repeat=n):
+            for signs in patterns:
+                yield _grid_point(symbols, rng, signs, magnitudes)
+    else:
+        for signs in patterns:
+            yield random_point(symbols, rng, signs=signs)
+    for scale in (NEAR_ZERO, LARGE):
+        for signs in patterns[:2] + [None]:
+            yield random_point(symbols, rng, signs=signs, scale=scale)
+
+
+def _grid_point(symbols, rng: random.Random, signs, magnitudes) -> dict:
+    point = {}
+    for s, sign, magnitude in zip(symbols, signs, magnitudes):
+        value = magnitude * rng.uniform(0.9, 1.1) * (1 if s.is_positive else sign)
+        point[s] = mpmath.mpf(float(f"{value:.3g}"))
+    return point
+
+
+def _differs(a, b, tolerance) -> bool:
     scale = 1 + abs(a) + abs(b)
-    return abs(a - b) > mpmath.mpf(10) ** (-20) * scale
+    return abs(a - b) > mpmath.mpf(tolerance) * scale
 
 
-def find_witness(left, right, symbols, rng: random.Random, tries: int = 2):
-    """An entry where ``left`` and ``right`` (same shape) differ beyond doubt, or None."""
-    for _ in range(tries):
-        point = random_point(symbols, rng)
+ROUGH, FINE = 1e-30, 1e-60  # relative gaps kept at 40 and at 80 digits
+STABLE = 1e-6  # the 80-digit gap must match the 40-digit one this closely: not rounding noise
+
+
+def find_witness(left, right, symbols, rng: random.Random, tries: int = 2, thorough: bool = False):
+    """An entry where ``left`` and ``right`` (same shape) differ beyond doubt, or None.
+
+    ``tries`` random points near ±1; with ``thorough``, first an exact evaluation of entries that
+    are rational functions (so that a difference of 1e-300 is still seen), then the
+    ``thorough_points``. A gap found at 40 digits counts only if it is the same at 80 digits:
+    rounding noise shrinks with the precision, a real difference does not.
+    """
+    symbols = list(symbols)
+    if thorough:
+        witness = _rational_witness(left, right, symbols, rng)
+        if witness is not None:
+            return witness
+    points = thorough_points(symbols, rng) if thorough else (
+        random_point(symbols, rng) for _ in range(tries))
+    for point in points:
         with mpmath.workdps(40):
             evaluate = PointEvaluator(point)
-            candidates = []
+            candidates = {}
             for k, (a, b) in enumerate(zip(left, right)):
                 if a == b:
                     continue
@@ -259,15 +425,43 @@ def find_witness(left, right, symbols, rng: random.Random, tries: int = 2):
                     va, vb = evaluate(a), evaluate(b)
                 except (ZeroDivisionError, ValueError, OverflowError):
                     continue
-                if _differs(va, vb):
-                    candidates.append(k)
+                if _differs(va, vb, ROUGH):
+                    candidates[k] = va - vb
         if not candidates:
             continue
         with mpmath.workdps(80):
             evaluate = PointEvaluator(point)
-            for k in candidates:
-                va, vb = evaluate(left[k]), evaluate(right[k])
-                if _differs(va, vb) and math.isfinite(abs(complex(va - vb))):
+            for k, rough in candidates.items():
+                try:
+                    va, vb = evaluate(left[k]), evaluate(right[k])
+                except (ZeroDivisionError, ValueError, OverflowError):
+                    continue
+                gap = va - vb
+                if (_differs(va, vb, FINE) and mpmath.isfinite(gap)
+                        and abs(gap - rough) <= STABLE * abs(gap)):
                     cols = left.cols
-                    return Witness((k // cols, k % cols), complex(va), complex(vb), point)
+                    return Witness((k // cols, k % cols), va, vb, point)
+    return None
+
+
+def _is_rational_function(expr) -> bool:
+    """Built from the symbols and exact numbers by +, -, ×, ÷ and integer powers only."""
+    return (not expr.atoms(sympy.Function, sympy.Float, sympy.NumberSymbol)
+            and all(p.exp.is_Integer for p in expr.atoms(sympy.Pow)))
+
+
+def _rational_witness(left, right, symbols, rng: random.Random, points: int = 3):
+    """An entry that is a rational function of independent symbols and is non-zero at a random
+    rational point, evaluated exactly: a witness whatever the size of the difference."""
+    for k, (a, b) in enumerate(zip(left, right)):
+        if a == b or not _is_rational_function(a - b):
+            continue
+        for _ in range(points):
+            point = {s: sympy.Rational(int(v * 1000), 1000)
+                     for s, v in random_point(symbols, rng).items()}
+            va, vb = a.xreplace(point), b.xreplace(point)
+            if va.is_Rational and vb.is_Rational and va != vb:
+                cols = left.cols
+                return Witness((k // cols, k % cols), va, vb,
+                               {s: mpmath.mpf(v.p) / v.q for s, v in point.items()})
     return None

@@ -283,3 +283,17 @@ def test_numpy_prime_agrees_with_the_sympy_derivative(row):
     for x in ([0.3, 1.7] if row.domain == "positive" else [-1.2, 0.8]):
         exact = sympy.diff(row.sympy(t), t).xreplace({t: sympy.Float(x, 30)})
         assert abs(complex(sympy.N(exact, 30)) - complex(row.numpy_prime(np.array(x)))) < 1e-12
+
+
+@pytest.mark.parametrize("row", list(ELEMENTWISE.values()), ids=list(ELEMENTWISE))
+def test_numpy_second_agrees_with_the_complex_step_of_numpy_prime(row):
+    x = np.array([0.3, 0.7, 1.1, 1.9]) if row.domain == "positive" else np.array([-1.7, -0.4, 0.3, 1.2])
+    step = row.numpy_prime(x + 1j * STEP).imag / STEP
+    assert np.allclose(row.numpy_second(x), step, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("row", list(ELEMENTWISE.values()), ids=list(ELEMENTWISE))
+def test_numpy_second_agrees_with_the_sympy_second_derivative(row):
+    for x in ([0.3, 1.7] if row.domain == "positive" else [-1.2, 0.8]):
+        exact = sympy.diff(row.sympy(t), t, 2).xreplace({t: sympy.Float(x, 30)})
+        assert abs(complex(sympy.N(exact, 30)) - complex(row.numpy_second(np.array(x)))) < 1e-12

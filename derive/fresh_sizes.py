@@ -1,0 +1,63 @@
+"""Sizes drawn for one claim: reproducible for the same input, unpredictable from what derive prints.
+
+Concrete sizes are evidence, never proof, and evidence a user can predict can be gamed: an answer
+multiplied by ``(n - 2)*(n - 3)*(n - 23)`` is right at exactly the sizes a fixed table would use.
+So the sizes of the numeric oracle, and the extra exact assignment a claim without a proof for
+every size gets, are drawn from a generator keyed by the problem, the claim's text, the seed and
+a salt. The same input gives the same sizes (and so the same verdict, whatever ``--jobs``, resume
+or load); a different claim gives sizes that its text does not reveal; and grading keys them with
+a secret salt kept in the output folder, so that a class cannot compute them either.
+
+A draw also avoids the roots of given size polynomials (the coefficients of a difference the
+index-notation engine found not to cancel), so that a term that vanishes at some sizes is looked
+at where it does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import sympy
+
+from .problem import Problem
+from .text import to_text
+
+MAX_DRAWS = 200  # candidate assignments tried before the constraints are relaxed
+
+
+def claim_rng(problem: Problem, claim: str, seed: int = 0, salt: str = "") -> random.Random:
+    """The generator of sizes for ``claim`` of ``problem``: a hash of all that defines them."""
+    definitions = "; ".join(f"{name} = {to_text(expr)}" for name, expr in problem.definitions)
+    shapes = "; ".join(f"{name}: {shape}" for name, shape in sorted(problem.shapes.items(), key=str))
+    material = "\x1f".join([problem.id, shapes, definitions, claim, str(seed), salt])
+    return random.Random(hashlib.sha256(material.encode("utf-8", "surrogatepass")).digest())
+
+
+def draw_sizes(problem: Problem, rng: random.Random, low: int, high: int,
+               avoid: list[dict] = (), nonzero: list[sympy.Expr] = ()) -> dict[str, int]:
+    """An assignment of the problem's free sizes in [low, high]: distinct values where the range
+    allows, each size different from its value in every assignment of ``avoid``, and no
+    polynomial of ``nonzero`` zero at it. Fixed sizes keep their values."""
+    free = [name for name in problem.sizes if name not in problem.fixed_sizes]
+    values = list(range(low, max(high, low + len(free)) + 1))
+    best = None
+    for attempt in range(MAX_DRAWS):
+        if len(free) <= len(values):
+            chosen = rng.sample(values, len(free))
+        else:
+            chosen = [rng.choice(values) for _ in free]
+        sizes = problem.sizes_from(chosen)
+        fresh = all(sizes[name] != previous.get(name) for previous in avoid for name in free)
+        if _nonzero_at(nonzero, problem, sizes):
+            if fresh:
+                return sizes
+            best = best or sizes
+        if attempt == MAX_DRAWS // 2:  # a small range may not allow all of it: widen it
+            values = list(range(low, high + len(free) + 8))
+    return best or problem.sizes_from([rng.choice(values) for _ in free])
+
+
+def _nonzero_at(polynomials, problem: Problem, sizes: dict) -> bool:
+    values = {problem.sizes[name]: value for name, value in sizes.items()}
+    return all(p.xreplace(values) != 0 for p in polynomials)

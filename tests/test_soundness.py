@@ -1,0 +1,214 @@
+"""No false "holds": answers built to fool the checker, and the zero test on values of any sign.
+
+Two generated families. The first takes right answers of catalog and inline problems and spoils
+them with terms that vanish at every size derive used and printed for the right answer (a
+polynomial in a size, written directly or counted with ones/eye/trace), multiplied in or added,
+scaled by 1e-30, made non-finite with exp(1000), or carried by a second derivative with no
+numeric rule; none may hold in ``check`` nor be graded correct. The second compares expressions
+with fractional powers and logs against their branch-unsafe rewrites ((1/u)**(1/2) = u**(-1/2),
+log(u v) = log u + log v, ...): every false pair is refuted for each of 20 seeds, and the true
+ones are never refuted.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from derive.assignment import load_assignment
+from derive.check import CheckOptions, ProblemChecker
+from derive.grading import Grader, Submission
+from derive.problem import find_problem, problem_from_dict
+
+from . import synthetic_class as sc
+from .problems_inline import PROBLEMS
+
+RIGHT = [  # (problem, right answer, a size name it has)
+    ("linear-layer", "dJ/dW = dJ/dy @ x.T", "m"),
+    ("linear-layer", "dJ/dW = dJ/dy @ x.T", "d"),
+    ("softmax-cross-entropy", "dL/dZ = (P - T) / S", "S"),
+    ("softmax-cross-entropy", "dL/dZ = (P - T) / S", "K"),
+    ("mlp-two-layer", "dE/dW2 = (y - t) @ h.T", "m"),
+]
+
+
+def _checker(problem_id: str) -> ProblemChecker:
+    return ProblemChecker(find_problem(problem_id))
+
+
+def _printed_sizes(problem_id: str, claim: str, size: str) -> list[int]:
+    """Every value of ``size`` that derive used, and printed, for the right answer."""
+    verdict = _checker(problem_id).check(claim)
+    assert verdict.verdict == "holds", verdict.evidence_summary()
+    values = {int(v) for v in re.findall(rf"\b{size}=(\d+)", verdict.evidence_summary())}
+    return sorted(values | {2, 3, 4})  # and the small sizes the exact oracle starts from
+
+
+def _vanishing(size_text: str, roots: list[int]) -> str:
+    return " * ".join(f"({size_text} - {r})" for r in roots)
+
+
+def adversarial_family() -> list[tuple[str, str]]:
+    """(problem, claim) pairs: a right answer spoiled by a term that vanishes where derive looked."""
+    family = []
+    for problem_id, claim, size in RIGHT:
+        left, right = (side.strip() for side in claim.split("=", 1))
+        roots = _printed_sizes(problem_id, claim, size)
+        counts = [size, f"sum(ones({size}))", f"trace(eye({size}))"]
+        texts = []
+        for count in counts:
+            p = _vanishing(count, roots)
+            texts += [
+                f"{left} = ({right}) * (1 + {p})",
+                f"{left} = {right} + {p} * ({right})",
+                f"{left} = {right} + 1e-30 * {p} * ({right})",
+                f"{left} = {right} + {p} * exp(1000) * ({right})",
+            ]
+        p = _vanishing(size, roots)
+        texts += [
+            f"{left} = {right} + {p} * exp''({right})",
+            f"{left} = {right} + {p} * sigmoid''(({right}).T).T",
+            f"{left} = ({right}) * (1 + ({p}) * ({p}))",
+            f"{left} = {right} + 1e-300 * ({right})",
+        ]
+        family += [(problem_id, text) for text in texts]
+    return family
+
+
+FAMILY = adversarial_family()
+
+
+def test_the_family_is_large_and_distinct():
+    assert len(set(FAMILY)) >= 50
+
+
+@pytest.mark.parametrize("problem_id, claim", FAMILY, ids=[f"{p}:{k}" for k, (p, _) in enumerate(FAMILY)])
+def test_an_answer_made_to_vanish_where_derive_looks_never_holds(problem_id, claim):
+    verdict = _checker(problem_id).check(claim)
+    assert verdict.verdict != "holds", verdict.evidence_summary()
+
+
+def test_an_answer_made_to_vanish_where_derive_looks_is_never_graded_correct(tmp_path):
+    assignment, _ = sc.write(tmp_path, {})
+    grader = Grader(load_assignment(assignment))
+    questions = {"linear-layer": "q1", "softmax-cross-entropy": "q4", "mlp-two-layer": "q5"}
+    submissions = [Submission(f"s{k}", questions[problem_id], claim.split("=", 1)[1].strip())
+                   for k, (problem_id, claim) in enumerate(FAMILY)]
+    graded = list(grader.grade(submissions))
+    assert len(graded) == len(FAMILY)
+    for grade in graded:
+        assert grade.verdict != "holds" and grade.points < grade.max_points, grade
+
+
+def test_a_right_answer_in_the_same_words_is_still_graded_correct(tmp_path):
+    assignment, _ = sc.write(tmp_path, {})
+    grader = Grader(load_assignment(assignment))
+    answers = ["dJ/dy @ x.T", "(dJ/dy @ x.T) * (1 + 0 * (m - 2))", "dJ/dy @ x.T * (m / m)"]
+    graded = list(grader.grade([Submission(f"s{k}", "q1", a) for k, a in enumerate(answers)]))
+    assert [g.points for g in graded] == [2, 2, 2], [g.feedback for g in graded]
+
+
+@pytest.mark.parametrize("problem, claim", [
+    ("mse", "dL/dW = R @ X.T / S * (1 + (S - 2)*(S - 3)*(S - 4))"),
+    ("layer", "dJ/dW = dJ/dy @ x.T + (m - 2)*(m - 3) * (d - 2)*(d - 3) * dJ/dy @ x.T"),
+    ("square", "dJ/dA = dJ/dY @ B.T + (n - 2)*(n - 3)*(n - 4) * dJ/dY"),
+])
+def test_a_size_dependent_term_is_refuted_at_sizes_away_from_its_roots(problem, claim):
+    checker = ProblemChecker(problem_from_dict(PROBLEMS[problem]))
+    verdict = checker.check(claim)
+    assert verdict.verdict == "fails", verdict.evidence_summary()
+
+
+def test_every_size_differs_between_the_two_exact_assignments():
+    problem = problem_from_dict(PROBLEMS["mse"])
+    first, second = ProblemChecker(problem).exact_sizes
+    assert all(first[name] != second[name] for name in first)
+
+
+def test_the_sizes_drawn_for_a_claim_are_reproducible_and_depend_on_the_claim_and_salt():
+    problem = find_problem("linear-layer")
+
+    def sizes(claim, salt=""):
+        verdict = ProblemChecker(problem, CheckOptions(salt=salt)).check(claim)
+        return [n.sizes for n in verdict.links[0].numeric]
+
+    assert sizes("dJ/dW = dJ/dy @ x.T") == sizes("dJ/dW = dJ/dy @ x.T")
+    drawn = {str(sizes(claim, salt)) for claim in ("dJ/dW = dJ/dy @ x.T", "dJ/dW = (dJ/dy @ x.T).T.T")
+             for salt in ("", "class secret")}
+    assert len(drawn) >= 3
+
+
+def test_a_claim_without_every_size_proof_that_uses_a_size_as_a_value_is_undecided():
+    options = CheckOptions(generic=False)
+    checker = ProblemChecker(problem_from_dict(PROBLEMS["layer"]), options)
+    verdict = checker.check("dJ/dW = dJ/dy @ x.T * (m / m)")
+    assert verdict.verdict == "undecided"
+    assert "uses the size m as a value" in verdict.links[0].reason
+
+
+def test_a_right_claim_without_every_size_proof_holds_on_fresh_evidence_and_says_so():
+    checker = ProblemChecker(problem_from_dict(PROBLEMS["layer"]), CheckOptions(generic=False))
+    verdict = checker.check("dJ/dW = dJ/dy @ x.T")
+    assert verdict.verdict == "holds"
+    assert len(verdict.links[0].exact) == 3 and len(verdict.links[0].numeric) == 3
+    assert "no proof for every size" in verdict.evidence_summary()
+
+
+def test_a_non_finite_numeric_result_is_never_agreement():
+    checker = ProblemChecker(problem_from_dict(PROBLEMS["layer"]), CheckOptions(generic=False))
+    verdict = checker.check("dJ/dW = dJ/dy @ x.T + (exp(1000) - exp(1000)) * dJ/dy @ x.T")
+    assert verdict.verdict == "undecided"
+    assert "non-finite" in verdict.links[0].reason
+
+
+# -- the zero test on values of any sign ---------------------------------------------------------
+
+SCALARS = {"id": "scalars", "variables": {"s": "scalar", "t": "scalar"}}
+BASES = ["s", "t", "(s - t)", "(2*s + t)", "(s*t)"]
+FALSE_REWRITES = [  # (expression, its branch-unsafe rewrite): false for some signs of u, v
+    ("sqrt(1/{u})", "1/sqrt({u})"),
+    ("sqrt(1/{u}) * sqrt({u})", "1"),
+    ("sqrt({u} * {v})", "sqrt({u}) * sqrt({v})"),
+    ("sqrt({u} / {v})", "sqrt({u}) / sqrt({v})"),
+    ("log({u} * {v})", "log({u}) + log({v})"),
+    ("log({u} / {v})", "log({u}) - log({v})"),
+    ("log({u}**2)", "2 * log({u})"),
+    ("sqrt({u}**2)", "{u}"),
+    ("({u}**2)**0.25", "sqrt({u})"),
+    ("({u}**2)**1.5", "{u}**3"),
+    ("({u}**2)**0.75", "{u}**1.5"),
+    ("sqrt({u}**3)", "{u} * sqrt({u})"),
+]
+TRUE_REWRITES = [
+    ("sqrt({u}) * sqrt({u})", "{u}"),
+    ("{u}**1.5", "{u} * sqrt({u})"),
+    ("1/sqrt({u})", "{u}**(-0.5)"),
+    ("exp(log({u}))", "{u}"),
+    ("sqrt({u})**4", "{u}**2"),
+    ("({u})**(-3/2) * {u}", "1/sqrt({u})"),
+]
+
+
+def _pairs(templates):
+    pairs = []
+    for k, (left, right) in enumerate(templates):
+        u, v = BASES[k % len(BASES)], BASES[(k + 2) % len(BASES)]
+        pairs.append(f"{left.format(u=u, v=v)} = {right.format(u=u, v=v)}")
+    return pairs
+
+
+@pytest.mark.parametrize("claim", _pairs(FALSE_REWRITES))
+def test_a_branch_unsafe_rewrite_is_refuted_for_every_seed(claim):
+    problem = problem_from_dict(SCALARS)
+    verdicts = {seed: ProblemChecker(problem, CheckOptions(seed=seed)).check(claim).verdict
+                for seed in range(20)}
+    assert set(verdicts.values()) == {"fails"}, verdicts
+
+
+@pytest.mark.parametrize("claim", _pairs(TRUE_REWRITES))
+def test_a_rewrite_valid_for_every_sign_is_never_refuted(claim):
+    problem = problem_from_dict(SCALARS)
+    for seed in range(5):
+        verdict = ProblemChecker(problem, CheckOptions(seed=seed)).check(claim)
+        assert verdict.verdict != "fails", (seed, verdict.evidence_summary())
