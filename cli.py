@@ -188,47 +188,113 @@ def cmd_export(args) -> Exit:
 
 
 def cmd_grade(args) -> Exit:
+    """Grade a class: read everything and check the output folder before grading (a bad file is
+    one line, exit 2), hold the folder for this run alone, grade what has no standing grade,
+    then write the class's files. stderr says how many grades were reused and recomputed."""
     from pathlib import Path
 
     from derive.assignment import load_assignment
-    from derive.grade_report import gradescope_results, write_feedback, write_grades_csv, write_report
-    from derive.grading import Grader, load_results
-    from derive.submissions import read_submissions
+    from derive.grade_report import prepare_output, read_overrides
+    from derive.grading import output_lock
+    from derive.submissions import SubmissionError, read_submissions
 
     assignment = load_assignment(args.assignment)
-    read = read_submissions(args.submissions, [q.id for q in assignment.questions], args.student, args.encoding)
+    out = Path(args.output)
+    # Gradescope's folder is one student's submission, whatever its layout (nested, zipped on a Mac)
+    student = args.student or (Path(args.submissions).name if args.gradescope and Path(args.submissions).is_dir()
+                               else None)
+    try:
+        read = read_submissions(args.submissions, [q.id for q in assignment.questions], student, args.encoding)
+    except SubmissionError as error:
+        if not args.gradescope:
+            raise
+        return _gradescope_unreadable(assignment, out, str(error))
     for warning in read.warnings:
         print(f"derive: warning: {warning}", file=sys.stderr)
     submissions = read.submissions
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
+    overrides = read_overrides(args.overrides, assignment) if args.overrides else {}
+    prepare_output(out, args.gradescope)
+    with output_lock(out):
+        try:
+            return _grade_into(args, assignment, submissions, overrides, out)
+        except OSError as error:
+            where = error.filename or out
+            raise DeriveError(f"{where}: cannot write ({(error.strerror or str(error)).lower()}); the grades "
+                              f"so far are kept in {out / 'results.jsonl'}: rerun to resume") from None
+
+
+def _grade_into(args, assignment, submissions, overrides, out) -> Exit:
+    from pathlib import Path
+
+    from derive.grade_report import (
+        Classbook,
+        apply_overrides,
+        gradescope_results,
+        write_atomically,
+        write_feedback,
+        write_grades_csv,
+        write_report,
+    )
+    from derive.grading import Grader
+    from derive.submissions import submission_files
+
     results = out / "results.jsonl"
     if args.restart and results.exists():
         results.unlink()
     grader = Grader(assignment, jobs=args.jobs, timeout=args.timeout)
     grader.prepare()
-    todo = len(submissions) - len(load_results(results))
-    for number, graded in enumerate(grader.grade(submissions, results), 1):
+    plan = grader.plan(submissions, results)
+    grades = dict(plan.reused)
+    todo = len(plan.todo)
+    for number, graded in enumerate(grader.grade(submissions, results, plan), 1):
+        grades[(graded.student, graded.question)] = graded
         if args.jsonl:
             print(json.dumps(graded.as_json(), ensure_ascii=False), flush=True)
         elif sys.stderr.isatty():
             print(f"\r\x1b[Kgraded {number}/{todo}", end="", file=sys.stderr, flush=True)
     if sys.stderr.isatty() and not args.jsonl:
         print("\r\x1b[K", end="", file=sys.stderr)
-    grades = load_results(results)
-    write_grades_csv(assignment, grades, out / "grades.csv")
-    write_feedback(assignment, grades, out / "feedback")
-    write_report(assignment, grades, out)
+    grades, applied, warnings = apply_overrides(grades, overrides)
+    for warning in warnings:
+        print(f"derive: warning: {args.overrides}: {warning}", file=sys.stderr)
+    book = Classbook(assignment, grades, applied)
+    write_grades_csv(assignment, book, out / "grades.csv")
+    write_feedback(assignment, book, out / "feedback")
+    write_report(assignment, book, out)
     if args.gradescope:
-        students = sorted({s.student for s in submissions})
+        students = book.students or [s.student for s in submissions][:1]
         if len(students) != 1:
             raise DeriveError(f"--gradescope grades one student's submission; found {len(students)}")
-        with open(out / "results.json", "w", encoding="utf-8") as handle:
-            json.dump(gradescope_results(assignment, grades, students[0]), handle, indent=2)
+        found = submission_files(args.submissions) if Path(args.submissions).is_dir() else None
+        write_atomically(out / "results.json",
+                         json.dumps(gradescope_results(assignment, book, students[0], found), indent=2))
     review = sum(g.review for g in grades.values())
+    print(f"derive: {len(grades)} answers: {len(plan.reused)} grades reused, {todo} recomputed"
+          + _why(plan) + f"; {review} need manual review"
+          + (f"; {len(applied)} set by overrides" if overrides else ""), file=sys.stderr)
     if not args.jsonl:
-        print(f"{len(grades)} answers graded ({review} need manual review): {out}/grades.csv, "
-              f"{out}/report.md, {out}/feedback/" + (f", {out}/results.json" if args.gradescope else ""))
+        print(f"{out}/grades.csv, {out}/report.md, {out}/feedback/" + (f", {out}/results.json" if args.gradescope else ""))
+    return Exit.OK
+
+
+def _why(plan) -> str:
+    """Why journaled grades were not reused: "(3 changed, 1 retried after a timeout)"."""
+    parts = [f"{plan.changed} changed since the last run" if plan.changed else "",
+             f"{plan.retried} retried (their check had been cut short)" if plan.retried else ""]
+    parts = [p for p in parts if p]
+    dropped = f"; {plan.dropped} earlier grades dropped (no longer submitted)" if plan.dropped else ""
+    return (f" ({', '.join(parts)})" if parts else "") + dropped
+
+
+def _gradescope_unreadable(assignment, out, reason: str) -> Exit:
+    """A submission Gradescope gave that cannot be read at all still gets a results.json: every
+    question 0 with the reason, instead of an autograder failure."""
+    from derive.grade_report import gradescope_failure, prepare_output, write_atomically
+
+    prepare_output(out, gradescope=True)
+    write_atomically(out / "results.json", json.dumps(gradescope_failure(assignment, reason), indent=2))
+    print(f"derive: {reason}", file=sys.stderr)
+    print(f"derive: {out}/results.json: every question 0, with the reason", file=sys.stderr)
     return Exit.OK
 
 
@@ -291,6 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     grading.add_argument("--encoding", metavar="NAME", help="the submissions' text encoding, e.g. cp1252 "
                          "(default: UTF-8; other bytes are an error naming the line)")
     grading.add_argument("--restart", action="store_true", help="grade everything again, ignoring results.jsonl")
+    grading.add_argument("--overrides", metavar="FILE", help="a CSV of the instructor's decisions (student, question, "
+                         "points, comment), applied on every run (docs/grading.md)")
     grading.set_defaults(run=cmd_grade)
     return parser
 

@@ -9,8 +9,12 @@ The contract:
   time: a runaway simplification becomes "undecided — needs manual review" and grading goes on.
   A malformed answer is graded 0 with the parser's message, without a worker.
 * Every grade is appended to the results file (JSON lines, flushed and synced) as soon as it is
-  known; a rerun reads the file and grades only what is missing, so an interrupted run loses and
-  duplicates nothing.
+  known, with the fingerprint of everything it depends on (``grade_fingerprint``: the answer's
+  full text, the question's asks, reference answer, points, rubric and feedback policy, the
+  problem file's bytes, derive's version and sources, the checker's options). A rerun reuses a
+  grade only when its fingerprint matches and regrades the rest, so an interrupted run loses and
+  duplicates nothing, and an edited answer, rubric, reference or problem is never stale. One run
+  at a time writes an output folder (``output_lock``).
 * Points: a right answer (an exact proof at every size assignment, no numeric doubt) earns the
   question's points; a wrong one the rubric's fraction for its diagnosis; an undecided one 0,
   flagged for review. Never more than the evidence shows.
@@ -18,12 +22,15 @@ The contract:
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
 import hashlib
 import json
 import os
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +43,7 @@ from .check import SMALL, CheckOptions, ProblemChecker
 from .errors import DeriveError
 from .numeric import NumericModel
 from .problem import ClaimSpec
+from .safe_text import md_block, md_code, md_inline
 from .shapes import infer
 
 ANSWER_TIMEOUT = 30.0  # seconds of wall time per distinct answer
@@ -78,6 +86,8 @@ class Graded:
     key: str
     meaning: str = ""
     seconds: float = 0.0
+    fingerprint: str = ""  # of everything the grade depends on (grade_fingerprint); "" never matches
+    transient: bool = False  # the grade depends on time (the check was killed or its worker died)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -97,8 +107,9 @@ class Grader:
         self.assignment = assignment
         self.jobs = max(1, jobs)
         self.timeout = timeout
-        self.checkers = {q.id: ProblemChecker(q.problem, options or grading_options())
-                         for q in assignment.questions}
+        self.options = options or grading_options()
+        self.checkers = {q.id: ProblemChecker(q.problem, self.options) for q in assignment.questions}
+        self._question_prints: dict[str, str] = {}  # question id -> question_fingerprint
         self._models: dict = {}  # question id -> the numeric model that fingerprints answers
 
     def prepare(self) -> None:
@@ -177,17 +188,50 @@ class Grader:
         return digest.hexdigest()[:16]
 
     # -- a whole class ---------------------------------------------------------------------------
-    def grade(self, submissions: Iterable[Submission], results: Path | None = None) -> Iterator[Graded]:
-        """Grade every submission not already in ``results``; yield each grade as it is written."""
-        done = load_results(results) if results else {}
+    def fingerprint(self, submission: Submission) -> str:
+        """The fingerprint of ``submission``'s grade (``grade_fingerprint``): equal fingerprints,
+        equal grades, so a journaled grade with this fingerprint can be reused."""
+        qid = submission.question
+        if qid not in self._question_prints:
+            self._question_prints[qid] = question_fingerprint(self._question(qid), self.options)
+        return grade_fingerprint(self._question_prints[qid], submission.text)
+
+    def plan(self, submissions: Iterable[Submission], results: Path | None = None) -> Plan:
+        """What a run has to do: the grades in ``results`` that still stand (same student,
+        question and fingerprint, not time-dependent) and the answers to grade. A student's
+        last answer to a question counts; an unknown question stops the run here, before
+        anything is graded."""
         latest = {(s.student, s.question): s for s in submissions}  # a resubmission replaces the first
-        todo = [s for key, s in latest.items() if key not in done]
-        for submission in todo:  # an unknown question stops the run before anything is graded
+        for submission in latest.values():
             self._question(submission.question)
+        journal, lines = _read_journal(results)
+        plan = Plan(latest)
+        for key, submission in latest.items():
+            old = journal.get(key)
+            if old is not None and not old.transient and old.fingerprint == self.fingerprint(submission):
+                plan.reused[key] = old
+                continue
+            plan.todo.append(submission)
+            if old is not None and old.transient:
+                plan.retried += 1
+            elif old is not None:
+                plan.changed += 1
+        plan.dropped = sum(key not in latest for key in journal)
+        plan.rewrite = lines != len(plan.reused)  # stale, dropped, duplicated or torn lines
+        return plan
+
+    def grade(self, submissions: Iterable[Submission], results: Path | None = None,
+              plan: Plan | None = None) -> Iterator[Graded]:
+        """Grade every submission whose grade in ``results`` does not stand (``plan``); yield
+        each grade as it is written. The journal is first rewritten (atomically) to the grades
+        that stand, so it never holds two grades for one answer."""
+        plan = plan if plan is not None else self.plan(submissions, results)
+        if results is not None and plan.rewrite:
+            rewrite_results(results, plan.reused.values())
         groups: dict[tuple[str, str], list[Submission]] = {}
         answers: dict[tuple[str, str], Answer] = {}
         with _Appender(results) as out:
-            for submission in todo:
+            for submission in plan.todo:
                 question = self._question(submission.question)
                 immediate = self._unreadable(question, submission)
                 if isinstance(immediate, Outcome):
@@ -212,7 +256,8 @@ class Grader:
                 else:
                     outcome, seconds = Outcome("undecided", message=f"the check failed: {value}"), 0.0
                 for submission in groups[key]:
-                    yield out.write(self._graded(question, submission, outcome, key[1], seconds))
+                    yield out.write(self._graded(question, submission, outcome, key[1], seconds,
+                                                 transient=status != "ok"))
 
     def _question(self, qid: str) -> Question:
         try:
@@ -231,7 +276,7 @@ class Grader:
             return Outcome("invalid", message=str(error))
 
     def _graded(self, question: Question, submission: Submission, outcome: Outcome, key: str,
-                seconds: float) -> Graded:
+                seconds: float, transient: bool = False) -> Graded:
         if outcome.verdict == "holds":
             points = question.points
         elif outcome.verdict == "fails":
@@ -241,45 +286,151 @@ class Grader:
         return Graded(submission.student, question.id, submission.text[:SHOWN_ANSWER], points,
                       question.points, outcome.verdict, outcome.diagnosis,
                       feedback_text(question, outcome, points), outcome.verdict == "undecided", key,
-                      outcome.meaning, round(seconds, 3))
+                      outcome.meaning, round(seconds, 3), self.fingerprint(submission), transient)
 
 
 def feedback_text(question: Question, outcome: Outcome, points: float) -> str:
-    """What a student reads about one answer, in plain words (Markdown)."""
+    """What a student reads about one answer, in plain words (Markdown). Every text that may
+    quote the answer (the parser's message, the diagnosis, the reason for review) is escaped
+    (``safe_text``): an answer cannot close a fence or print markup of its own."""
     score = f"{_points(points)} / {_points(question.points)} points"
     if outcome.verdict == "holds":
         return f"Right ({score}). Evidence: {outcome.evidence}."
     if outcome.verdict == "missing":
         return f"No answer ({score})."
     if outcome.verdict == "invalid":
-        return f"Your answer could not be read ({score}):\n\n```\n{outcome.message}\n```"
+        return f"Your answer could not be read ({score}):\n\n{md_block(outcome.message)}"
     if outcome.verdict == "undecided":
-        return (f"Undecided — needs manual review ({score} for now): {outcome.message}. "
+        return (f"Undecided — needs manual review ({score} for now): {md_inline(outcome.message)}. "
                 "Your instructor will look at this answer.")
     lines = [f"Not right ({score})."]
     if outcome.message:
-        lines.append(f"{outcome.message}.")
+        lines.append(f"{md_inline(outcome.message)}.")
     if outcome.failing:
-        lines.append(f"For example, {outcome.failing}." if outcome.failing.startswith("at ")
-                     else f"{outcome.failing[0].upper()}{outcome.failing[1:]}.")
+        failing = md_inline(outcome.failing)
+        lines.append(f"For example, {failing}." if outcome.failing.startswith("at ")
+                     else f"{failing[0].upper()}{failing[1:]}.")
     if question.show_answer and question.answer:
-        lines.append(f"A right answer: `{question.asks} = {question.answer}`.")
+        lines.append(f"A right answer: {md_code(f'{question.asks} = {question.answer}')}.")
     return " ".join(lines)
 
 
 def load_results(path: Path | None) -> dict[tuple[str, str], Graded]:
-    """The grades already written (the first per student and question; a torn last line is
-    ignored, and that answer graded again)."""
+    """The grades written in the journal, one per student and question (the last written; a
+    torn line — a run killed mid-write — is ignored, and that answer graded again)."""
+    return _read_journal(path)[0]
+
+
+def _read_journal(path: Path | None) -> tuple[dict[tuple[str, str], Graded], int]:
+    """The journal's grades (the last per student and question) and how many lines it has."""
     done: dict[tuple[str, str], Graded] = {}
+    lines = 0
     if path is None or not path.exists():
-        return done
-    for line in path.read_text(encoding="utf-8").splitlines():
+        return done, lines
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            lines += 1
+            try:
+                graded = Graded(**json.loads(line))
+            except (ValueError, TypeError):
+                continue
+            done[(graded.student, graded.question)] = graded
+    return done, lines
+
+
+def rewrite_results(path: Path, grades: Iterable[Graded]) -> None:
+    """Replace the journal by ``grades``, atomically (a temporary file, synced, renamed over
+    it): a kill at any moment leaves either the old journal or the new one."""
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w", encoding="utf-8") as out:
+        for graded in grades:
+            out.write(json.dumps(graded.as_json(), ensure_ascii=False) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+
+
+@dataclass
+class Plan:
+    """What a run does with the journal: the grades reused, the answers to grade, and why."""
+
+    submissions: dict[tuple[str, str], Submission]  # (student, question) -> the answer that counts
+    reused: dict[tuple[str, str], Graded] = field(default_factory=dict)  # grades that stand
+    todo: list[Submission] = field(default_factory=list)  # answers to grade
+    changed: int = 0  # journaled grades regraded: the answer, question, problem or derive changed
+    retried: int = 0  # journaled grades regraded: they depended on time (a check killed)
+    dropped: int = 0  # journaled grades of answers no longer in the submissions
+    rewrite: bool = False  # the journal holds lines that do not stand: rewrite it first
+
+
+def derive_version() -> str:
+    """derive's version and a digest of its sources (``.py``, ``.lark``): a grade depends on
+    the checker that gave it, and an edited checker with an unchanged version number must not
+    leave old grades standing."""
+    return _derive_version()
+
+
+@functools.cache
+def _derive_version() -> str:
+    from . import __version__
+
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".lark") and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+def question_fingerprint(question: Question, options: CheckOptions) -> str:
+    """A digest of everything about a question that a grade depends on: its id, the quantity
+    asked, the reference answer, the points, the rubric, whether the answer is shown, the
+    bytes of its problem file, derive's version and sources, and the checker's options."""
+    problem = question.problem
+    try:
+        source = problem.path.read_bytes() if problem.path is not None else repr(problem).encode()
+    except OSError:
+        source = repr(problem).encode()
+    parts = [question.id, question.asks, question.answer, question.points, sorted(question.rubric.items()),
+             question.show_answer, hashlib.sha256(source).hexdigest(), derive_version(), repr(options)]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def grade_fingerprint(question_print: str, text: str) -> str:
+    """The fingerprint of one grade: its question's (``question_fingerprint``) and the answer's
+    full text (the journal keeps only its first characters)."""
+    return hashlib.sha256(f"{question_print}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+LOCK_NAME = ".derive-grade.lock"
+
+
+@contextlib.contextmanager
+def output_lock(folder: Path):
+    """Hold the output folder for one run: a second ``derive grade`` into it stops at once with
+    a one-line error instead of grading everything again beside the first. The lock is
+    ``flock`` on ``folder/.derive-grade.lock``, held by the open file, so the system releases it
+    when the run ends in any way (a killed run never blocks the next)."""
+    path = folder / LOCK_NAME
+    try:
+        handle = path.open("a+", encoding="utf-8")
+    except OSError as error:
+        raise DeriveError(f"{folder}: cannot write the output folder ({error.strerror or error})") from None
+    try:
         try:
-            graded = Graded(**json.loads(line))
-        except (ValueError, TypeError):
-            continue
-        done.setdefault((graded.student, graded.question), graded)
-    return done
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            by = f" (process {holder})" if holder.isdigit() else ""
+            raise DeriveError(f"{folder}: another derive grade is writing here{by}; wait for it to "
+                              "finish, or write elsewhere with -o") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield path
+    finally:
+        handle.close()
 
 
 class _Appender:

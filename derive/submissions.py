@@ -23,6 +23,7 @@ import csv
 import difflib
 import io
 import json
+import os
 import re
 import sys
 import unicodedata
@@ -436,14 +437,22 @@ def _record(path: Path, where: str, raw: str) -> tuple[str, str, str]:
 
 
 # -- folders --------------------------------------------------------------------------------------
+IGNORED_FOLDERS = ("__MACOSX",)  # a Mac's zip puts resource forks (._q1.txt) there
+MAX_WALK = 10_000  # files looked at in one submission folder (a zipped virtualenv is not read whole)
+
+
 def _folder(path: Path, questions: list[str], student: str | None, encoding: str | None) -> Submissions:
-    """A folder of student folders, or (with answer files directly inside) one student's."""
+    """One student's submission when ``student`` is named (``--student``, Gradescope's
+    /autograder/submission) or when answer files lie directly inside; else a folder of student
+    folders. An answer file is found in any sub-folder (a zip of a folder), by its question id in
+    any case (``Q2.txt``, ``q1.TXT``); macOS's ``__MACOSX/`` and ``._*`` files, hidden files and
+    symbolic links (which could point at any file of the grading machine) are never read."""
     collector = _Collector(path)
-    direct = any((path / f"{q}{s}").is_file() for q in questions for s in ANSWER_SUFFIXES)
-    if direct:
+    direct = any(_question_of(p, questions) for p in path.iterdir() if _submitted(p) and p.is_file())
+    if student is not None or direct:
         _student_folder(path, student or path.name, questions, encoding, collector)
         return collector.result()
-    folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    folders = sorted(p for p in path.iterdir() if p.is_dir() and _submitted(p))
     if not folders:
         raise SubmissionError(f"{path}: no answer files ({', '.join(q + '.txt' for q in questions)}) "
                               "and no student folders")
@@ -452,14 +461,50 @@ def _folder(path: Path, questions: list[str], student: str | None, encoding: str
     return collector.result()
 
 
+def _submitted(path: Path) -> bool:
+    """Whether a file or folder is the student's own: not hidden, not macOS metadata, not a link."""
+    return not (path.name.startswith(".") or path.name in IGNORED_FOLDERS or path.is_symlink())
+
+
+def submission_files(folder: str | Path) -> list[str]:
+    """The files a student submitted under ``folder`` (paths relative to it, sorted), skipping
+    what ``_submitted`` skips: what a "no answer found" message lists."""
+    folder = Path(folder)
+    found: list[str] = []
+    for root, dirs, files in os.walk(folder):  # symbolic links to folders are not followed
+        dirs[:] = sorted(d for d in dirs if _submitted(Path(root) / d))
+        for name in sorted(files):
+            if _submitted(Path(root) / name):
+                found.append((Path(root) / name).relative_to(folder).as_posix())
+                if len(found) >= MAX_WALK:
+                    return found
+    return found
+
+
+def _question_of(path: Path, questions: list[str]) -> str | None:
+    """The question a file answers by its name: ``<id>.txt`` / ``.tex`` / ``.md``, the id in the
+    assignment's case, or in another case when that matches one question only."""
+    if path.suffix.lower() not in ANSWER_SUFFIXES:
+        return None
+    return path.stem if path.stem in questions else _case_match(path.stem, questions)
+
+
 def _student_folder(folder: Path, name: str, questions: list[str], encoding: str | None,
                     collector: _Collector) -> None:
-    """One student's answers: ``<question>.txt`` (or .tex, .md) each, decoded like any file;
-    a question with two files reads the first suffix and warns."""
+    """One student's answers: ``<question>.txt`` (or .tex, .md) each, anywhere under the folder,
+    decoded like any file. Of two files for one question the exact name is read first, then the
+    shallower, then by suffix (.txt, .tex, .md); the choice is warned."""
+    candidates: dict[str, list[tuple]] = {}
+    for relative in submission_files(folder):
+        qid = _question_of(Path(relative), questions)
+        if qid is not None and (folder / relative).is_file():
+            rank = (Path(relative).stem != qid, relative.count("/"),
+                    ANSWER_SUFFIXES.index(Path(relative).suffix.lower()), relative)
+            candidates.setdefault(qid, []).append(rank)
     for qid in questions:
-        files = [folder / f"{qid}{suffix}" for suffix in ANSWER_SUFFIXES if (folder / f"{qid}{suffix}").is_file()]
+        files = [rank[-1] for rank in sorted(candidates.get(qid, []))]
         if len(files) > 1:
-            collector.warnings.append(f"{files[0]}: {name!r} has {len(files)} files for {qid} "
-                                      f"({', '.join(f.name for f in files)}): {files[0].name} is read")
-        text = _read_text(files[0], encoding) if files else ""
-        collector.add(name, qid, text, str(folder))
+            collector.warnings.append(f"{folder / files[0]}: {name!r} has {len(files)} files for {qid} "
+                                      f"({', '.join(files)}): {files[0]} is read")
+        text = _read_text(folder / files[0], encoding) if files else ""
+        collector.add(name, qid, text, str(folder / files[0]) if files else str(folder))
