@@ -3,7 +3,10 @@
 The document reads like an answer sheet: the problem (variables, shapes, what is left
 arbitrary), the forward computation, then each claim as written, its verdict and the evidence
 for it, and for a wrong claim the entry where it fails (true and claimed values), the diagnosis
-and the correct statement. Formulas come from ``latex_out``; prose is escaped for each format.
+and the correct statement. Formulas come from ``latex_out``; prose is escaped for each format
+(``tex_text`` for LaTeX, ``md_text`` for Markdown), so no text of a problem file reaches the
+document as markup. Names print by ``latex_out.default_name`` or by the problem's ``[latex]``
+spelling, used only when it passes ``problem_schema.latex_spelling_error`` (loading checks it too).
 """
 
 from __future__ import annotations
@@ -12,15 +15,15 @@ import re
 import unicodedata
 
 from .errors import DeriveError
-from .latex_out import default_name, packages, to_latex, to_latex_aligned
+from .latex_out import TEX_SPECIAL, default_name, packages, to_latex, to_latex_aligned
 from . import ast
 from .parser import parse_sides
 from .problem import Problem
+from .problem_schema import latex_spelling_error
+from .safe_text import md_code, md_inline
 from .shapes import ONE
 from .verdict import ClaimVerdict
 
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 _UNICODE_MATH = {"⊗": r"\otimes", "ᵀ": r"^{\top}", "⁻¹": r"^{-1}", "⁻": "^{-}", "⊙": r"\odot", "∘": r"\circ",
                  "⊘": r"\oslash", "×": r"\times", "≠": r"\neq", "≈": r"\approx", "≤": r"\leq", "≥": r"\geq",
                  "√": r"\surd", "∂": r"\partial", "·": r"\cdot", "‖": r"\|", "′": "'", "″": "''",
@@ -63,8 +66,10 @@ def tex_text(text: str) -> str:
     for char in text:
         if char == "\x00":
             out.append("$^{-1}$")
-        elif char in _TEX_SPECIAL:
-            out.append(_TEX_SPECIAL[char])
+        elif char in TEX_SPECIAL:
+            out.append(TEX_SPECIAL[char])
+        elif not (char.isprintable() or char in "\n\t"):
+            out.append("?")  # a control character: TeX would stop at it
         elif ord(char) < _TEXT_SAFE or char in "–—‘’“”":
             out.append(char)
         else:
@@ -72,12 +77,34 @@ def tex_text(text: str) -> str:
     return "".join(out)
 
 
+def md_text(text: str) -> str:
+    """Prose for Markdown: each line shown literally (``safe_text.md_inline``: punctuation that
+    Markdown, HTML or a $ math renderer would read is escaped), paragraphs kept."""
+    return "\n".join(md_inline(line.strip()) if line.strip() else "" for line in text.splitlines())
+
+
+def latex_names(problem: Problem | None) -> dict[str, str]:
+    """The printer's spelling of each name the problem's ``[latex]`` table spells (the first
+    spelling of a name), where the spelling is safe LaTeX."""
+    if problem is None:
+        return {}
+    names: dict[str, str] = {}
+    for spelling, name in problem.latex_names.items():
+        if name not in names and latex_spelling_error(spelling) is None:
+            names[name] = spelling
+    return names
+
+
+def _name(problem: Problem, name: str) -> str:
+    return latex_names(problem).get(name) or default_name(name)
+
+
 def _shape_tex(problem: Problem, name: str) -> str:
     rows, cols = problem.shapes[name]
     if (rows, cols) == (ONE, ONE):
         return r"\mathbb{R}"
     def dim(d):
-        return " ".join(default_name(str(f)) for f in str(d).split("*"))
+        return " ".join(_name(problem, str(f)) for f in str(d).split("*"))
     return rf"\mathbb{{R}}^{{{dim(rows)}}}" if cols == ONE else rf"\mathbb{{R}}^{{{dim(rows)} \times {dim(cols)}}}"
 
 
@@ -87,13 +114,15 @@ def claim_math(problem: Problem | None, text: str, aligned: bool = True) -> str 
     read = _read(problem, text)
     if read is None:
         return None
-    return _chain_latex(*read, aligned=aligned)
+    return _chain_latex(*read, latex_names(problem), aligned=aligned)
 
 
-def _chain_latex(chain: ast.Chain, scope, aligned: bool = False) -> str | None:
+def _chain_latex(chain: ast.Chain, scope, names: dict, aligned: bool = False) -> str | None:
     """A read chain as LaTeX (aligned rows for three sides or more); None where it has no LaTeX."""
     try:
-        return to_latex_aligned(chain, scope=scope) if aligned and len(chain.sides) > 2 else to_latex(chain, scope=scope)
+        if aligned and len(chain.sides) > 2:
+            return to_latex_aligned(chain, names, scope=scope)
+        return to_latex(chain, names, scope=scope)
     except DeriveError:
         return None
 
@@ -116,14 +145,15 @@ class _Writer:
         self.lines: list[str] = []
 
     def heading(self, text: str, level: int = 1):
+        text = " ".join(text.split())  # a heading is one line
         if self.tex:
             command = ["section*", "subsection*", "paragraph*"][level - 1]
             self.lines.append(f"\\{command}{{{tex_text(text)}}}")
         else:
-            self.lines.append(f"{'#' * (level + 1)} {text}\n")
+            self.lines.append(f"{'#' * (level + 1)} {md_inline(text)}\n")
 
     def text(self, text: str):
-        self.lines.append((tex_text(text) if self.tex else text) + "\n")
+        self.lines.append((tex_text(text) if self.tex else md_text(text)) + "\n")
 
     def display(self, math: str, aligned: bool = False):
         if self.tex:
@@ -137,7 +167,7 @@ class _Writer:
         return f"${math}$"
 
     def code(self, text: str) -> str:
-        return f"\\texttt{{{tex_text(text)}}}" if self.tex else f"`{text}`"
+        return f"\\texttt{{{tex_text(text)}}}" if self.tex else md_code(text)
 
     def item_list(self, items: list[str]):
         if self.tex:
@@ -156,17 +186,18 @@ def _problem_part(out: _Writer, problem: Problem) -> None:
     items = []
     for name, variable in problem.variables.items():
         constraints = f" ({', '.join(sorted(variable.constraints))})" if variable.constraints else ""
-        math = out.inline(f"{default_name(name)} \\in {_shape_tex(problem, name)}")
+        math = out.inline(f"{_name(problem, name)} \\in {_shape_tex(problem, name)}")
         items.append(math + (tex_text(constraints) if out.tex else constraints))
     for loss, deps in problem.arbitrary.items():
-        listed = ", ".join(default_name(d) for d in deps)
-        items.append(f"{out.inline(default_name(loss))}: a scalar function of {out.inline(listed)}, left arbitrary")
+        listed = ", ".join(_name(problem, d) for d in deps)
+        items.append(f"{out.inline(_name(problem, loss))}: a scalar function of {out.inline(listed)}, left arbitrary")
     for name in problem.activations:
-        items.append(f"{out.inline(default_name(name))}: an elementwise activation, left undefined")
+        items.append(f"{out.inline(_name(problem, name))}: an elementwise activation, left undefined")
     out.item_list(items)
     if problem.definitions:
         scope = problem.scope()
-        rows = [f"{default_name(name)} &= {to_latex(expr, scope=scope)}" for name, expr in problem.definitions]
+        names = latex_names(problem)
+        rows = [f"{_name(problem, name)} &= {to_latex(expr, names, scope=scope)}" for name, expr in problem.definitions]
         out.text("The forward computation:")
         out.display(r" \\".join(rows), aligned=True)
     if problem.layout != "numerator" or any("d" in c.text for c in problem.claims):
@@ -257,16 +288,17 @@ def _step_lines(problem: Problem, text: str) -> list[str] | None:
     if read is None:
         return None
     chain, scope = read
-    math = _chain_latex(chain, scope)
+    names = latex_names(problem)
+    math = _chain_latex(chain, scope, names)
     if math is None or _width(math) <= LINE_WIDTH:
         return None if math is None else [math]
     *head, last = chain.sides
     terms = _summands(last)
     if len(terms) < 2:
         return [math]
-    lines = ["".join(to_latex(side, scope=scope) + " = " for side in head)]
+    lines = ["".join(to_latex(side, names, scope=scope) + " = " for side in head)]
     for k, (sign, term) in enumerate(terms):
-        piece = to_latex(term, scope=scope)
+        piece = to_latex(term, names, scope=scope)
         piece = f"{sign} {piece}" if k or sign == "-" else piece
         if k and _width(lines[-1]) + _width(piece) > LINE_WIDTH:
             lines.append(piece)
@@ -301,8 +333,8 @@ def _justification(out: _Writer, problem: Problem, why: str) -> str:
     for part in rest.split("; "):
         math = claim_math(problem, part, aligned=False) or claim_math(None, part, aligned=False) \
             if "=" in part else None  # a rule about placeholders (u, A, B) reads without the problem
-        pieces.append(out.inline(math) if math else (tex_text(part) if out.tex else part))
-    text = (tex_text(head) if out.tex else head) + ": " if head else ""
+        pieces.append(out.inline(math) if math else (tex_text(part) if out.tex else md_inline(part)))
+    text = (tex_text(head) if out.tex else md_inline(head)) + ": " if head else ""
     return text + "; ".join(pieces)
 
 
