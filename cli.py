@@ -235,13 +235,14 @@ def _grade_into(args, assignment, submissions, overrides, out) -> Exit:
         write_grades_csv,
         write_report,
     )
-    from derive.grading import Grader
+    from derive.grading import Grader, class_salt, grading_options
     from derive.submissions import submission_files
 
     results = out / "results.jsonl"
     if args.restart and results.exists():
         results.unlink()
-    grader = Grader(assignment, jobs=args.jobs, timeout=args.timeout)
+    grader = Grader(assignment, jobs=args.jobs, timeout=args.timeout,
+                    options=grading_options(class_salt(out)))
     grader.prepare()
     plan = grader.plan(submissions, results)
     grades = dict(plan.reused)

@@ -23,11 +23,13 @@ The contract:
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import functools
 import hashlib
 import json
 import os
+import secrets
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -39,13 +41,14 @@ import sympy
 from .answers import Answer, read_answer, reference
 from .assignment import Assignment, Question
 from .budget import map_killable
-from .check import SMALL, CheckOptions, ProblemChecker
+from .check import CheckOptions, ProblemChecker
 from .errors import DeriveError
 from .numeric import NumericModel
 from .problem import ClaimSpec
 from .safe_text import md_block, md_code, md_inline
 from .shapes import infer
 
+MEANING_SIZES = [4, 5, 6, 7, 8, 9, 10, 11]  # the sizes of the point that fingerprints an answer's value
 ANSWER_TIMEOUT = 30.0  # seconds of wall time per distinct answer
 SHOWN_ANSWER = 300  # characters of an answer kept in the results
 
@@ -68,6 +71,7 @@ class Outcome:
     evidence: str = ""
     correction: str | None = None
     meaning: str = ""  # a fingerprint of the answer's value: equal matrices, equal fingerprints
+    timed: bool = False  # a time budget decided part of it: under less load it may end otherwise
 
 
 @dataclass
@@ -93,10 +97,12 @@ class Graded:
         return asdict(self)
 
 
-def grading_options() -> CheckOptions:
-    """The checker's options for grading: the exact check always, no all-sizes proof (the
-    verdict does not need it, and a class has hundreds of answers)."""
-    return CheckOptions(exact_budget=8.0, generic=False)
+def grading_options(salt: str = "") -> CheckOptions:
+    """The checker's options for grading: the same rule as ``derive check`` — an answer is right
+    only with a proof for every size or agreeing evidence at sizes drawn for it — with the sizes
+    keyed by ``salt``, a secret of the class's output folder, so that students cannot predict
+    them from their feedback."""
+    return CheckOptions(exact_budget=8.0, generic=True, salt=salt)
 
 
 class Grader:
@@ -128,6 +134,11 @@ class Grader:
         """Check one parsed answer (in the calling process)."""
         spec = ClaimSpec(text=answer.key, chain=answer.chain)
         verdict = self.checkers[question.id].check(spec)
+        outcome = self._outcome(question, answer, verdict)
+        outcome.timed = _budget_decided(verdict)
+        return outcome
+
+    def _outcome(self, question: Question, answer: Answer, verdict) -> Outcome:
         if verdict.error and verdict.error.startswith("internal error"):
             return Outcome("undecided", message=verdict.error)  # derive's defect, not the student's
         if verdict.error:
@@ -175,7 +186,7 @@ class Grader:
         problem = question.problem
         try:
             if self._models.get(question.id) is None:
-                self._models[question.id] = NumericModel(problem, problem.sizes_from(SMALL),
+                self._models[question.id] = NumericModel(problem, problem.sizes_from(MEANING_SIZES),
                                                          np.random.default_rng(7))
             model = self._models[question.id]
             node = answer.chain.sides[-1]
@@ -257,7 +268,7 @@ class Grader:
                     outcome, seconds = Outcome("undecided", message=f"the check failed: {value}"), 0.0
                 for submission in groups[key]:
                     yield out.write(self._graded(question, submission, outcome, key[1], seconds,
-                                                 transient=status != "ok"))
+                                                 transient=status != "ok" or outcome.timed))
 
     def _question(self, qid: str) -> Question:
         try:
@@ -287,6 +298,13 @@ class Grader:
                       question.points, outcome.verdict, outcome.diagnosis,
                       feedback_text(question, outcome, points), outcome.verdict == "undecided", key,
                       outcome.meaning, round(seconds, 3), self.fingerprint(submission), transient)
+
+
+def _budget_decided(verdict) -> bool:
+    """A time budget cut part of the check short (the exact check, its zero test, the generic
+    proof): the grade is kept but retried on the next run, so that load never fixes it."""
+    return any(e.method == "timeout" for link in verdict.links for e in link.exact) or any(
+        "did not finish" in link.generic or "did not finish" in link.reason for link in verdict.links)
 
 
 def feedback_text(question: Question, outcome: Outcome, points: float) -> str:
@@ -404,21 +422,51 @@ def grade_fingerprint(question_print: str, text: str) -> str:
 LOCK_NAME = ".derive-grade.lock"
 
 
+
+SALT_NAME = ".derive-salt"
+_HELD: set[str] = set()  # output folders this process holds
+
+
+def class_salt(folder: Path) -> str:
+    """The class's secret, kept in its output folder (made at the first run, reused by reruns):
+    it keys the sizes drawn for each answer, so students cannot compute them from feedback,
+    while a rerun into the same folder draws the same sizes and reuses its grades."""
+    path = folder / SALT_NAME
+    try:
+        salt = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        salt = ""
+    if len(salt) < 32:
+        salt = secrets.token_hex(16)
+        try:
+            path.write_text(salt + "\n", encoding="ascii")
+        except OSError as error:
+            raise DeriveError(f"{folder}: cannot write the class's secret ({error.strerror or error})") from None
+    return salt
+
 @contextlib.contextmanager
 def output_lock(folder: Path):
     """Hold the output folder for one run: a second ``derive grade`` into it stops at once with
     a one-line error instead of grading everything again beside the first. The lock is
-    ``flock`` on ``folder/.derive-grade.lock``, held by the open file, so the system releases it
-    when the run ends in any way (a killed run never blocks the next)."""
+    a POSIX record lock (``lockf``) on ``folder/.derive-grade.lock``: it belongs to this process
+    alone — forked workers do not inherit it, so a worker outliving a killed run cannot hold
+    it — and the system releases it when the run ends in any way (a killed run never blocks
+    the next)."""
     path = folder / LOCK_NAME
+    held = str(path.resolve())
+    if held in _HELD:  # a POSIX lock does not stop its own process: this set does
+        raise DeriveError(f"{folder}: another derive grade is writing here (process {os.getpid()}); "
+                          "wait for it to finish, or write elsewhere with -o")
     try:
         handle = path.open("a+", encoding="utf-8")
     except OSError as error:
         raise DeriveError(f"{folder}: cannot write the output folder ({error.strerror or error})") from None
     try:
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EACCES, errno.EAGAIN):
+                raise DeriveError(f"{folder}: cannot lock the output folder ({error.strerror})") from None
             handle.seek(0)
             holder = handle.read().strip()
             by = f" (process {holder})" if holder.isdigit() else ""
@@ -428,7 +476,11 @@ def output_lock(folder: Path):
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
         handle.flush()
-        yield path
+        _HELD.add(held)
+        try:
+            yield path
+        finally:
+            _HELD.discard(held)
     finally:
         handle.close()
 

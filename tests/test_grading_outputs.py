@@ -217,8 +217,10 @@ def test_the_same_grades_whatever_jobs_or_resume(tmp_path, capsys):
     assignment, submissions = _setup(tmp_path, klass)
     one, two, resumed = tmp_path / "one", tmp_path / "two", tmp_path / "resumed"
     assert main(["grade", str(assignment), str(submissions), "-o", str(one), "--jobs", "1"]) == 0
+    for folder in (two, resumed):  # the class's secret is part of its folder: the same for all three
+        folder.mkdir()
+        (folder / ".derive-salt").write_bytes((one / ".derive-salt").read_bytes())
     assert main(["grade", str(assignment), str(submissions), "-o", str(two), "--jobs", "2"]) == 0
-    resumed.mkdir()
     lines = (one / "results.jsonl").read_text(encoding="utf-8").splitlines()
     (resumed / "results.jsonl").write_text("\n".join(lines[::2]) + "\n" + lines[1][:30], encoding="utf-8")
     assert main(["grade", str(assignment), str(submissions), "-o", str(resumed), "--jobs", "2"]) == 0
