@@ -607,8 +607,8 @@ def _edits(pair: _Pair, node, target, scope: Scope) -> Diagnosis | None:
             return False
         return all(_close(p(candidate, local, names), v) for p, v in zip(pair.points, values))  # lazily
 
-    def found(code, description, candidate):
-        return Diagnosis(code, f"{to_text(node)}: {description}", to_text(candidate))
+    def found(code, description, candidate, slips=()):
+        return Diagnosis(code, f"{to_text(node)}: {description}", to_text(candidate), tuple(slips))
 
     singles = (list(_whole_edits(node, target, scope)) + list(_single_edits(problem, scope, node))
                + list(_unit_edits(problem, node)))
@@ -623,5 +623,5 @@ def _edits(pair: _Pair, node, target, scope: Scope) -> Diagnosis | None:
                 return None
             if matches(twice):
                 code = min(first_code, second_code, key=PRIORITY.index)
-                return found(code, f"{first}, and {second}", twice)
+                return found(code, f"{first}, and {second}", twice, (first_code, second_code))
     return None

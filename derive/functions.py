@@ -54,6 +54,11 @@ class Sigmoid(sympy.Function):
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return 1 / (1 + sympy.exp(-x))
 
+    def _eval_is_positive(self):  # σ(x) ∈ (0, 1) for real x: relu(σ(z)) = σ(z), step(σ(z)) = 1
+        return True if self.args[0].is_extended_real else None
+
+    _eval_is_real = _eval_is_positive
+
     def _eval_evalf(self, prec):
         value = self.args[0]._eval_evalf(prec)
         if value is None or not value.is_number:
@@ -101,6 +106,10 @@ class Step(sympy.Function):
     def eval(cls, x):
         if isinstance(x, Relu):  # relu(x) > 0 exactly when x > 0
             return cls(x.args[0])
+        if x.is_positive:  # a value known positive (σ(z), exp(z), a positive variable)
+            return sympy.Integer(1)
+        if x.is_nonpositive:
+            return sympy.Integer(0)
         return None
 
     def fdiff(self, argindex=1):
@@ -120,9 +129,14 @@ class Relu(sympy.Function):
 
     @classmethod
     def eval(cls, x):
-        if isinstance(x, Relu):
+        if isinstance(x, Relu) or x.is_nonnegative:  # relu of a value known ≥ 0 is the value
             return x
+        if x.is_nonpositive:
+            return sympy.Integer(0)
         return None
+
+    def _eval_is_nonnegative(self):
+        return True if self.args[0].is_extended_real else None
 
     def fdiff(self, argindex=1):
         (x,) = self.args
@@ -153,6 +167,9 @@ class SoftmaxEntry(sympy.Function):
             return override if j == k else sympy.Integer(0)
         p_k = SoftmaxEntry(k, *row)
         return self * ((1 if j == k else 0) - p_k)
+
+    def _eval_is_positive(self):  # exp over a sum of exps, of real arguments
+        return True if all(a.is_extended_real for a in self.args[1:]) else None
 
     def _eval_rewrite_as_exp(self, *args, **kwargs):
         j = int(args[0])

@@ -350,10 +350,17 @@ def apply_function(name: str, order: int, arg: Expr, activations) -> Expr:
             name == "step" and order == 0 or name == "relu" and order <= 1):
         # relu(u) > 0 exactly when u > 0: step(relu(u)) = step(u), relu(relu(u)) = relu(u)
         return apply_function(name, order, inner.arg if name == "step" or order else arg, activations)
+    if inner is not None and inner.order == 0 and inner.func in _POSITIVE and name in ("relu", "step"):
+        # an argument known positive (σ(u), exp(u)): relu is the identity there, step is 1
+        value = arg if (name, order) == ("relu", 0) else Expr((Term(sympy.Integer(1)),))
+        return value if (name, order) in (("relu", 0), ("relu", 1), ("step", 0)) else ZERO
     rule = ELEMENTWISE[name].sympy(_T)
     for _ in range(order):
         rule = sympy.diff(rule, _T)
     return _from_sympy(rule, arg)
+
+
+_POSITIVE = ("sigmoid", "exp")  # functions whose value is positive for every real argument
 
 
 def _single_apply(expr: Expr) -> Apply | None:

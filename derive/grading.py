@@ -28,6 +28,7 @@ import fcntl
 import functools
 import hashlib
 import json
+import math
 import os
 import secrets
 import time
@@ -72,6 +73,7 @@ class Outcome:
     correction: str | None = None
     meaning: str = ""  # a fingerprint of the answer's value: equal matrices, equal fingerprints
     timed: bool = False  # a time budget decided part of it: under less load it may end otherwise
+    slips: tuple[str, ...] = ()  # each slip's diagnosis code, when the answer has more than one
 
 
 @dataclass
@@ -156,7 +158,8 @@ class Grader:
             diagnosis = link.diagnosis
             return Outcome("fails", diagnosis.code if diagnosis else None,
                            diagnosis.message if diagnosis else link.reason, failing, verdict.evidence_summary(),
-                           diagnosis.correct if diagnosis else None, self._meaning(question, answer))
+                           diagnosis.correct if diagnosis else None, self._meaning(question, answer),
+                           slips=diagnosis.slips if diagnosis else ())
         link = next((l for l in verdict.links if l.verdict != "holds"), None)
         return Outcome("undecided", message=link.reason if link else "", evidence=verdict.evidence_summary())
 
@@ -291,7 +294,10 @@ class Grader:
         if outcome.verdict == "holds":
             points = question.points
         elif outcome.verdict == "fails":
-            points = round(question.points * question.credit(outcome.diagnosis), 6)
+            # two slips earn the product of their credits, never the credit of one of them
+            credit = (math.prod(question.credit(code) for code in outcome.slips) if outcome.slips
+                      else question.credit(outcome.diagnosis))
+            points = round(question.points * credit, 6)
         else:
             points = 0.0
         return Graded(submission.student, question.id, submission.text[:SHOWN_ANSWER], points,

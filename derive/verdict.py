@@ -55,6 +55,7 @@ class Diagnosis:
     code: str
     message: str
     correct: str | None = None
+    slips: tuple[str, ...] = ()  # the code of each slip, when the correction needs more than one edit
 
 
 @dataclass

@@ -300,3 +300,28 @@ def test_a_shape_slip_is_told_with_the_shapes(tmp_path):
     (graded,) = Grader(load_assignment(assignment)).grade([Submission("a", "q1", "x @ dJ/dy.T")])
     assert graded.diagnosis == "transposed"
     assert "Your answer is d×m, dJ/dW is m×d (3×2 and 2×3 when m=2, d=3)." in graded.feedback
+
+
+def test_two_slips_earn_the_product_of_their_credits_never_one_slips_credit(tmp_path):
+    from derive.grading import Outcome
+
+    assignment, _ = sc.write(tmp_path, {})
+    grader = Grader(load_assignment(assignment))
+    question = grader.assignment.question("q1")  # rubric: transposed 0.5, sign 0.25, 2 points
+    one = grader._graded(question, Submission("a", "q1", "x"), Outcome("fails", "transposed"), "k", 0.0)
+    two = grader._graded(question, Submission("b", "q1", "x"),
+                         Outcome("fails", "transposed", slips=("transposed", "sign")), "k", 0.0)
+    unknown = grader._graded(question, Submission("c", "q1", "x"),
+                             Outcome("fails", "transposed", slips=("transposed", "wrong-index")), "k", 0.0)
+    assert (one.points, two.points, unknown.points) == (1.0, 0.25, 0.0)
+
+
+def test_a_two_edit_diagnosis_names_both_slips():
+    from derive.diagnose import diagnose
+    from derive.parser import parse_expr
+    from derive.problem import find_problem
+
+    problem = find_problem("seed001-batched-linear")
+    diagnosis = diagnose(problem, parse_expr("dL/dW"), parse_expr("X.T @ dL/dY.T"), problem.scope())
+    assert diagnosis.slips == ("misplaced-transpose", "misplaced-transpose")
+    assert diagnosis.correct == "(X.T @ dL/dY).T"
