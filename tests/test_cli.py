@@ -87,7 +87,7 @@ def test_a_problem_file_with_a_bad_definition_is_an_error(capsys, tmp_path):
                    encoding="utf-8")
     code, _, err = run(capsys, "check", str(bad))
     assert code == Exit.ERROR
-    assert "definition 1" in err and "'x' is not a known name" in err
+    assert "definitions[1]" in err and "'x' is not a known name" in err
 
 
 def test_ad_hoc_sizes_may_contain_the_letter_x(capsys):
