@@ -1,9 +1,11 @@
 """A student's answer to a question, read as the claim it makes.
 
-An answer is the value of the quantity asked (``dJ/dy @ x.T``) or an equation or chain that
-starts with it (``dJ/dW = dJ/dy @ x.T``), typed in the claim language or in LaTeX
-(``\\frac{\\partial J}{\\partial y} x^\\top``) — detected per answer. Only derive's own grammars
-read it: the text is never evaluated. Two answers that read as the same tree are one answer.
+An answer is the value of the quantity asked (``dJ/dy @ x.T``), an equation or chain that
+starts with it (``dJ/dW = dJ/dy @ x.T``), or the same for every entry (``dJ/dW[i,j] = dJ/dy[i] *
+x[j]``), typed in the claim language or in LaTeX (``\\frac{\\partial J}{\\partial y} x^\\top``) —
+detected per answer. Only derive's own grammars read it, told what the problem declares
+(``problem_reading``, ``latex_context``): the text is never evaluated. Two answers that read as
+the same tree are one answer. docs/grading.md lists what a TA accepts and how it is read.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import sympy
+
 from . import ast
 from .assignment import Question
+from .errors import DeriveError, ParseError
 from .latex_in import parse_latex_sides
-from .errors import ParseError
-from .parser import parse_sides
-from .problem import latex_reading
+from .parser import Reading, parse_sides
+from .problem import Problem, latex_reading
+from .shapes import infer
 from .text import to_text
 
 _LATEX = re.compile(r"\\[A-Za-z]|[\^_]\{|\$")
@@ -35,15 +40,48 @@ def looks_like_latex(text: str) -> bool:
     return bool(_LATEX.search(text))
 
 
-def read_answer(text: str, question: Question) -> Answer:
-    """The claim ``asks = answer`` (or the answer's own chain when it starts with the quantity
-    asked). Raises ParseError (with the position), TooLarge, or another DeriveError."""
+def problem_reading(problem: Problem) -> Reading:
+    """What the claim-language reader is told of ``problem``: its quantities (variables,
+    definitions, losses, sizes), which of them are scalars, its undefined functions, and each
+    quantity's shape as size names (for ``len(Z)`` and ``Z.shape[0]``)."""
+    names = {symbol: name for name, symbol in problem.sizes.items()}
+
+    def size(dim):
+        if dim in names:
+            return names[dim]
+        if isinstance(dim, sympy.Integer):
+            return int(dim)
+        return None
+
+    shapes = {name: (size(shape[0]), size(shape[1])) for name, shape in problem.shapes.items()}
+    scalars = {name for name, shape in shapes.items() if shape == (1, 1)} | set(problem.sizes)
+    return Reading(frozenset(problem.shapes) | frozenset(problem.sizes), frozenset(scalars),
+                   frozenset(problem.activations), shapes)
+
+
+def latex_context(problem: Problem) -> dict:
+    """What the LaTeX reader is told of ``problem``: ``problem.latex_reading`` (the names' LaTeX
+    spellings with the ``[latex]`` table, the scalars, the functions) and its quantities."""
+    return {**latex_reading(problem), "quantities": sorted(problem_reading(problem).quantities)}
+
+
+def read_sides(text: str, problem: Problem) -> tuple[ast.Node, ...]:
+    """``text`` (an expression or a chain, claim language or LaTeX) read against ``problem``,
+    with a bare ``I`` made the identity of the size the shapes need."""
     text = text.strip()
     if looks_like_latex(text):
-        sides = parse_latex_sides(text.strip("$").strip(), **latex_reading(question.problem)).sides
+        sides = parse_latex_sides(text.strip("$").strip(), **latex_context(problem)).sides
     else:
-        sides = parse_sides(text).sides
-    if sides[0] != question.target:
+        sides = parse_sides(text, problem_reading(problem)).sides
+    return _identity(sides, problem)
+
+
+def read_answer(text: str, question: Question) -> Answer:
+    """The claim ``asks = answer`` (or the answer's own chain when it starts with the quantity
+    asked, or with its entry ``dJ/dW[i,j]`` for every i, j). Raises ParseError (with the
+    position), TooLarge, or another DeriveError."""
+    sides = read_sides(text, question.problem)
+    if sides[0] != question.target and not _every_entry(sides[0], question.target):
         sides = (question.target, *sides)
     if len(sides) < 2:
         raise ParseError("the answer is the quantity asked itself: give its value")
@@ -56,6 +94,50 @@ def reference(sides) -> Answer:
     """The answer whose claim is ``sides`` (the quantity asked first)."""
     chain = ast.Chain(tuple(sides), text=" = ".join(to_text(side) for side in sides))
     return Answer(chain, chain.text)
+
+
+def _every_entry(side: ast.Node, target: ast.Derivative) -> bool:
+    """Whether ``side`` is the quantity asked indexed by distinct index names (and ``:``),
+    ``dJ/dW[i,j]``: an answer in index form, which holds for every entry or not at all. An entry
+    at fixed indices, ``dJ/dW[1,2]``, or a diagonal, ``dJ/dW[i,i]``, answers for part of it."""
+    if not (isinstance(side, ast.Index) and side.operand == target):
+        return False
+    names = [item for item in side.items if item is not ast.ALL]
+    if all(isinstance(item, str) for item in names) and len(set(names)) == len(names):
+        return True
+    raise ParseError(f"{to_text(side)} is only part of {to_text(target)}: give every entry, with an "
+                     f"index name for each position, as in {to_text(target)}[i,j] = ...")
+
+
+def _identity(sides, problem: Problem) -> tuple[ast.Node, ...]:
+    """A bare ``I`` (not a quantity of the problem) is the identity ``eye(n)`` of the one size n
+    for which the claim's shapes fit; if no size or several do, it is unreadable and the
+    message asks for ``eye(n)``."""
+    if "I" in problem.shapes or "I" in problem.sizes:
+        return tuple(sides)
+    if not any(isinstance(n, ast.Name) and n.id == "I" for side in sides for n in ast.walk(side)):
+        return tuple(sides)
+    candidates = list(problem.sizes)
+    fits, types = [], []
+    for size in candidates:
+        eye = ast.Call("eye", (ast.Name(size),))
+        trial = tuple(ast.rebuild(side, lambda n: eye if isinstance(n, ast.Name) and n.id == "I" else n)
+                      for side in sides)
+        try:
+            scope = problem.check_claim_names(ast.Chain(trial))
+            shapes = [infer(side, scope) for side in trial]
+        except DeriveError:
+            continue
+        types.append(trial)
+        if all(shape == shapes[0] for shape in shapes):
+            fits.append((size, trial))
+    if len(fits) == 1:
+        return fits[0][1]
+    if not fits and len(types) == 1:  # the shapes fit one size, and the answer is wrong anyway
+        return types[0]
+    sizes = ", ".join(f"eye({name})" for name in candidates) or "eye(n)"
+    reason = ("several sizes fit" if fits else "no size of the problem fits the shapes")
+    raise ParseError(f"I: the identity's size is not clear ({reason}): write it with its size, one of {sizes}")
 
 
 def _only_given_derivatives(side: ast.Node, question: Question) -> None:

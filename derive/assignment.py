@@ -8,26 +8,30 @@ One TOML file (docs/grading.md)::
     [[questions]]
     id = "q1"
     problem = "linear-layer"      # a catalog id, or a problem file relative to the assignment
-    asks = "dJ/dW"                # the quantity asked: a student answers with its value
-    answer = "dJ/dy @ x.T"        # the reference answer, shown in feedback when show_answer
+    asks = "dJ/dW"                # the quantity asked (or in LaTeX: '\\frac{\\partial J}{\\partial W}')
+    answer = "dJ/dy @ x.T"        # the reference answer (text or LaTeX), shown when show_answer
     points = 2
     show_answer = true
     rubric = { factor = 0.25 }    # overrides the default for this question
 
 Loading checks everything an instructor can get wrong before a single answer is graded: unknown
-problems, an ``asks`` that is not a derivative of the problem, a rubric code derive never gives,
-a fraction outside [0, 1], and a reference answer that is not right.
+problems, an ``asks`` that is not a derivative of the problem (named with the problem's
+variables, losses and the nearest derivative it can ask), a reference answer that cannot be
+read, a rubric code derive never gives, a fraction outside [0, 1]; the grader then checks that
+the reference answer is right. ``asks`` and ``answer`` are read as answers are (claim language
+or LaTeX, against the problem: ``answers.read_sides``).
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ast
 from .errors import DeriveError, ProblemError
-from .parser import parse_expr
 from .problem import Problem, find_problem, read_toml
+from .shapes import SCALAR
 from .text import to_text
 
 # the diagnosis codes derive gives (diagnose.py); a rubric keyed by anything else is a typo
@@ -107,12 +111,7 @@ def _question(entry: dict, default: dict, folder: Path, where: str) -> Question:
         problem = find_problem(str(local) if local.suffix == ".toml" and local.exists() else key)
     except DeriveError as error:
         raise ProblemError(f"{where}: {str(error).splitlines()[0]}") from None
-    try:
-        asks = parse_expr(entry["asks"])
-    except DeriveError as error:
-        raise ProblemError(f"{where}: asks: {str(error).splitlines()[0]}") from None
-    if not isinstance(asks, ast.Derivative) or asks.wrt not in problem.shapes:
-        raise ProblemError(f"{where}: asks {entry['asks']!r} is not a derivative dL/dX of {problem.id}")
+    asks = _asks(entry["asks"], problem, where)
     points = entry.get("points", 1)
     if not isinstance(points, (int, float)) or points <= 0:
         raise ProblemError(f"{where}: points must be a positive number")
@@ -120,8 +119,67 @@ def _question(entry: dict, default: dict, folder: Path, where: str) -> Question:
     answer = entry.get("answer")
     if answer is not None and not isinstance(answer, str):
         raise ProblemError(f"{where}: answer must be a string")
+    if answer is not None:
+        from .answers import read_sides  # answers builds on this module
+
+        try:
+            read_sides(answer, problem)
+        except DeriveError as error:
+            raise ProblemError(f"{where}: answer: {str(error).splitlines()[0]}") from None
     return Question(entry["id"], problem, asks, float(points), rubric, answer,
                     bool(entry.get("show_answer", False)))
+
+
+def _asks(text: str, problem: Problem, where: str) -> ast.Derivative:
+    """The quantity asked, ``dJ/dW`` or ``\\frac{\\partial J}{\\partial W}``: a derivative of one
+    of the problem's quantities by one of its variables or definitions. Otherwise the error lists
+    them and the nearest derivative the problem can ask."""
+    from .answers import read_sides  # answers builds on this module
+
+    try:
+        sides = read_sides(text, problem)
+    except DeriveError as error:
+        raise ProblemError(f"{where}: asks: {str(error).splitlines()[0]}; {_derivatives(problem, text)}") from None
+    asks = sides[0] if len(sides) == 1 else None
+    if isinstance(asks, ast.Derivative) and asks.wrt in problem.shapes and (
+            not isinstance(asks.of, ast.Name) or asks.of.id in problem.shapes):
+        return asks
+    raise ProblemError(f"{where}: asks {text!r} is not a derivative dL/dX of {problem.id}: "
+                       f"{_derivatives(problem, text, asks)}")
+
+
+def _derivatives(problem: Problem, text: str, asks: ast.Node | None = None) -> str:
+    """What a problem can be asked, in words: its variables, definitions and scalar quantities
+    (losses), and the derivative nearest to ``text``."""
+    variables = list(problem.variables)
+    defined = [name for name, _ in problem.definitions]
+    losses = [n for n in [*problem.arbitrary, *defined] if problem.shapes.get(n) == SCALAR] or defined[-1:]
+    asked = [f"d{loss}/d{wrt}" for loss in losses for wrt in [*variables, *defined] if wrt != loss]
+    parts = [f"its variables are {', '.join(variables) or 'none'}"]
+    if defined:
+        parts.append(f"its definitions {', '.join(defined)}")
+    if losses:
+        parts.append(f"its scalar quantities (losses) {', '.join(losses)}")
+    nearest = None
+    wrts = [*variables, *defined]
+    if isinstance(asks, ast.Name) and losses:  # W for dJ/dW
+        nearest = f"d{losses[0]}/d{_nearest(asks.id, wrts)}"
+    elif isinstance(asks, ast.Derivative) and isinstance(asks.of, ast.Name) and losses:  # dJ/dw, dL/dW
+        nearest = f"d{_nearest(asks.of.id, losses)}/d{_nearest(asks.wrt, wrts)}"
+    elif asked:
+        close = difflib.get_close_matches(to_text(asks) if asks is not None else text, asked, n=1, cutoff=0.0)
+        nearest = close[0] if close else None
+    hint = "; ".join(parts)
+    return f"{hint}; did you mean {nearest!r}?" if nearest else hint
+
+
+def _nearest(name: str, names: list[str]) -> str:
+    """The name of ``names`` nearest to ``name``: the same but for case, else the closest."""
+    for candidate in names:
+        if candidate.lower() == name.lower():
+            return candidate
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.0)
+    return close[0] if close else names[0]
 
 
 def _rubric(table, where: str) -> dict[str, float]:

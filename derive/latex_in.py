@@ -37,7 +37,7 @@ import lark
 
 from . import ast, limits
 from .errors import ParseError, TooLarge
-from .parser import check_limits, transform_checked
+from .parser import Reading, check_limits, transform_checked
 
 # LaTeX function spellings (the FUNC terminal of latex.lark) → claim-language function names.
 FUNCTIONS = {
@@ -63,6 +63,13 @@ _PRODUCT_OPS = {
 _BAR = re.compile(r"(\\(?:left|right)\s*)?(?<!\\)(\\\||\\Vert(?![A-Za-z]))")
 _COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)")
 _SCRIPT_BRACES = re.compile(r"([_^])\{([A-Za-z0-9])\}")
+# An accent or a calligraphic font on a letter: what it adds to the name (\hat{y} is yhat)
+_ACCENTS = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "tilde", "bar": "bar",
+            "overline": "bar", "check": "check", "breve": "breve", "dot": "dot", "ddot": "ddot",
+            "acute": "acute", "grave": "grave", "mathcal": "", "mathscr": "", "mathfrak": ""}
+_ACCENT = re.compile(r"\\(?P<accent>[A-Za-z]+)\s*\{?\s*(?:\\(?:mathbf|boldsymbol|bm)\s*\{)?\s*\\?"
+                     r"(?P<inner>[A-Za-z][A-Za-z0-9]*)\s*\}?\s*\}?")
+_ACCENT_KEY = re.compile(r"(\\(?:" + "|".join(_ACCENTS) + r"))\s*([A-Za-z]|\\[A-Za-z]+)(?![A-Za-z])")
 
 
 @lru_cache(maxsize=1)
@@ -174,8 +181,9 @@ def _span(meta_or_token) -> ast.Span:
 
 
 def latex_key(latex: str) -> str:
-    """A LaTeX spelling as ``names`` keys are compared: no spaces, ``_{2}`` the same as ``_2``."""
-    return _SCRIPT_BRACES.sub(r"\1\2", re.sub(r"\s+", "", latex))
+    """A LaTeX spelling as ``names`` keys are compared: no spaces, ``_{2}`` the same as ``_2``,
+    ``\\hat y`` the same as ``\\hat{y}``."""
+    return _SCRIPT_BRACES.sub(r"\1\2", re.sub(r"\s+", "", _ACCENT_KEY.sub(r"\1{\2}", latex)))
 
 
 def _fail(message: str, span: ast.Span) -> ParseError:
@@ -186,12 +194,15 @@ def _fail(message: str, span: ast.Span) -> ParseError:
 class _ToAst(lark.Transformer):
     """One short method per grammar alias; ``_node`` settles what a parent needs as a node."""
 
-    def __init__(self, text: str, names: Mapping[str, str], functions: set[str], scalars: set[str]):
+    def __init__(self, text: str, names: Mapping[str, str], functions: set[str], scalars: set[str],
+                 quantities: set[str] = frozenset()):
         super().__init__()
         self.text = text
         self.names = {latex_key(k): v for k, v in names.items()}
         self.functions = functions
         self.scalars = scalars
+        self.quantities = frozenset(quantities)  # the problem's names, when the reader knows them
+        self.reading = Reading(self.quantities, frozenset(scalars), frozenset(functions))
 
     # -- settling ------------------------------------------------------------------------------
 
@@ -224,6 +235,7 @@ class _ToAst(lark.Transformer):
         minus = 0
         while factors and factors[0] is _MINUS:
             factors, minus = factors[1:], minus + 1
+        factors = self._letter_runs(factors)
         for k, item in enumerate(factors):
             if isinstance(item, _Op):
                 if k == len(factors) - 1:
@@ -264,6 +276,58 @@ class _ToAst(lark.Transformer):
         for right in nodes[1:]:
             result = self._product(result, right)
         return result
+
+    def _letter_runs(self, factors: list) -> list:
+        """Letters written together, ``yhat`` or ``dk``: against a problem, a run that spells one
+        of its quantities is that name (the longest first); letters that spell none multiply
+        (``Wx``), but only when each is a quantity: ``yhat`` with no quantity h, a or t is
+        unreadable, not the product y h a t. Without a problem every letter is a name."""
+        if not self.quantities:
+            return factors
+        out, k = [], 0
+        while k < len(factors):
+            end = k + 1
+            while (end < len(factors) and self._letter(factors[end]) and self._letter(factors[end - 1])
+                   and factors[end - 1].span[1] == factors[end].span[0]):
+                end += 1
+            if end - k < 2:
+                out.append(factors[k])
+                k = end
+                continue
+            out.extend(self._read_run(factors[k:end]))
+            k = end
+        return out
+
+    def _letter(self, item) -> bool:
+        """A one-letter name (or the d of a derivative) as written: its source is one letter."""
+        span = getattr(item, "span", None)
+        return isinstance(item, (ast.Name, _Mark)) and (not isinstance(item, _Mark) or item.kind == "d") \
+            and span is not None and span[1] - span[0] == 1 and self.text[span[0]].isalpha()
+
+    def _read_run(self, run: list) -> list:
+        letters = "".join(self.text[item.span[0]] for item in run)
+        out, i = [], 0
+        while i < len(run):
+            for j in range(len(run), i + 1, -1):
+                name = self.reading.resolve(letters[i:j])
+                if name in self.quantities:
+                    out.append(ast.Name(name, span=(run[i].span[0], run[j - 1].span[1])))
+                    i = j
+                    break
+            else:
+                out.append(run[i])
+                i += 1
+        known = self.quantities | set(self.functions) | set(self.names.values())
+        unknown = [self.text[item.span[0]] for item in out if self._letter(item)
+                   and (item.id if isinstance(item, ast.Name) else "d") not in known]
+        if unknown:
+            listed = ", ".join(sorted(self.quantities)[:12])
+            unknown = list(dict.fromkeys(unknown))
+            which = f"{unknown[0]} is not a quantity" if len(unknown) == 1 else \
+                f"{', '.join(unknown)} are not quantities"
+            raise _fail(f"'{letters}' reads letter by letter as the product {' '.join(letters)}, and "
+                        f"{which} of the problem: write one of its quantities ({listed})", run[0].span)
+        return out
 
     def _product(self, left: ast.Node, right: ast.Node, span: ast.Span = None) -> ast.Node:
         """A product as LaTeX writes it: ``*`` when a side is a scalar, else ``@``."""
@@ -417,7 +481,7 @@ class _ToAst(lark.Transformer):
         if not content.isidentifier():  # \text{Then } or \text{if } is prose
             raise _fail(f"'{token}' is prose, not a name (a name is letters and digits, as in "
                         r"\text{LOSS})", _span(token))
-        return ast.Name(content, span=_span(token))
+        return ast.Name(self.reading.resolve(content), span=_span(token))
 
     def bold(self, meta, children):
         (token,) = children
@@ -431,7 +495,28 @@ class _ToAst(lark.Transformer):
             content = _GREEK_ALIASES.get(content[1:], content[1:])
         if not content.isidentifier():
             raise _fail(f"'{token}' is not a name", _span(token))
-        return ast.Name(content, span=_span(token))
+        return ast.Name(self.reading.resolve(content), span=_span(token))
+
+    def accent(self, meta, children):
+        """``\\hat{y}``: the problem's ``[latex]`` spelling if it has one; else the name the accent
+        makes (``yhat``, or ``y_hat`` where the problem has that), which against a problem must
+        be one of its quantities; a calligraphic letter, ``\\mathcal{L}``, is the letter."""
+        (token,) = children
+        named = self._named(_span(token))
+        if named:
+            return named
+        match = _ACCENT.match(str(token))
+        inner = _GREEK_ALIASES.get(match["inner"], match["inner"])
+        name = self.reading.resolve(inner + _ACCENTS[match["accent"]])
+        if self.quantities and _ACCENTS[match["accent"]] and name not in self.quantities:
+            listed = ", ".join(sorted(self.quantities)[:12])
+            raise _fail(f"'{token}' is not a quantity of this problem: write one of its quantities "
+                        f"({listed}); a problem may name its own spellings in its [latex] table",
+                        _span(token))
+        return ast.Name(name, span=_span(token))
+
+    def nabla(self, meta, children):
+        return _Marker("nabla", _span(children[0]))
 
     def partial(self, meta, children):
         return _Mark("∂", _span(children[0]))
@@ -475,6 +560,23 @@ class _ToAst(lark.Transformer):
     def apply(self, meta, children):
         func, *primes, operand = children
         return ast.Call(_function(func), (self._node(operand),), (), len(primes), span=_span(meta))
+
+    def power_call(self, meta, children):
+        """``\\tanh^2(x)`` is ``tanh(x)**2``; ``\\tanh^{-1}`` (the inverse function) is not read."""
+        func, exponent, group = children
+        return self._power_of(func, exponent, group.items, meta)
+
+    def power_apply(self, meta, children):
+        func, exponent, operand = children
+        return self._power_of(func, exponent, (self._node(operand),), meta)
+
+    def _power_of(self, func, exponent, args, meta):
+        power = self._node(exponent)
+        if isinstance(power, ast.Number) and power.value == -1:
+            raise _fail(f"'{func}^{{-1}}' is the inverse function, which derive does not read; for "
+                        f"1/{_function(func)}(x) write \\frac{{1}}{{{func}(x)}}", _span(meta))
+        return ast.Binary("**", ast.Call(_function(func), tuple(args), span=_span(meta)), power,
+                          span=_span(meta))
 
     def name_call(self, meta, children):
         """``h(X)``: a call if h is primed, declared in ``functions`` or given several
@@ -528,6 +630,12 @@ class _ToAst(lark.Transformer):
         if isinstance(base, _Mark) and base.kind == "∂":
             raise _fail(r"'\partial' takes no script: higher derivatives are not supported",
                         script_span)
+        if isinstance(base, _Marker) and base.kind == "nabla":
+            if kind != "_":
+                raise _fail(r"'\nabla' takes the variable as a subscript, \nabla_W J; higher "
+                            "derivatives are not supported", script_span)
+            wrt, items = self._variable(arg)
+            return _Op(wrt, items, span)
         if kind == "'":
             if isinstance(base, ast.Name):
                 return _Marker("primed", span, base.id, 1)
@@ -543,10 +651,15 @@ class _ToAst(lark.Transformer):
     def _subscript(self, base, arg, span, script_span):
         if isinstance(base, _Marker) and base.kind in ("ones", "zeros"):
             return ast.Call(base.kind, self._sizes(arg, script_span), span=span)
-        if isinstance(base, ast.Name) and self._source(base.span) == "I" and "I" not in self.names:
+        if isinstance(base, ast.Name) and self._source(base.span) == "I" and "I" not in self.names \
+                and "I" not in self.quantities:
             return self._identity(arg, span, script_span)
+        named = self._subscripted_name(base, arg, span)
+        if named is not None:
+            return named
         items = self._items(arg, script_span, span)
-        if isinstance(base, ast.Name) and self._source(base.span) == r"\delta" and len(items) == 2:
+        if isinstance(base, ast.Name) and self._source(base.span) == r"\delta" and len(items) == 2 \
+                and base.id == "delta" and "delta" not in self.quantities:
             args = tuple(ast.Number(Fraction(i)) if isinstance(i, int) else ast.Name(i) for i in items)
             return ast.Call("delta", args, span=span)
         node = self._node(base)
@@ -557,6 +670,29 @@ class _ToAst(lark.Transformer):
             raise _fail("a second subscript on an entry: write all indices in one, X_{mn}",
                         script_span)
         return ast.Index(node, items, span=span)
+
+    def _subscripted_name(self, base, arg, span) -> ast.Name | None:
+        """``d_k`` for the problem's quantity ``dk`` (or ``d_k``): a letter that is no quantity,
+        with a subscript of letters and digits that makes one."""
+        if not self.quantities or not isinstance(base, (ast.Name, _Mark)) or \
+                (isinstance(base, _Mark) and base.kind != "d"):
+            return None
+        head = base.id if isinstance(base, ast.Name) else "d"
+        if head in self.quantities:
+            return None
+        parts = arg.factors if isinstance(arg, _Juxt) else (arg,)
+        words = []
+        for part in parts:
+            if isinstance(part, ast.Name) and part.id.isalnum():
+                words.append(part.id)
+            elif isinstance(part, _Mark) and part.kind == "d":
+                words.append("d")
+            elif isinstance(part, ast.Number) and part.value.denominator == 1 and part.value >= 0:
+                words.append(str(part.value.numerator))
+            else:
+                return None
+        name = self.reading.resolve(f"{head}_{''.join(words)}")
+        return ast.Name(name, span=span) if name in self.quantities else None
 
     def _superscript(self, base, arg, span, script_span):
         parts = list(arg.factors) if isinstance(arg, _Juxt) else [arg]
@@ -654,6 +790,7 @@ _MARKER_ERRORS = {
                 r"\mathbf{1}_{S}^\top",
     "zeros": r"\mathbf{0} needs its size: write \mathbf{0}_{S}",
     "primed": "{name}' is a function's derivative: apply it, as in {name}'(X)",
+    "nabla": r"\nabla needs the variable it differentiates by as a subscript: \nabla_W J",
     "minus": "a minus sign with nothing after it",
 }
 
@@ -714,7 +851,7 @@ _WORDS = {"RPAR": "')'", "LPAR": "'('", "RBRACE": "'}'", "LBRACE": "'{'", "RBRAC
           "PLUS": "'+'", "MINUS": "'-'", "PRODUCT_OP": r"an operator such as \cdot",
           "END_ENV": r"'\end{aligned}'", "CIRCUMFLEX": "'^'", "UNDERSCORE": "'_'"}
 _STARTS = {"LETTER", "GREEK", "NUMBER", "TEXTNAME", "BOLD", "PARTIAL", "FRAC", "LPAR", "FUNC",
-           "CALLNAME", "SUM", "LBRACE", "LBRACK", "LNORM", "SQRT"}
+           "CALLNAME", "SUM", "LBRACE", "LBRACK", "LNORM", "SQRT", "ACCENT", "NABLA"}
 
 
 def _expected(tokens: set[str]) -> str:
@@ -754,7 +891,7 @@ def _pair_bars(text: str) -> str:
     return "".join(out) + text[last:]
 
 
-def _parse(text: str, names, functions, scalars) -> list[ast.Node]:
+def _parse(text: str, names, functions, scalars, quantities=()) -> list[ast.Node]:
     check_limits(text)
     shown = re.sub(r"\s", " ", text)  # the caret line is one line
     source = _pair_bars(text)
@@ -782,7 +919,7 @@ def _parse(text: str, names, functions, scalars) -> list[ast.Node]:
         raise ParseError("the text ends too early", shown, len(text)) from None
     except RecursionError:
         raise TooLarge("the expression nests too deeply") from None
-    transformer = _ToAst(source, dict(names or {}), set(functions), set(scalars))
+    transformer = _ToAst(source, dict(names or {}), set(functions), set(scalars), set(quantities))
     return transform_checked(transformer, tree, shown)
 
 
@@ -793,15 +930,19 @@ def _check_names(names) -> None:
 
 
 def parse_latex_expr(text: str, names: Mapping[str, str] | None = None, *,
-                     functions: Iterable[str] = (), scalars: Iterable[str] = ()) -> ast.Node:
+                     functions: Iterable[str] = (), scalars: Iterable[str] = (),
+                     quantities: Iterable[str] = ()) -> ast.Node:
     """One LaTeX expression, e.g. ``W^\\top \\frac{\\partial J}{\\partial y}``.
 
     ``names`` maps LaTeX spellings to variable names (``{"W^{(1)}": "W1"}``); ``functions``
     lists the undefined functions a parenthesis applies (``h`` in ``h(X)``); ``scalars`` lists
-    names known to be scalars (sizes, scalar variables), so that ``\\eta W`` is ``eta * W``.
+    names known to be scalars (sizes, scalar variables), so that ``\\eta W`` is ``eta * W``;
+    ``quantities`` lists every name of the problem (variables, definitions, losses, sizes): a
+    reader that knows them reads ``yhat`` and ``d_k`` as the quantities ``yhat`` and ``dk``, and
+    refuses a run of letters or an accented letter (``\\hat{y}``) that names none.
     """
     _check_names(names)
-    sides = _parse(text, names, functions, scalars)
+    sides = _parse(text, names, functions, scalars, quantities)
     if len(sides) != 1:
         raise ParseError("expected one expression, found an equation", re.sub(r"\s", " ", text),
                          text.find("="))
@@ -809,18 +950,20 @@ def parse_latex_expr(text: str, names: Mapping[str, str] | None = None, *,
 
 
 def parse_latex_sides(text: str, names: Mapping[str, str] | None = None, *,
-                      functions: Iterable[str] = (), scalars: Iterable[str] = ()) -> ast.Chain:
+                      functions: Iterable[str] = (), scalars: Iterable[str] = (),
+                      quantities: Iterable[str] = ()) -> ast.Chain:
     """A LaTeX expression or chain, as the sides of a chain (one side for an expression)."""
     _check_names(names)
-    return ast.Chain(tuple(_parse(text, names, functions, scalars)), text=text)
+    return ast.Chain(tuple(_parse(text, names, functions, scalars, quantities)), text=text)
 
 
 def parse_latex_claim(text: str, names: Mapping[str, str] | None = None, *,
-                      functions: Iterable[str] = (), scalars: Iterable[str] = ()) -> ast.Chain:
+                      functions: Iterable[str] = (), scalars: Iterable[str] = (),
+                      quantities: Iterable[str] = ()) -> ast.Chain:
     """A LaTeX equation or chain ``A = B = C`` (also as ``\\begin{aligned} A &= B \\\\ &= C
     \\end{aligned}``), every link of which must hold. Arguments as for ``parse_latex_expr``."""
     _check_names(names)
-    sides = _parse(text, names, functions, scalars)
+    sides = _parse(text, names, functions, scalars, quantities)
     if len(sides) < 2:
         raise ParseError("a claim needs '=' between two sides", re.sub(r"\s", " ", text), len(text))
     return ast.Chain(tuple(sides), text=text)

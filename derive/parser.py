@@ -9,7 +9,10 @@ becomes a Fraction, so ``1e99999999999`` is refused at once instead of computed.
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
 
@@ -17,10 +20,11 @@ import lark
 
 from . import ast, limits
 from .errors import DeriveError, ParseError, TooLarge
+from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
 from .limits import MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH  # noqa: F401 - their home is limits.py
 
 _DERIV = re.compile(
-    r"(?:d|∂)\s*(?P<of>[^\W\d]\w*)\s*(?:\[(?P<items>[^\[\]]*)\])?\s*/\s*(?:d|∂)\s*(?P<wrt>[^\W\d]\w*)"
+    r"(?:d|∂)\s*(?P<of>[^\W\dᵀ][^\Wᵀ]*)\s*(?:\[(?P<items>[^\[\]]*)\])?\s*/\s*(?:d|∂)\s*(?P<wrt>[^\W\dᵀ][^\Wᵀ]*)"
 )
 
 
@@ -48,11 +52,128 @@ def _index_item(text: str, column: int | None = None):
 # NumPy's names for the language's operators: np.dot(W.T, g) is W.T @ g, np.transpose(x) is x.T
 _NUMPY_SPELLINGS = {"dot": "@", "matmul": "@", "multiply": "*", "divide": "/", "add": "+",
                     "subtract": "-", "transpose": ".T"}
+# NumPy's other names for the language's functions (np.identity(n) is eye(n))
+_NUMPY_NAMES = {"identity": "eye"}
+# what np.linalg. may prefix: its inverse, determinant and norm, and solve(A, B) = inv(A) @ B
+_LINALG = {"inv", "det", "norm", "solve"}
+# NumPy's methods read as functions: M.sum(axis=0) is sum(M, axis=0), A.dot(B) is A @ B
+_METHODS = ("sum", "dot", "transpose", "trace")
+_METHOD_HINTS = {
+    "mean": "derive has no mean: write the sum divided by the count, sum(M, axis=0) / S",
+    "reshape": "a reshaped array cannot be checked: write the matrix itself, or vec(M) for its columns stacked",
+    "flatten": "write vec(M) for M's columns stacked into one column",
+    "ravel": "write vec(M) for M's columns stacked into one column",
+    "max": "derive has no max; relu(x) is max(x, 0)",
+    "item": "a value is already a scalar here: leave .item() out",
+    "copy": "leave .copy() out",
+}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader knows of the problem an answer is read against. With it, a few readings
+    that depend on the problem are made (docs/language.md, *Answers*): a product written by
+    juxtaposition (``*`` when a side is one of ``scalars``, else ``@``), ``A'`` as a transpose
+    of one of the ``quantities``, ``W(x + b)`` as a product, ``len(Z)`` and ``Z.shape[0]`` as the
+    size name ``shapes`` gives, ``d_k`` for the quantity ``dk``; and a keyword a function does
+    not take is unreadable. Without it (problem files, the plain language) each of these is
+    refused with what to write instead.
+
+    ``shapes`` maps a quantity to its (rows, columns), each a size name, an integer, or None
+    when it is not one size (m*n)."""
+
+    quantities: frozenset = frozenset()
+    scalars: frozenset = frozenset()
+    functions: frozenset = frozenset()
+    shapes: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def resolve(self, name: str) -> str:
+        """``name``, or the one quantity it spells with underscores dropped (``d_k`` for the
+        quantity ``dk``, ``yhat`` for ``y_hat``)."""
+        if name in self.quantities or name in self.functions:
+            return name
+        bare = name.replace("_", "")
+        matches = [q for q in self.quantities if q.replace("_", "") == bare]
+        return matches[0] if len(matches) == 1 else name
+
+
+@dataclass(frozen=True)
+class _Juxt:
+    """Operands side by side (``(A + A.T) x``), settled into a product by ``_ToAst._node``."""
+
+    factors: tuple
+    span: ast.Span = None
 
 
 @lark.v_args(meta=True)
 class _ToAst(lark.Transformer):
-    """One short method per grammar alias."""
+    """One short method per grammar alias; ``_node`` settles a juxtaposition into a product."""
+
+    def __init__(self, reading: Reading | None = None, text: str = ""):
+        super().__init__()
+        self.reading = reading
+        self.text = text
+
+    def _source(self, span: ast.Span, fallback: str) -> str:
+        """The text a span covers, on one line (or ``fallback`` without a span)."""
+        return " ".join(self.text[span[0]:span[1]].split()) if span and self.text else fallback
+
+    # -- settling ------------------------------------------------------------------------------
+
+    def _node(self, item) -> ast.Node:
+        if not isinstance(item, _Juxt):
+            return item
+        factors = [self._node(f) for f in item.factors]
+        if self.reading is None:
+            shown = self._source(item.span, " ".join(_shown(f) for f in factors))
+            explicit = _shown(functools.reduce(self._product, factors))
+            raise ParseError(f"'{shown}': operands side by side are a product only in an answer to a "
+                             f"problem's question; write the product with @ or *: {explicit}",
+                             column=_start(item))
+        for factor in factors:
+            name = factor.id if isinstance(factor, ast.Name) else None
+            if name is not None and name not in self.reading.quantities and (
+                    name in self.reading.functions or _is_function(name)):
+                raise ParseError(f"the function {name} is applied with parentheses: {name}(x)",
+                                 column=_start(factor))
+        return functools.reduce(self._product, factors)
+
+    def _product(self, left: ast.Node, right: ast.Node) -> ast.Node:
+        """A product written side by side: ``*`` when a side is a scalar, else ``@`` (the rule of
+        the LaTeX reader, ``latex_in.reads_as_scalar``)."""
+        from .latex_in import reads_as_scalar  # latex_in builds on this module
+
+        scalars = self.reading.scalars if self.reading else frozenset()
+        scalar = reads_as_scalar(left, scalars) or reads_as_scalar(right, scalars)
+        return ast.Binary("*" if scalar else "@", left, right, span=_join(left, right))
+
+    def _last(self, operand, build):
+        """A postfix operation: on ``W(x)``, read as the product ``W (x)``, it takes the last
+        factor, as a script in LaTeX does: ``W(x).T`` is ``W @ x.T``."""
+        if isinstance(operand, _Juxt):
+            *head, last = operand.factors
+            return _Juxt((*head, build(self._node(last))), operand.span)
+        return build(operand)
+
+    def _explicit(self, op: str, left, right, meta) -> ast.Node:
+        """``a * b`` and ``a / b``. With a juxtaposition on the right, ``1/S X``, the reading that
+        binds it tighter, ``1/(S X)``, and the one that reads left to right, ``(1/S) X``, differ
+        (unless ``a * b c`` has a scalar a), and the answer is refused with both written out."""
+        if isinstance(right, _Juxt) and self.reading is not None:
+            from .latex_in import reads_as_scalar
+
+            left_node = self._node(left)
+            if op == "*" and reads_as_scalar(left_node, self.reading.scalars):  # 2 * W x: one meaning
+                return ast.Binary(op, left_node, self._node(right), span=_span(meta))
+            first, *rest = [self._node(f) for f in right.factors]
+            tight = ast.Binary(op, left_node, functools.reduce(self._product, [first, *rest]))
+            loose = functools.reduce(self._product, [ast.Binary(op, left_node, first), *rest])
+            shown = self._source(_span(meta), f"{_shown(left_node)} {op} " + " ".join(map(_shown, [first, *rest])))
+            raise ParseError(f"'{shown}' can be read two ways: write {_shown(loose)} or {_shown(tight)}",
+                             column=_span(meta)[0] if _span(meta) else None)
+        return ast.Binary(op, self._node(left), self._node(right), span=_span(meta))
+
+    # -- atoms ---------------------------------------------------------------------------------
 
     def number(self, meta, children):
         (token,) = children
@@ -60,7 +181,8 @@ class _ToAst(lark.Transformer):
 
     def name(self, meta, children):
         (token,) = children
-        return ast.Name(str(token), span=_span(token))
+        name = self.reading.resolve(str(token)) if self.reading else str(token)
+        return ast.Name(name, span=_span(token))
 
     def derivative(self, meta, children):
         (token,) = children
@@ -73,28 +195,37 @@ class _ToAst(lark.Transformer):
 
     def expr_derivative(self, meta, children):
         _, body, wrt = children
-        return ast.Derivative(body, str(wrt)[1:].strip(), span=_span(meta))
+        return ast.Derivative(self._node(body), str(wrt)[1:].strip(), span=_span(meta))
+
+    # -- operators -----------------------------------------------------------------------------
 
     def add(self, meta, children):
-        return ast.Binary("+", *children, span=_span(meta))
+        return ast.Binary("+", *map(self._node, children), span=_span(meta))
 
     def sub(self, meta, children):
-        return ast.Binary("-", *children, span=_span(meta))
+        return ast.Binary("-", *map(self._node, children), span=_span(meta))
 
     def matmul(self, meta, children):
-        return ast.Binary("@", *children, span=_span(meta))
+        return ast.Binary("@", *map(self._node, children), span=_span(meta))
 
     def mul(self, meta, children):
-        return ast.Binary("*", *children, span=_span(meta))
+        return self._explicit("*", *children, meta)
 
     def div(self, meta, children):
-        return ast.Binary("/", *children, span=_span(meta))
+        return self._explicit("/", *children, meta)
+
+    def juxt(self, meta, children):
+        factors = []
+        for child in children:
+            factors.extend(child.factors if isinstance(child, _Juxt) else (child,))
+        return _Juxt(tuple(factors), _span(meta))
 
     def pow(self, meta, children):
-        return ast.Binary("**", *children, span=_span(meta))
+        base, exponent = children
+        return self._last(base, lambda b: ast.Binary("**", b, self._node(exponent), span=_span(meta)))
 
     def neg(self, meta, children):
-        (operand,) = children
+        operand = self._node(children[0])
         if isinstance(operand, ast.Number):
             return ast.Number(-operand.value, span=_span(meta))
         return ast.Neg(operand, span=_span(meta))
@@ -103,11 +234,36 @@ class _ToAst(lark.Transformer):
         return children[0]
 
     def transpose(self, meta, children):
-        return ast.Transpose(children[0], span=_span(meta))
+        return self._last(children[0], lambda o: ast.Transpose(o, span=_span(meta)))
+
+    def inverse(self, meta, children):
+        """``A^-1``: the inverse, or for a scalar the power -1 (as ``s^{-1}`` in LaTeX)."""
+        from .latex_in import reads_as_scalar
+
+        scalars = self.reading.scalars if self.reading else frozenset()
+
+        def build(operand):
+            if reads_as_scalar(operand, scalars):
+                return ast.Binary("**", operand, ast.Number(Fraction(-1)), span=_span(meta))
+            return ast.Call("inv", (operand,), span=_span(meta))
+        return self._last(children[0], build)
+
+    def prime(self, meta, children):
+        """``A'``: a transpose after a closing bracket, an index, a derivative, or a quantity of
+        the problem; after any other name a prime is a function's derivative, ``h'(X)``."""
+        operand, token = children
+
+        def build(target):
+            if isinstance(target, ast.Name) and not (self.reading and target.id in self.reading.quantities):
+                raise ParseError(f"a prime after the name {target.id} marks a function's derivative: "
+                                 f"apply it with '(' as in h'(X); a transpose is written {target.id}.T",
+                                 column=token.start_pos)
+            return ast.Transpose(target, span=_span(meta))
+        return self._last(operand, build)
 
     def index(self, meta, children):
         operand, *items = children
-        return ast.Index(operand, tuple(items), span=_span(meta))
+        return self._last(operand, lambda o: ast.Index(o, tuple(items), span=_span(meta)))
 
     def index_name(self, meta, children):
         return str(children[0])
@@ -118,12 +274,48 @@ class _ToAst(lark.Transformer):
     def index_all(self, meta, children):
         return ast.ALL
 
+    # -- calls, methods, attributes --------------------------------------------------------------
+
     def call(self, meta, children):
-        func, *rest = children
-        primes = 0
-        while rest and isinstance(rest[0], lark.Token) and rest[0].type == "PRIME":
-            primes += 1
-            rest = rest[1:]
+        callee, *rest = children
+        spelled = str(callee).rstrip()
+        primes = len(spelled) - len(spelled.rstrip("'"))
+        spelled = spelled.rstrip("'")
+        args, kwargs = self._arguments(rest, meta)
+        parts = spelled.split(".")
+        name = parts[-1]
+        if len(parts) == 3 and name not in _LINALG:  # np.linalg.<name>
+            raise ParseError(f"{spelled} is not read: derive reads np.linalg.{', np.linalg.'.join(sorted(_LINALG))}",
+                             column=callee.start_pos)
+        if len(parts) > 1:
+            name = _NUMPY_NAMES.get(name, name)
+        reading = self.reading
+        if len(parts) == 1 and reading is not None and reading.resolve(name) in reading.quantities:
+            # W(x + b), A'(x): a quantity of the problem before a parenthesis multiplies it
+            if len(args) != 1 or kwargs:
+                raise ParseError(f"{name} is a quantity of the problem, not a function: it cannot take "
+                                 f"{len(args)} arguments", column=callee.start_pos)
+            factor: ast.Node = ast.Name(reading.resolve(name), span=(callee.start_pos, callee.start_pos + len(name)))
+            for _ in range(primes):
+                factor = ast.Transpose(factor, span=factor.span)
+            return _Juxt((factor, args[0]), _span(meta))
+        if name == "len" and len(parts) == 1:
+            if len(args) != 1 or kwargs or primes:
+                raise ParseError("len takes one argument, as in len(Z)", column=callee.start_pos)
+            return self._size(args[0], 0, f"len({_shown(args[0])})", meta)
+        if name == "solve" and len(parts) == 3:
+            if len(args) != 2 or kwargs:
+                raise ParseError("np.linalg.solve takes two arguments, as in np.linalg.solve(A, b)",
+                                 column=callee.start_pos)
+            return ast.Binary("@", ast.Call("inv", (args[0],), span=_span(meta)), args[1], span=_span(meta))
+        spelled_as = _NUMPY_SPELLINGS.get(name) if len(parts) == 2 else None
+        if spelled_as and not kwargs and not primes and len(args) == (1 if spelled_as == ".T" else 2):
+            if spelled_as == ".T":
+                return ast.Transpose(args[0], span=_span(meta))
+            return ast.Binary(spelled_as, args[0], args[1], span=_span(meta))
+        return self._call(name, args, kwargs, primes, meta)
+
+    def _arguments(self, rest, meta):
         args, kwargs = [], []
         for item in rest:
             if item is None:
@@ -133,18 +325,99 @@ class _ToAst(lark.Transformer):
             elif kwargs:
                 raise ParseError("a positional argument follows a keyword argument", column=meta.start_pos)
             else:
-                args.append(item)
-        name = str(func).split(".")[-1]
-        spelled = _NUMPY_SPELLINGS.get(name)
-        if spelled and not kwargs and not primes and len(args) == (1 if spelled == ".T" else 2):
-            if spelled == ".T":
-                return ast.Transpose(args[0], span=_span(meta))
-            return ast.Binary(spelled, args[0], args[1], span=_span(meta))
+                args.append(self._node(item))
+        return args, kwargs
+
+    def _call(self, name: str, args, kwargs, primes: int, meta) -> ast.Call:
+        """A call, with NumPy's keywords read: ``keepdims=True`` on a sum is derive's sum (which
+        keeps the summed axis); in an answer, a positional axis ``sum(M, 0)`` is ``axis=0`` and a
+        keyword the function does not take is unreadable, not a wrong answer."""
+        column = meta.start_pos if not getattr(meta, "empty", False) else None
+        if name == "sum" and not primes:
+            kept = [(key, value) for key, value in kwargs if key == "keepdims"]
+            for _, value in kept:
+                if _truth(value) is False:
+                    raise ParseError("keepdims=False makes a 1-D array, which derive does not have: leave "
+                                     "keepdims out (derive's sum(M, axis=1) keeps the summed axis, a column)",
+                                     column=column)
+                if _truth(value) is None:
+                    raise ParseError("keepdims is True or False", column=column)
+            kwargs = [(key, value) for key, value in kwargs if key != "keepdims"]
+            if self.reading is not None and len(args) == 2 and not kwargs and isinstance(args[1], ast.Number):
+                args, kwargs = args[:1], [("axis", args[1])]
+        if self.reading is not None:
+            function = canonical_function(name)
+            allowed = MATRIX_FUNCTIONS[function].kwargs if function in MATRIX_FUNCTIONS else ()
+            if function == "sum":
+                allowed = (*allowed, "keepdims")
+            for key, _ in kwargs:
+                if key not in allowed:
+                    takes = (f"it reads {', '.join(k + '=' for k in allowed)}" if allowed
+                             else "it takes no keywords")
+                    raise ParseError(f"{name}(..., {key}=...) is not read: {takes}", column=column)
         return ast.Call(name, tuple(args), tuple(kwargs), primes, span=_span(meta))
 
     def kwarg(self, meta, children):
         key, value = children
-        return (str(key), value)
+        return (str(key), self._node(value))
+
+    def method(self, meta, children):
+        operand, token, *rest = children
+        name = str(token)[1:].strip()
+        args, kwargs = self._arguments(rest, meta)
+        if name not in _METHODS:
+            hint = _METHOD_HINTS.get(name, "write it as a function, as in sum(M, axis=0)")
+            raise ParseError(f"the method .{name}() is not read ({hint}); derive reads "
+                             f".{'(), .'.join(_METHODS)}() and .T", column=token.start_pos)
+
+        def build(target):
+            if name == "sum":
+                return self._call("sum", [target, *args], kwargs, 0, meta)
+            if name == "trace" and not args and not kwargs:
+                return ast.Call("trace", (target,), span=_span(meta))
+            if name == "transpose" and not args and not kwargs:
+                return ast.Transpose(target, span=_span(meta))
+            if name == "dot" and len(args) == 1 and not kwargs:
+                return ast.Binary("@", target, args[0], span=_span(meta))
+            raise ParseError(f".{name}() takes {'one argument' if name == 'dot' else 'no arguments'} here",
+                             column=token.start_pos)
+        return self._last(operand, build)
+
+    def shape(self, meta, children):
+        operand, token = children
+        axis = int(re.sub(r"[^\d-]", "", str(token)))
+        return self._last(operand, lambda o: self._size(o, axis, f"{_shown(o)}.shape[{axis}]", meta))
+
+    def _size(self, operand: ast.Node, axis: int, spelled: str, meta) -> ast.Node:
+        """``Z.shape[0]`` and ``len(Z)``: the size name the problem's shapes give."""
+        column = _span(meta)[0] if _span(meta) else None
+        if self.reading is None:
+            raise ParseError(f"{spelled} is a size: write its name (the problem's sizes are names, "
+                             "as in 1/S)", column=column)
+        if axis not in (0, 1, -1, -2):
+            raise ParseError(f"{spelled}: arrays are 2-D here (a vector is a column), so the axis is 0 or 1",
+                             column=column)
+        if not (isinstance(operand, ast.Name) and operand.id in self.reading.shapes):
+            raise ParseError(f"{spelled}: write the size name (derive reads the size of a quantity "
+                             "of the problem, as in Z.shape[0])", column=column)
+        size = self.reading.shapes[operand.id][axis % 2]
+        if size is None:
+            raise ParseError(f"{spelled} is not one size of the problem: write it from the size names",
+                             column=column)
+        if isinstance(size, int):
+            return ast.Number(Fraction(size), span=_span(meta))
+        return ast.Name(size, span=_span(meta))
+
+    def attribute(self, meta, children):
+        operand, token = children
+        name = str(token)
+        if name == ".shape":
+            hint = "a pair of sizes: write one of them, X.shape[0] or X.shape[1], or its size name"
+        elif name == ".t":
+            hint = "a transpose is written x.T"
+        else:
+            hint = "derive reads .T, .shape[k] and the methods .sum(), .dot(), .transpose(), .trace()"
+        raise ParseError(f"unexpected character '.' ('{name}' is not read: {hint})", column=token.start_pos)
 
     def index_sum(self, meta, children):
         head, body = children
@@ -154,10 +427,39 @@ class _ToAst(lark.Transformer):
         names = tuple(n.strip() for n in inner.split(","))
         if not all(n.isidentifier() for n in names):
             raise ParseError(f"bad index list in '{str(head).rstrip('(')}'", column=head.start_pos)
-        return ast.IndexSum(names, body, span=_span(meta))
+        return ast.IndexSum(names, self._node(body), span=_span(meta))
 
     def start(self, meta, children):
-        return list(children)
+        return [self._node(child) for child in children]
+
+
+def _truth(value) -> bool | None:
+    """``True`` / ``False`` (or 1 / 0) as a keyword's value, else None."""
+    if isinstance(value, ast.Name) and value.id in ("True", "False"):
+        return value.id == "True"
+    if isinstance(value, ast.Number) and value.value in (0, 1):
+        return value.value == 1
+    return None
+
+
+def _is_function(name: str) -> bool:
+    return canonical_function(name) in ELEMENTWISE or canonical_function(name) in MATRIX_FUNCTIONS
+
+
+def _start(item) -> int | None:
+    span = getattr(item, "span", None)
+    return span[0] if span else None
+
+
+def _join(first, last) -> ast.Span:
+    a, b = getattr(first, "span", None), getattr(last, "span", None)
+    return (a[0], b[1]) if a and b else a or b
+
+
+def _shown(node) -> str:
+    from .text import to_text
+
+    return to_text(node)
 
 
 def check_limits(text: str) -> None:
@@ -178,28 +480,28 @@ def check_limits(text: str) -> None:
 _TOKENS = {"RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "$END": "the end of the text",
            "EQUAL": "'='", "COMMA": "','", "MINUS": "'-'", "PLUS": "'+'", "AT": "'@'", "STAR": "'*'",
            "SLASH": "'/'", "DOUBLE_STAR": "'**'", "COLON": "':'", "INT": "an index", "DWRT": "d<variable>"}
-_STARTS = {"NAME", "NP_NAME", "NUMBER", "LPAR", "DERIV", "DOPEN", "SUM"}
+_STARTS = {"NAME", "CALLEE", "NUMBER", "LPAR", "DERIV", "DOPEN", "SUM"}
 
 
 def _expected(tokens) -> str:
-    """The expected tokens in words: 'an expression' stands for everything that can start one."""
-    if "PRIME" in tokens:  # after f' only a call can follow
-        return "'(' to apply the derivative, as in h'(X)"
+    """The expected tokens in words: 'an expression' stands for everything that can start one;
+    the postfix marks that may follow any operand (.T, ^T, ', [, .sum() ...) are not listed."""
     words = []
     if tokens & _STARTS:
         words.append("an expression")
         tokens = tokens - {"MINUS", "PLUS"}
-    words += sorted(_TOKENS.get(t, t) for t in tokens - _STARTS if not t.startswith("__"))
+    words += sorted(_TOKENS[t] for t in tokens - _STARTS if t in _TOKENS)
     return ", ".join(words[:6])
 
 
-def _parse(text: str) -> list[ast.Node]:
+def _parse(text: str, reading: Reading | None = None) -> list[ast.Node]:
     check_limits(text)
     try:
         tree = _parser().parse(text)
     except lark.UnexpectedCharacters as error:
         char = text[error.pos_in_stream]
-        hint = {"^": " (write powers as **, e.g. x**2)", "'": " (a prime follows a function name, as in h'(X))"}
+        hint = {"^": " (write powers as **, e.g. x**2); x^T is a transpose and x^-1 an inverse",
+                "'": " (a prime follows a function name, as in h'(X))"}
         raise ParseError(f"unexpected character {char!r}{hint.get(char, '')}", text, error.column - 1) from None
     except lark.UnexpectedToken as error:
         token = error.token
@@ -216,7 +518,7 @@ def _parse(text: str) -> list[ast.Node]:
         raise ParseError("the text ends too early", text, len(text)) from None
     except RecursionError:
         raise TooLarge("the expression nests too deeply") from None
-    return transform_checked(_ToAst(), tree, text)
+    return transform_checked(_ToAst(reading, text), tree, text)
 
 
 def transform_checked(transformer: lark.Transformer, tree, text: str) -> list[ast.Node]:
@@ -252,25 +554,25 @@ def _depth(node) -> int:
     return deepest
 
 
-def parse_expr(text: str) -> ast.Node:
-    """One expression, e.g. ``W.T @ dJ/dy``."""
-    sides = _parse(text)
+def parse_expr(text: str, reading: Reading | None = None) -> ast.Node:
+    """One expression, e.g. ``W.T @ dJ/dy`` (``reading``: the problem it is read against)."""
+    sides = _parse(text, reading)
     if len(sides) != 1:
         raise ParseError("expected one expression, found an equation", text, text.find("="))
     return sides[0]
 
 
-def parse_claim(text: str) -> ast.Chain:
+def parse_claim(text: str, reading: Reading | None = None) -> ast.Chain:
     """An equation or chain ``A = B = C`` whose every link must hold."""
-    sides = _parse(text)
+    sides = _parse(text, reading)
     if len(sides) < 2:
         raise ParseError("a claim needs '=' between two sides", text, len(text))
     return ast.Chain(tuple(sides), text=text)
 
 
-def parse_sides(text: str) -> ast.Chain:
+def parse_sides(text: str, reading: Reading | None = None) -> ast.Chain:
     """An expression or a chain of them, as the sides of a chain (one side for an expression)."""
-    return ast.Chain(tuple(_parse(text)), text=text)
+    return ast.Chain(tuple(_parse(text, reading)), text=text)
 
 
 def parse_definition(text: str) -> tuple[str, ast.Node]:
