@@ -25,7 +25,7 @@ import sympy
 from . import ast
 from .budget import call_with_timeout, deadline
 from .diagnose import diagnose
-from .fresh_sizes import claim_rng, draw_sizes
+from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes
 from .generic import prove_link
 from .errors import BudgetExceeded, DeriveError, ShapeError
 from .numeric import NumericModel, relative_gap
@@ -54,7 +54,7 @@ LARGE = (17, 73)
 MEDIUM = (7, 16)
 SMALL = (4, 9)
 FRESH_EXACT = (2, 6)  # the extra exact assignment of a claim with no proof for every size
-FRESH_NUMERIC = 2  # numeric assignments drawn for a claim with no proof for every size
+WIDE = 600  # the largest size of the wide numeric draw (a gradient checked along directions)
 NUMERIC_TOLERANCE = 1e-8
 DIAGNOSIS_BUDGET = 5.0
 GENERIC_BUDGET = 5.0
@@ -213,6 +213,7 @@ class ProblemChecker:
         proof = self._generic(link, left, right, scope) if self.options.generic else None
         complete = not free  # no size to vary: the exact proof at the problem's only sizes is complete
         if (proof is not None and proof.proved) or complete:
+            link.every_size = True
             if link.verdict == UNDECIDED and not _exact_and_numeric_conflict(link):
                 # the only doubt was a numeric value that is not finite: the proofs stand alone
                 link.verdict = HOLDS
@@ -226,8 +227,8 @@ class ProblemChecker:
         sizes = draw_sizes(self.problem, rng, *FRESH_EXACT, avoid=used, nonzero=coefficients)
         evidence = self._exact_at(link, sizes, reference, claimed, scope, rng)
         if evidence.outcome == "zero" and self.options.numeric:
-            for _ in range(FRESH_NUMERIC):
-                self._numeric_check(link, reference, claimed, scope, rng, fresh=True)
+            self._numeric_check(link, reference, claimed, scope, rng, fresh="near")
+            self._numeric_check(link, reference, claimed, scope, rng, fresh="wide")
         self._decide(link)
         if _exact_and_numeric_conflict(link):
             # exact at every size it tried, numerically wrong at others: wrong at those sizes
@@ -336,9 +337,10 @@ class ProblemChecker:
 
     # -- the numeric oracle ------------------------------------------------------------------
     def _numeric_check(self, link: LinkVerdict, reference, claimed, scope, sizes_rng: random.Random,
-                       fresh: bool = False) -> None:
-        """The numeric oracle at sizes drawn for this claim (``fresh``: different from every
-        assignment used so far). NaN, inf or an unavailable evaluation is never agreement."""
+                       fresh: str = "") -> None:
+        """The numeric oracle at sizes drawn for this claim; ``fresh`` "near": different from every
+        assignment used so far, "wide": for a gradient checked along directions, log-uniform up
+        to WIDE sizes. NaN, inf or an unavailable evaluation is never agreement."""
         indexed = _uses(reference, _is_indexing) or _uses(claimed, _is_indexing)
         extra_derivatives = _uses(claimed, lambda n: isinstance(n, ast.Derivative) and not self._upstream(n))
         heavy = _uses(reference, _is_heavy) or _uses(claimed, _is_heavy)
@@ -351,6 +353,8 @@ class ProblemChecker:
             span = LARGE
         if self.options.numeric_sizes and not fresh:
             sizes = self.options.numeric_sizes
+        elif fresh == "wide" and span == LARGE:
+            sizes = draw_wide_sizes(self.problem, sizes_rng, LARGE[0], WIDE)
         else:
             used = [n.sizes for n in link.numeric] if fresh else []
             sizes = draw_sizes(self.problem, sizes_rng, *span, avoid=used)

@@ -10,16 +10,22 @@ a secret salt kept in the output folder, so that a class cannot compute them eit
 
 A draw also avoids the roots of given size polynomials (the coefficients of a difference the
 index-notation engine found not to cancel), so that a term that vanishes at some sizes is looked
-at where it does not.
+at where it does not. ``draw_wide_sizes`` draws log-uniformly up to hundreds, within the numeric
+oracle's memory limit: a term built to vanish on every size of a range would need a polynomial
+of that range's degree, longer than an answer may be and overflowing to inf (never agreement)
+wherever it is evaluated.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 
 import sympy
 
+from . import limits
+from .errors import DeriveError
 from .problem import Problem
 from .text import to_text
 
@@ -56,6 +62,25 @@ def draw_sizes(problem: Problem, rng: random.Random, low: int, high: int,
         if attempt == MAX_DRAWS // 2:  # a small range may not allow all of it: widen it
             values = list(range(low, high + len(free) + 8))
     return best or problem.sizes_from([rng.choice(values) for _ in free])
+
+
+def draw_wide_sizes(problem: Problem, rng: random.Random, low: int, high: int,
+                    entries: int = limits.MAX_NUMERIC_ENTRIES // 4) -> dict[str, int]:
+    """Free sizes drawn log-uniformly in [low, high], the largest halved until every variable
+    and definition of the problem holds at most ``entries`` entries."""
+    free = [name for name in problem.sizes if name not in problem.fixed_sizes]
+    chosen = {name: int(round(math.exp(rng.uniform(math.log(low), math.log(high))))) for name in free}
+    for _ in range(64):
+        sizes = problem.sizes_from([chosen[name] for name in free])
+        try:
+            limits.check_model(problem, sizes, entries)
+            return sizes
+        except DeriveError:
+            largest = max(free, key=lambda name: chosen[name])
+            if chosen[largest] <= low:
+                break
+            chosen[largest] = max(low, chosen[largest] // 2)
+    return problem.sizes_from([low] * len(free))
 
 
 def _nonzero_at(polynomials, problem: Problem, sizes: dict) -> bool:

@@ -145,6 +145,12 @@ class Grader:
             return Outcome("undecided", message=verdict.error)  # derive's defect, not the student's
         if verdict.error:
             return Outcome("invalid", message=verdict.error)
+        if verdict.verdict == "holds" and not verdict.every_size:
+            # right at every size tried, sizes drawn for it included, but with no proof for every
+            # size: a grade is never given on concrete evidence alone
+            return Outcome("undecided", message=(
+                "right at every size checked (including sizes drawn for this answer), but derive "
+                "has no proof for every size"), evidence=verdict.evidence_summary())
         if verdict.verdict == "holds":
             return Outcome("holds", evidence=verdict.evidence_summary())
         if verdict.verdict == "fails":

@@ -74,6 +74,7 @@ class LinkVerdict:
     generic: str = ""  # "proved", or why there is no generic (all-sizes) proof
     derivation: list[tuple[str, str]] = field(default_factory=list)  # (expression, justification)
     numeric_unavailable: str = ""  # why the numeric oracle could not evaluate the link, if so
+    every_size: bool = False  # proved for every size (generic proof, or no size to vary)
 
     def evidence_summary(self) -> str:
         parts = []
@@ -123,6 +124,11 @@ class ClaimVerdict:
         return None
 
     @property
+    def every_size(self) -> bool:
+        """Holds with a proof for every size, link by link — not only on concrete evidence."""
+        return self.verdict == HOLDS and all(link.every_size for link in self.links)
+
+    @property
     def generic(self) -> bool:
         """Proved for every size by the index-notation engine, link by link."""
         return bool(self.links) and all(link.generic == "proved" for link in self.links)
@@ -159,6 +165,7 @@ class ClaimVerdict:
         data = asdict(self)
         data["broken_link"] = self.broken_link
         data["generic"] = self.generic
+        data["every_size"] = self.every_size
         data["diagnosis"] = asdict(self.diagnosis) if self.diagnosis else None
         data["matches_expectation"] = self.matches_expectation
         return _plain(data)

@@ -212,3 +212,15 @@ def test_a_rewrite_valid_for_every_sign_is_never_refuted(claim):
     for seed in range(5):
         verdict = ProblemChecker(problem, CheckOptions(seed=seed)).check(claim)
         assert verdict.verdict != "fails", (seed, verdict.evidence_summary())
+
+
+def test_a_right_answer_without_a_proof_for_every_size_goes_to_review_not_full_points(tmp_path):
+    assignment, _ = sc.write(tmp_path, {})
+    grader = Grader(load_assignment(assignment))
+    answer = "dJ/dy @ x.T + 0 * det(eye(m) + W @ W.T) * dJ/dy @ x.T"  # right; det(I + W Wᵀ) has no index rule
+    verdict = _checker("linear-layer").check(f"dJ/dW = {answer}")
+    assert verdict.verdict == "holds" and not verdict.every_size
+    assert "no proof for every size" in verdict.evidence_summary()
+    graded = list(grader.grade([Submission("s", "q1", answer)]))[0]
+    assert graded.verdict == "undecided" and graded.review and graded.points == 0
+    assert "no proof for every size" in graded.feedback
