@@ -56,7 +56,7 @@ def problem_reading(problem: Problem) -> Reading:
     shapes = {name: (size(shape[0]), size(shape[1])) for name, shape in problem.shapes.items()}
     scalars = {name for name, shape in shapes.items() if shape == (1, 1)} | set(problem.sizes)
     return Reading(frozenset(problem.shapes) | frozenset(problem.sizes), frozenset(scalars),
-                   frozenset(problem.activations), shapes)
+                   frozenset(problem.activations), shapes, frozenset(problem.sizes))
 
 
 def latex_context(problem: Problem) -> dict:
@@ -65,14 +65,18 @@ def latex_context(problem: Problem) -> dict:
     return {**latex_reading(problem), "quantities": sorted(problem_reading(problem).quantities)}
 
 
-def read_sides(text: str, problem: Problem) -> tuple[ast.Node, ...]:
-    """``text`` (an expression or a chain, claim language or LaTeX) read against ``problem``,
-    with a bare ``I`` made the identity of the size the shapes need."""
+def read_sides(text: str, problem: Problem, target: ast.Node | None = None) -> tuple[ast.Node, ...]:
+    """``text`` (an expression or a chain, claim language or LaTeX) read against ``problem``.
+    With the quantity asked, ``target``, the sides of the claim the text makes: ``target`` first
+    unless the text starts with it, or with its entry ``dJ/dW[i,j]`` for every i, j (an answer
+    in index form). A bare ``I`` is the identity of the size the shapes need."""
     text = text.strip()
     if looks_like_latex(text):
         sides = parse_latex_sides(text.strip("$").strip(), **latex_context(problem)).sides
     else:
         sides = parse_sides(text, problem_reading(problem)).sides
+    if target is not None and sides[0] != target and not _every_entry(sides[0], target):
+        sides = (target, *sides)
     return _identity(sides, problem)
 
 
@@ -80,9 +84,7 @@ def read_answer(text: str, question: Question) -> Answer:
     """The claim ``asks = answer`` (or the answer's own chain when it starts with the quantity
     asked, or with its entry ``dJ/dW[i,j]`` for every i, j). Raises ParseError (with the
     position), TooLarge, or another DeriveError."""
-    sides = read_sides(text, question.problem)
-    if sides[0] != question.target and not _every_entry(sides[0], question.target):
-        sides = (question.target, *sides)
+    sides = read_sides(text, question.problem, question.target)
     if len(sides) < 2:
         raise ParseError("the answer is the quantity asked itself: give its value")
     for side in sides[1:]:

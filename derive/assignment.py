@@ -123,7 +123,7 @@ def _question(entry: dict, default: dict, folder: Path, where: str) -> Question:
         from .answers import read_sides  # answers builds on this module
 
         try:
-            read_sides(answer, problem)
+            read_sides(answer, problem, asks)
         except DeriveError as error:
             raise ProblemError(f"{where}: answer: {str(error).splitlines()[0]}") from None
     return Question(entry["id"], problem, asks, float(points), rubric, answer,

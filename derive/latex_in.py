@@ -415,7 +415,8 @@ class _ToAst(lark.Transformer):
     def frac(self, meta, children):
         _, top, bottom = children
         upper, lower = _factors(top), _factors(bottom)
-        if _marks_match(upper, lower):
+        if _marks_match(upper, lower):  # \partial Sc over \partial W: letter runs are names first
+            upper, lower = [upper[0], *self._letter_runs(upper[1:])], [lower[0], *self._letter_runs(lower[1:])]
             if len(lower) != 2:
                 raise _fail(r"the bottom of a derivative is one variable, as in \partial W_{ij}",
                             _span(meta))
@@ -431,6 +432,7 @@ class _ToAst(lark.Transformer):
         upper, lower = _factors(left), _factors(right)
         if not (lower and isinstance(lower[0], _Mark)):
             return None
+        lower = [lower[0], *self._letter_runs(lower[1:])]
         starts = [k for k, item in enumerate(upper) if isinstance(item, _Mark) and item.kind == lower[0].kind]
         if not starts or len(lower) < 2:
             return None

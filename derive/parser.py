@@ -80,12 +80,13 @@ class Reading:
     refused with what to write instead.
 
     ``shapes`` maps a quantity to its (rows, columns), each a size name, an integer, or None
-    when it is not one size (m*n)."""
+    when it is not one size (m*n); ``sizes`` are the size names (``I_n`` is ``eye(n)``)."""
 
     quantities: frozenset = frozenset()
     scalars: frozenset = frozenset()
     functions: frozenset = frozenset()
     shapes: dict = field(default_factory=dict, compare=False, hash=False)
+    sizes: frozenset = frozenset()
 
     def resolve(self, name: str) -> str:
         """``name``, or the one quantity it spells with underscores dropped (``d_k`` for the
@@ -182,6 +183,9 @@ class _ToAst(lark.Transformer):
     def name(self, meta, children):
         (token,) = children
         name = self.reading.resolve(str(token)) if self.reading else str(token)
+        identity = re.fullmatch(r"I_(\w+)", name)
+        if self.reading and identity and identity[1] in self.reading.sizes and name not in self.reading.quantities:
+            return ast.Call("eye", (ast.Name(identity[1], span=_span(token)),), span=_span(token))  # I_n
         return ast.Name(name, span=_span(token))
 
     def derivative(self, meta, children):
@@ -339,9 +343,9 @@ class _ToAst(lark.Transformer):
                 if _truth(value) is False:
                     raise ParseError("keepdims=False makes a 1-D array, which derive does not have: leave "
                                      "keepdims out (derive's sum(M, axis=1) keeps the summed axis, a column)",
-                                     column=column)
+                                     column=_start(value) or column)
                 if _truth(value) is None:
-                    raise ParseError("keepdims is True or False", column=column)
+                    raise ParseError("keepdims is True or False", column=_start(value) or column)
             kwargs = [(key, value) for key, value in kwargs if key != "keepdims"]
             if self.reading is not None and len(args) == 2 and not kwargs and isinstance(args[1], ast.Number):
                 args, kwargs = args[:1], [("axis", args[1])]
@@ -350,11 +354,12 @@ class _ToAst(lark.Transformer):
             allowed = MATRIX_FUNCTIONS[function].kwargs if function in MATRIX_FUNCTIONS else ()
             if function == "sum":
                 allowed = (*allowed, "keepdims")
-            for key, _ in kwargs:
+            for key, value in kwargs:
                 if key not in allowed:
                     takes = (f"it reads {', '.join(k + '=' for k in allowed)}" if allowed
                              else "it takes no keywords")
-                    raise ParseError(f"{name}(..., {key}=...) is not read: {takes}", column=column)
+                    raise ParseError(f"{name}(..., {key}=...) is not read: {takes}",
+                                     column=_start(value) - len(key) - 1 if _start(value) else column)
         return ast.Call(name, tuple(args), tuple(kwargs), primes, span=_span(meta))
 
     def kwarg(self, meta, children):
