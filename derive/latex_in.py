@@ -306,9 +306,10 @@ class _ToAst(lark.Transformer):
 
     def _read_run(self, run: list) -> list:
         letters = "".join(self.text[item.span[0]] for item in run)
+        longest = max((len(q.replace("_", "")) for q in self.quantities), default=0)
         out, i = [], 0
         while i < len(run):
-            for j in range(len(run), i + 1, -1):
+            for j in range(min(len(run), i + longest), i + 1, -1):
                 name = self.reading.resolve(letters[i:j])
                 if name in self.quantities:
                     out.append(ast.Name(name, span=(run[i].span[0], run[j - 1].span[1])))
@@ -867,7 +868,10 @@ def _expected(tokens: set[str]) -> str:
 
 def _unexpected(text: str, pos: int) -> str:
     if text[pos] == "\\":
-        command = _COMMAND.match(text, pos).group()
+        if not text[pos + 1:].strip():
+            return "a lone '\\' ends the text: remove it (a line break is '\\\\', and only between equations)"
+        match = _COMMAND.match(text, pos)
+        command = match.group() if match else "\\"
         environment = re.match(r"\\begin\s*\{([^{}]*)\}", text[pos:])
         if environment:
             return (f"'\\begin{{{environment[1]}}}' is not read: only aligned and split are; a matrix "
