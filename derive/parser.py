@@ -182,7 +182,7 @@ class _ToAst(lark.Transformer):
 
     def name(self, meta, children):
         (token,) = children
-        name = self.reading.resolve(str(token)) if self.reading else str(token)
+        name = self._resolve(str(token))
         identity = re.fullmatch(r"I_(\w+)", name)
         if self.reading and identity and identity[1] in self.reading.sizes and name not in self.reading.quantities:
             return ast.Call("eye", (ast.Name(identity[1], span=_span(token)),), span=_span(token))  # I_n
@@ -191,15 +191,18 @@ class _ToAst(lark.Transformer):
     def derivative(self, meta, children):
         (token,) = children
         match = _DERIV.fullmatch(str(token))
-        of: ast.Node = ast.Name(match["of"], span=_span(token))
+        of: ast.Node = ast.Name(self._resolve(match["of"]), span=_span(token))
         if match["items"] is not None:
             items = tuple(_index_item(t, token.start_pos) for t in match["items"].split(","))
             of = ast.Index(of, items, span=_span(token))
-        return ast.Derivative(of, match["wrt"], span=_span(token))
+        return ast.Derivative(of, self._resolve(match["wrt"]), span=_span(token))
 
     def expr_derivative(self, meta, children):
         _, body, wrt = children
-        return ast.Derivative(self._node(body), str(wrt)[1:].strip(), span=_span(meta))
+        return ast.Derivative(self._node(body), self._resolve(str(wrt)[1:].strip()), span=_span(meta))
+
+    def _resolve(self, name: str) -> str:
+        return self.reading.resolve(name) if self.reading else name
 
     # -- operators -----------------------------------------------------------------------------
 

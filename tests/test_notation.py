@@ -134,6 +134,7 @@ READ = [
     ("hat as the quantity yhat", YHAT, r"(\hat{y} - t) x^\top", "(yhat - t) @ x.T"),
     ("yhat written together in LaTeX", YHAT, r"(yhat - t) x^\top", "(yhat - t) @ x.T"),
     ("y_hat in text", YHAT, "(y_hat - t) @ x.T", "(yhat - t) @ x.T"),
+    ("y_hat in a derivative", ("yhat", "dL/dyhat"), "dL/dy_hat = y_hat - t", "yhat - t"),
     ("mathrm yhat", YHAT, r"(\mathrm{y\_hat} - t) x^\top".replace(r"\_", "_"), "(yhat - t) @ x.T"),
 ]
 
