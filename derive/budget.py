@@ -29,6 +29,9 @@ except ImportError:  # pragma: no cover - no fork there either: items run in-pro
     resource = None
 
 
+REPEAT = 0.2  # seconds between the alarms that follow an expired deadline, until the block ends
+
+
 def _can_use_alarm() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
@@ -40,19 +43,25 @@ def deadline(seconds: float | None, what: str = "the computation"):
         yield
         return
 
+    active = [True]
+
     def expire(signum, frame):
-        raise BudgetExceeded(f"{what} did not finish within {seconds:g} s")
+        if active[0]:
+            raise BudgetExceeded(f"{what} did not finish within {seconds:g} s")
 
     outer = signal.getitimer(signal.ITIMER_REAL)
     if outer[0] and outer[0] < seconds:  # an enclosing deadline is sooner: keep it
         yield
         return
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # the timer repeats after it expires: an exception raised where Python ignores it (inside a
+    # garbage-collector callback, a __del__) would otherwise let the block run on past its budget
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     start = time.monotonic()
     try:
         yield
     finally:
+        active[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         if outer[0]:

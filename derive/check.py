@@ -52,7 +52,7 @@ from .zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
 # gradient checked along random directions, medium for whole matrices, small for index forms
 LARGE = (17, 73)
 MEDIUM = (7, 16)
-SMALL = (4, 9)
+SMALL = (4, 6)
 FRESH_EXACT = (2, 6)  # the extra exact assignment of a claim with no proof for every size
 WIDE = 600  # the largest size of the wide numeric draw (a gradient checked along directions)
 NUMERIC_TOLERANCE = 1e-8

@@ -156,7 +156,7 @@ def test_verify_json_is_one_claim_document(capsys):
     assert CLAIM_KEYS <= set(claim)
     assert claim["verdict"] == "fails"
     assert claim["diagnosis"]["code"] == "transposed"
-    assert set(claim["diagnosis"]) == {"code", "message", "correct"}
+    assert set(claim["diagnosis"]) == {"code", "message", "correct", "slips"}
     link = claim["links"][0]
     assert LINK_KEYS <= set(link)
     for evidence in link["exact"]:
