@@ -122,11 +122,13 @@ class _Bound:
 
 @dataclass(frozen=True)
 class _Op:
-    """``\\frac{\\partial}{\\partial X_{ij}}``: differentiates what follows it in the term."""
+    """``\\frac{\\partial}{\\partial X_{ij}}``: differentiates what follows it in the term;
+    ``\\nabla_W`` (``one``) differentiates the one factor after it, as ``\\log`` takes one."""
 
     wrt: str
     items: tuple
     span: ast.Span
+    one: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,8 @@ class _ToAst(lark.Transformer):
             raise _fail(r"'\partial' outside a derivative: write \frac{\partial J}{\partial W} "
                         r"or \partial J / \partial W", item.span)
         if isinstance(item, _Op):
+            if item.one:
+                raise _fail(r"\nabla_W needs what it differentiates after it, as in \nabla_W J", item.span)
             raise _fail(r"\frac{\partial}{\partial ...} needs an expression after it", item.span)
         if isinstance(item, _Bound):
             raise _fail("'=' inside a subscript is allowed only under a sum, as in \\sum_{r=1}^{m}",
@@ -235,7 +239,7 @@ class _ToAst(lark.Transformer):
         minus = 0
         while factors and factors[0] is _MINUS:
             factors, minus = factors[1:], minus + 1
-        factors = self._letter_runs(factors)
+        factors = self._gradients(self._letter_runs(factors))
         for k, item in enumerate(factors):
             if isinstance(item, _Op):
                 if k == len(factors) - 1:
@@ -276,6 +280,23 @@ class _ToAst(lark.Transformer):
         for right in nodes[1:]:
             result = self._product(result, right)
         return result
+
+    def _gradients(self, factors: list) -> list:
+        """``\\nabla_W J``: the gradient of the one factor after the operator, so that
+        ``\\nabla_y J \\, x^\\top`` is ``dJ/dy @ x.T``."""
+        out, k = [], 0
+        while k < len(factors):
+            item = factors[k]
+            if isinstance(item, _Op) and item.one:
+                if k + 1 == len(factors) or isinstance(factors[k + 1], _Op):
+                    raise _fail(
+                        r"\nabla_W needs what it differentiates after it, as in \nabla_W J", item.span)
+                out.append(_derivative(self._node(factors[k + 1]), item.wrt, item.items, item.span))
+                k += 2
+                continue
+            out.append(item)
+            k += 1
+        return out
 
     def _letter_runs(self, factors: list) -> list:
         """Letters written together, ``yhat`` or ``dk``: against a problem, a run that spells one
@@ -638,7 +659,7 @@ class _ToAst(lark.Transformer):
                 raise _fail(r"'\nabla' takes the variable as a subscript, \nabla_W J; higher "
                             "derivatives are not supported", script_span)
             wrt, items = self._variable(arg)
-            return _Op(wrt, items, span)
+            return _Op(wrt, items, span, one=True)
         if kind == "'":
             if isinstance(base, ast.Name):
                 return _Marker("primed", span, base.id, 1)

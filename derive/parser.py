@@ -352,6 +352,8 @@ class _ToAst(lark.Transformer):
             kwargs = [(key, value) for key, value in kwargs if key != "keepdims"]
             if self.reading is not None and len(args) == 2 and not kwargs and isinstance(args[1], ast.Number):
                 args, kwargs = args[:1], [("axis", args[1])]
+        if self.reading is not None and canonical_function(name) == "softmax" and kwargs and not primes:
+            return self._softmax(name, args, kwargs, meta, column)
         if self.reading is not None:
             function = canonical_function(name)
             allowed = MATRIX_FUNCTIONS[function].kwargs if function in MATRIX_FUNCTIONS else ()
@@ -364,6 +366,26 @@ class _ToAst(lark.Transformer):
                     raise ParseError(f"{name}(..., {key}=...) is not read: {takes}",
                                      column=_start(value) - len(key) - 1 if _start(value) else column)
         return ast.Call(name, tuple(args), tuple(kwargs), primes, span=_span(meta))
+
+    def _softmax(self, name, args, kwargs, meta, column) -> ast.Node:
+        """``softmax(Z, axis=1)`` (SciPy's spelling) on a quantity whose shape is known: derive's
+        softmax is over each row of a matrix and over the entries of a column, so ``axis=1`` of a
+        matrix (``axis=0`` of a column) is ``softmax(Z)``, and ``axis=0`` of a matrix is
+        ``softmax(Z.T).T``; anything else is refused with what to write."""
+        operand = args[0] if len(args) == 1 else None
+        shape = self.reading.shapes.get(operand.id) if isinstance(operand, ast.Name) else None
+        axis = dict(kwargs).get("axis")
+        shown = _shown(operand) if operand is not None else "Z"
+        if shape is not None and [key for key, _ in kwargs] == ["axis"] and isinstance(axis, ast.Number):
+            column_vector, value = shape[1] == 1, axis.value
+            if (column_vector and value in (0, -2)) or (not column_vector and value in (1, -1)):
+                return ast.Call(name, (operand,), span=_span(meta))
+            if not column_vector and value in (0, -2):
+                return ast.Transpose(ast.Call(name, (ast.Transpose(operand),), span=_span(meta)), span=_span(meta))
+        raise ParseError(f"softmax(..., {kwargs[0][0]}=...) is not read here: derive's softmax({shown}) is "
+                         "over each row of a matrix (over the entries of a column): write "
+                         f"softmax({shown}), or softmax({_shown(ast.Transpose(operand or ast.Name('Z')))}).T "
+                         "over each column", column=column)
 
     def kwarg(self, meta, children):
         key, value = children

@@ -103,6 +103,9 @@ READ = [
     ("keepdims and d_k together", ATT,
      "(A * (dL/dO @ V.T - np.sum(A * (dL/dO @ V.T), axis=1, keepdims=True))) @ K / np.sqrt(d_k)", ATTENTION),
     ("np.eye(len(b))", JAC, "np.eye(len(b))", "eye(m)"),
+    ("softmax(Z, axis=1) is derive's row softmax", SCE, "(softmax(Z, axis=1) - T) / S", "(softmax(Z) - T) / S"),
+    ("softmax(Z, axis=-1)", SCE, "(softmax(Z, axis=-1) - T) / S", "(softmax(Z) - T) / S"),
+    ("softmax over columns", SCE, "(softmax(Z, axis=0) - T) / S", "(softmax(Z.T).T - T) / S"),
     # index form as a full answer
     ("index form", LIN, "dJ/dW[i,j] = dJ/dy[i] * x[j]", "dJ/dW[i,j] = dJ/dy[i] * x[j]"),
     ("index form in LaTeX", LIN, r"\frac{\partial J}{\partial W_{ij}} = \frac{\partial J}{\partial y_i} x_j",
@@ -114,6 +117,7 @@ READ = [
     ("I in a product", LIN, "dJ/dy x^T I", "dJ/dy @ x.T @ eye(d)"),
     # LaTeX
     ("nabla", LIN, r"\nabla_W J = \frac{\partial J}{\partial y} x^\top", "dJ/dy @ x.T"),
+    ("nabla takes one factor", LIN, r"\nabla_W J = \nabla_y J \, x^\top", "dJ/dy @ x.T"),
     ("nabla with a bold subscript", LIN, r"\nabla_{\mathbf{W}} J = \frac{\partial J}{\partial y} x^\top", "dJ/dy @ x.T"),
     ("tanh squared", TANH, r"\frac{\partial J}{\partial h} \odot (1 - \tanh^2(z))", "dJ/dh * (1 - tanh(z)**2)"),
     ("tanh squared without parentheses", TANH, r"\frac{\partial J}{\partial h} \odot (1 - \tanh^{2} z)",
@@ -165,6 +169,8 @@ REFUSED = [
     ("shape without an axis", SCE, "(P - T) / Z.shape", "X.shape[0] or X.shape[1]"),
     ("the shape of an expression", SCE, "(P - T) / (P - T).shape[0]", "write the size name"),
     ("an axis past 1", SCE, "(P - T) / Z.shape[2]", "the axis is 0 or 1"),
+    ("softmax with an axis on an expression", SCE, "(softmax(X @ W, axis=1) - T) / S",
+     "write softmax(X @ W), or softmax((X @ W).T).T over each column"),
     ("np.linalg without a rule", INV, "-np.linalg.pinv(X).T @ a @ b.T @ inv(X).T", "np.linalg.pinv is not read"),
     ("a stray prime on a function", TANH, "dJ/dh * tanh'", "apply it with '(' as in h'(X)"),
     ("a power other than T or -1", QUAD, "(B + B^2) x", "write powers as **"),
@@ -177,6 +183,7 @@ REFUSED = [
     ("LaTeX: yhat read as y h a t", SCE, r"\frac{yhat - T}{S}",
      "'yhat' reads letter by letter as the product y h a t, and y, h, a are not quantities of the problem"),
     ("LaTeX: nabla without a subscript", LIN, r"\nabla J", r"\nabla needs the variable it differentiates by"),
+    ("LaTeX: nabla with nothing after it", LIN, r"\nabla_W", r"\nabla_W needs what it differentiates after it"),
     ("LaTeX: the inverse function", TANH, r"\frac{\partial J}{\partial h} \odot \tanh^{-1}(z)",
      r"'\tanh^{-1}' is the inverse function"),
 ]
