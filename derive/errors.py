@@ -15,14 +15,20 @@ class DeriveError(Exception):
 
 
 class ParseError(DeriveError, ValueError):
-    """Text that the claim grammar does not accept; the message shows a caret under the spot."""
+    """Text that the claim grammar does not accept; the message shows a caret under the spot.
+
+    The message is one line, then the text on one line and the caret: a line break or another
+    character that does not print (NUL, an escape sequence, U+2028) is never written out raw; in
+    the text each such character is one placeholder, so the caret stays under its column."""
 
     def __init__(self, message: str, text: str = "", column: int | None = None):
         self.text = text
         self.column = column
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         if text and column is not None:
+            shown = "".join(c if c.isprintable() else " " if c.isspace() else "\ufffd" for c in text)
             caret = " " * column + "^"
-            message = f"{message}\n  {text}\n  {caret}"
+            message = f"{message}\n  {shown}\n  {caret}"
         super().__init__(message)
 
     @property

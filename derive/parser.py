@@ -46,7 +46,13 @@ def _index_item(text: str, column: int | None = None):
         return ast.ALL
     if text.isdecimal():  # not isdigit: '²' is a digit that int() does not read
         return limits.integer(text, column)
+    if not _INDEX_NAME.fullmatch(text):  # dy[a=b]/dx: an index as the grammar reads one in y[...]
+        raise ParseError(f"'{text}' is not an index: write a name, a number (from 1) or ':', as in "
+                         "dY[m,n]/dW", column=column)
     return text
+
+
+_INDEX_NAME = re.compile(r"[^\W\dᵀ][^\Wᵀ]*")  # the grammar's NAME
 
 
 # NumPy's names for the language's operators: np.dot(W.T, g) is W.T @ g, np.transpose(x) is x.T
@@ -193,7 +199,11 @@ class _ToAst(lark.Transformer):
         match = _DERIV.fullmatch(str(token))
         of: ast.Node = ast.Name(self._resolve(match["of"]), span=_span(token))
         if match["items"] is not None:
-            items = tuple(_index_item(t, token.start_pos) for t in match["items"].split(","))
+            start, items = token.start_pos + match.start("items"), []
+            for item in match["items"].split(","):  # each item at its own column
+                items.append(_index_item(item, start + len(item) - len(item.lstrip())))
+                start += len(item) + 1
+            items = tuple(items)
             of = ast.Index(of, items, span=_span(token))
         return ast.Derivative(of, self._resolve(match["wrt"]), span=_span(token))
 
@@ -532,14 +542,14 @@ def _parse(text: str, reading: Reading | None = None) -> list[ast.Node]:
         char = text[error.pos_in_stream]
         hint = {"^": " (write powers as **, e.g. x**2); x^T is a transpose and x^-1 an inverse",
                 "'": " (a prime follows a function name, as in h'(X))"}
-        raise ParseError(f"unexpected character {char!r}{hint.get(char, '')}", text, error.column - 1) from None
+        raise ParseError(f"unexpected character {char!r}{hint.get(char, '')}", text, error.pos_in_stream) from None
     except lark.UnexpectedToken as error:
         token = error.token
         if token.type == "$END":
             column = len(text)
             found = "the text ends"
         else:
-            column = token.column - 1 if token.column is not None else None
+            column = token.start_pos  # the offset in the text (lark's column counts from the last line break)
             found = f"unexpected {str(token)!r}"
         expected = _expected(set(error.expected))
         hint = f" (expected {expected})" if expected else ""
