@@ -65,7 +65,8 @@ def test_a_syntax_error_is_reported_with_a_caret_on_stderr(capsys):
     assert code == Exit.ERROR
     assert out == ""
     assert err.splitlines() == [
-        "derive: unexpected character '^' (write powers as **, e.g. x**2)", "  dJ/dW = x ^ 2", "            ^"]
+        "derive: unexpected character '^' (write powers as **, e.g. x**2); x^T is a transpose and "
+        "x^-1 an inverse", "  dJ/dW = x ^ 2", "            ^"]
 
 
 def test_an_unknown_problem_suggests_the_nearest(capsys):
