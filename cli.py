@@ -120,6 +120,18 @@ def _adhoc_problem(args) -> dict:
             "layout": args.layout}
 
 
+def _read_claim(text: str, problem, latex: bool) -> ClaimSpec:
+    """A claim typed on the command line, read against its problem as a TA reads an answer
+    (x^T, A', dJ/dy x^T, len(Z), a problem's LaTeX spellings); LaTeX only with --latex."""
+    from derive.answers import latex_context, problem_reading
+    from derive.parser import parse_claim
+
+    if latex:
+        chain = parse_latex_claim(text, **latex_context(problem))
+        return ClaimSpec(text=to_text(chain), chain=chain)
+    return ClaimSpec(text=text, chain=parse_claim(text, problem_reading(problem)))
+
+
 def cmd_verify(args) -> Exit:
     if len(args.items) == 2:
         problem = find_problem(args.items[0])
@@ -129,10 +141,7 @@ def cmd_verify(args) -> Exit:
         text = args.items[0]
     else:
         raise DeriveError("verify takes [PROBLEM] CLAIM")
-    if args.latex:
-        chain = parse_latex_claim(text, **latex_reading(problem))
-        text = ClaimSpec(text=to_text(chain), chain=chain)
-    verdict = ProblemChecker(problem, _options(args)).check(text)
+    verdict = ProblemChecker(problem, _options(args)).check(_read_claim(text, problem, args.latex))
     if args.json:
         print(json.dumps(verdict.as_json(), indent=2))
     else:

@@ -261,3 +261,9 @@ def test_export_writes_markdown_with_every_claim(capsys, tmp_path):
     assert code == Exit.OK
     text = target.read_text(encoding="utf-8")
     assert text.count("### Claim ") == text.count("Holds.") + text.count("Fails.") + text.count("Undecided.")
+
+
+@pytest.mark.parametrize("claim", ["dJ/dW = dJ/dy x^T", "dJ/dW = dJ/dy @ x'", "dJ/dW = np.outer(dJ/dy, x)"])
+def test_verify_reads_a_claim_against_its_problem_as_a_ta_reads_an_answer(capsys, claim):
+    code, out, _ = run(capsys, "verify", "linear-layer", claim)
+    assert code == Exit.OK, out
