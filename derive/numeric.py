@@ -277,7 +277,9 @@ class _Evaluation:
             return np.array([[np.linalg.det(first)]])
         if name == "inv":
             return np.linalg.inv(first)
-        if name == "kron":
+        if name == "kron":  # numpy's kron cannot be interrupted: its size is checked first
+            limits.check_entries(first.shape[0] * args[1].shape[0], first.shape[1] * args[1].shape[1],
+                                 "kron(...)", oracle="the numeric oracle")
             return np.kron(first, args[1])
         if name == "vec":
             return first.reshape(-1, 1, order="F")
@@ -286,6 +288,7 @@ class _Evaluation:
                 return np.diag(first.reshape(-1))
             return np.diag(first).reshape(-1, 1)
         if name == "outer":
+            limits.check_entries(first.size, args[1].size, "outer(...)", oracle="the numeric oracle")
             return np.outer(first.reshape(-1), args[1].reshape(-1))
         if name == "softmax":
             if first.shape[1] == 1:

@@ -309,10 +309,13 @@ def _claim_spec(problem: Problem, entry, where: str) -> ClaimSpec:
 
 
 def read_toml(path: Path) -> dict:
-    """A TOML file's table; a missing, unreadable or malformed file is a ProblemError naming it."""
+    """A TOML file's table; a missing, unreadable or malformed file is a ProblemError naming it.
+    A UTF-8 byte-order mark is accepted (editors on Windows write one)."""
     name = one_line(str(path))
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except RecursionError:  # arrays or tables nested hundreds deep: tomllib recurses
+        raise ProblemError(f"{name}: not valid TOML: nested too deeply") from None
     except FileNotFoundError:
         raise ProblemError(f"{name}: no such file") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:

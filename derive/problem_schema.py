@@ -33,7 +33,7 @@ from .limits import MAX_SIZE
 
 # A name of the claim language: claim.lark's NAME (a word, not starting with a digit) that is also
 # a Python identifier (the LaTeX reader's rule for a name). No primes: h' is a derivative.
-NAME = re.compile(r"[^\W\d]\w*")
+NAME = re.compile(r"[^\W\dᵀ][^\Wᵀ]*")
 MAX_NAME = 64  # characters in a name
 MAX_SPELLING = 100  # characters in a [latex] spelling
 PROBLEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")

@@ -407,6 +407,7 @@ class _Evaluation:
             adjugate = first.adjugate(method="berkowitz")
             return Matrix(first.rows, first.cols, [entry / det for entry in adjugate])
         if name == "kron":
+            exact_shape((first.rows * args[1].rows, first.cols * args[1].cols), "kron(...)")
             return Matrix(kronecker_product(first, args[1]))
         if name == "vec":
             column_major = [first[i, j] for j in range(first.cols) for i in range(first.rows)]
@@ -416,6 +417,7 @@ class _Evaluation:
                 return Matrix(sympy.diag(*list(first)))
             return Matrix(first.rows, 1, [first[i, i] for i in range(first.rows)])
         if name == "outer":
+            exact_shape((len(first), len(args[1])), "outer(...)")
             u, v = (Matrix(list(a)) for a in args)
             return u * v.T
         if name == "softmax":
