@@ -32,6 +32,8 @@ from derive.grade_report import (
 from derive.grading import Graded, Grader, Submission, load_results, output_lock
 from derive.safe_text import csv_cell, csv_number, md_block, md_code, md_inline
 
+from .test_grading import _Stuck  # a grader whose check of one answer never returns
+
 ROOT = Path(__file__).resolve().parent.parent
 
 ASSIGNMENT = """\
@@ -180,16 +182,6 @@ def test_the_fingerprint_covers_the_whole_answer_not_the_journaled_prefix(tmp_pa
     long = "dJ/dy @ x.T" + " " * 400
     assert grader.fingerprint(Submission("a", "q1", long)) != grader.fingerprint(Submission("a", "q1", long + "+ x"))
     assert grader.fingerprint(Submission("a", "q1", long)) == grader.fingerprint(Submission("b", "q1", long))
-
-
-class _Stuck(Grader):
-    """A grader whose check of one answer never returns (a runaway simplification)."""
-
-    def check(self, question, answer):
-        if "9999" in answer.key:
-            while True:
-                time.sleep(1)
-        return super().check(question, answer)
 
 
 def test_a_grade_cut_short_by_the_timeout_is_tried_again_on_rerun(tmp_path):
