@@ -266,7 +266,9 @@ class ProblemChecker:
 
     def _diagnose(self, reference, claimed, scope, message=None) -> Diagnosis:
         try:
-            with deadline(min(DIAGNOSIS_BUDGET, self.options.exact_budget), "the diagnosis"):
+            # a point where a value overflows is one the search passes over, not an error
+            with deadline(min(DIAGNOSIS_BUDGET, self.options.exact_budget), "the diagnosis"), \
+                    np.errstate(all="ignore"):
                 return diagnose(self.problem, reference, claimed, scope, message)
         except BudgetExceeded:
             return Diagnosis("shape" if message else "unknown",

@@ -199,7 +199,8 @@ class Grader:
                                                          np.random.default_rng(7))
             model = self._models[question.id]
             node = answer.chain.sides[-1]
-            value = model.evaluate(node, model.base, problem.check_claim_names(answer.chain))
+            with np.errstate(all="ignore"):  # an overflow gives inf, fingerprinted like any value
+                value = model.evaluate(node, model.base, problem.check_claim_names(answer.chain))
         except (DeriveError, ArithmeticError, ValueError, FloatingPointError):
             return ""
         scale = float(np.max(np.abs(value))) or 1.0
@@ -526,6 +527,8 @@ class _Appender:
 
 
 def _number(value) -> str:
+    if isinstance(value, str):  # past a double's range (exp(1000)), already printed by mpmath
+        return value
     if isinstance(value, complex):
         return f"{value.real:.4g}" if value.imag == 0 else f"{value.real:.4g} + {value.imag:.4g}i"
     return f"{value:.4g}"

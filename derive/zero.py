@@ -395,7 +395,7 @@ def _differs(a, b, tolerance) -> bool:
     return abs(a - b) > mpmath.mpf(tolerance) * scale
 
 
-ROUGH, FINE = 1e-30, 1e-60  # relative gaps kept at 40 and at 80 digits
+ROUGH, FINE = 1e-36, 1e-72  # relative gaps kept at 40 and at 80 digits (noise: ~1e-40, ~1e-80)
 STABLE = 1e-6  # the 80-digit gap must match the 40-digit one this closely: not rounding noise
 
 
