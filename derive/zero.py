@@ -395,8 +395,7 @@ def _differs(a, b, tolerance) -> bool:
     return abs(a - b) > mpmath.mpf(tolerance) * scale
 
 
-ROUGH, FINE = 1e-36, 1e-72  # relative gaps kept at 40 and at 80 digits (noise: ~1e-40, ~1e-80)
-STABLE = 1e-6  # the 80-digit gap must match the 40-digit one this closely: not rounding noise
+STABLE = 1e-6  # the gap at 2D digits must match the one at D this closely: not rounding noise
 
 
 def find_witness(left, right, symbols, rng: random.Random, tries: int = 2, thorough: bool = False):
@@ -404,7 +403,8 @@ def find_witness(left, right, symbols, rng: random.Random, tries: int = 2, thoro
 
     ``tries`` random points near ±1; with ``thorough``, first an exact evaluation of entries that
     are rational functions (so that a difference of 1e-300 is still seen), then the
-    ``thorough_points``. A gap found at 40 digits counts only if it is the same at 80 digits:
+    ``thorough_points``, then one point at as many digits as the entries' exact numbers need (a
+    term times 1e-300 of a softmax). A gap found at D digits counts only if it is the same at 2D:
     rounding noise shrinks with the precision, a real difference does not.
     """
     symbols = list(symbols)
@@ -414,8 +414,34 @@ def find_witness(left, right, symbols, rng: random.Random, tries: int = 2, thoro
             return witness
     points = thorough_points(symbols, rng) if thorough else (
         random_point(symbols, rng) for _ in range(tries))
+    witness = _search(left, right, points, 40)
+    if witness is None and thorough:
+        # a gap of 1e-300 needs more than 40 digits: as many as the exact numbers in the entries
+        digits = _digits_of_numbers(left, right)
+        if digits > 40:
+            witness = _search(left, right, [random_point(symbols, rng)], digits)
+    return witness
+
+
+MAX_DIGITS = 2_000  # the deepest precision of the witness search
+
+
+def _digits_of_numbers(left, right) -> int:
+    """Digits enough to see a term scaled by the smallest exact number in the differing entries."""
+    digits = 0
+    for a, b in zip(left, right):
+        if a != b:
+            for number in (a - b).atoms(sympy.Rational):
+                digits = max(digits, len(str(abs(number.p))) + len(str(number.q)))
+    return min(MAX_DIGITS, 40 + digits)
+
+
+def _search(left, right, points, digits: int):
+    """The first entry, at the first of ``points``, whose gap at ``digits`` significant digits is
+    the same at twice as many (so not rounding noise), or None."""
+    rough, fine = mpmath.mpf(10) ** (4 - digits), mpmath.mpf(10) ** (8 - 2 * digits)
     for point in points:
-        with mpmath.workdps(40):
+        with mpmath.workdps(digits):
             evaluate = PointEvaluator(point)
             candidates = {}
             for k, (a, b) in enumerate(zip(left, right)):
@@ -425,20 +451,20 @@ def find_witness(left, right, symbols, rng: random.Random, tries: int = 2, thoro
                     va, vb = evaluate(a), evaluate(b)
                 except (ZeroDivisionError, ValueError, OverflowError):
                     continue
-                if _differs(va, vb, ROUGH):
+                if _differs(va, vb, rough):
                     candidates[k] = va - vb
         if not candidates:
             continue
-        with mpmath.workdps(80):
+        with mpmath.workdps(2 * digits):
             evaluate = PointEvaluator(point)
-            for k, rough in candidates.items():
+            for k, first in candidates.items():
                 try:
                     va, vb = evaluate(left[k]), evaluate(right[k])
                 except (ZeroDivisionError, ValueError, OverflowError):
                     continue
                 gap = va - vb
-                if (_differs(va, vb, FINE) and mpmath.isfinite(gap)
-                        and abs(gap - rough) <= STABLE * abs(gap)):
+                if (_differs(va, vb, fine) and mpmath.isfinite(gap)
+                        and abs(gap - first) <= STABLE * abs(gap)):
                     cols = left.cols
                     return Witness((k // cols, k % cols), va, vb, point)
     return None
