@@ -220,15 +220,29 @@ def _describe_factor(problem: Problem, factors: list[float]) -> tuple[str, str |
             return str(ratio), f"({ratio})" if ratio.denominator != 1 or ratio < 0 else str(ratio), ""
         return f"{first:.6g}", f"{first:.12g}", ""
     assignments = [problem.sizes_from(table) for table in SIZE_TABLES]
-    for name in problem.sizes:
-        values = [sizes[name] for sizes in assignments]
-        for shown, scale in ((name, lambda v: v), (f"sqrt({name})", lambda v: v**0.5)):
-            for sign, prefix in ((1, ""), (-1, "-")):
-                if all(abs(f - sign * scale(v)) < 1e-9 * scale(v) for f, v in zip(factors, values)):
-                    return f"{prefix}{shown}", f"({prefix}{shown})", SCALE_HINT
-                if all(abs(f * scale(v) - sign) < 1e-9 for f, v in zip(factors, values)):
-                    return f"{prefix}1/{shown}", f"({prefix}1/{shown})", SCALE_HINT
+    for shown, values in _size_monomials(problem, assignments):
+        for sign, prefix in ((1, ""), (-1, "-")):
+            if all(abs(f - sign * v) < 1e-9 * v for f, v in zip(factors, values)):
+                return f"{prefix}{shown}", f"({prefix}{shown})", SCALE_HINT
+            if all(abs(f * v - sign) < 1e-9 for f, v in zip(factors, values)):
+                inverse = f"1/{shown}" if "/" not in shown and "*" not in shown else f"1/({shown})"
+                return f"{prefix}{inverse}", f"({prefix}{inverse})", SCALE_HINT
     return None
+
+
+def _size_monomials(problem: Problem, assignments: list[dict]):
+    """(text, value at each assignment) of the size factors a slip can introduce: a size, its
+    square root, then a product or a ratio of two sizes (S/K: divided by the classes, not the
+    batch)."""
+    names = [name for name in problem.sizes if name not in problem.fixed_sizes]
+    for name in names:
+        values = [sizes[name] for sizes in assignments]
+        yield name, values
+        yield f"sqrt({name})", [v ** 0.5 for v in values]
+    for a, b in itertools.permutations(names, 2):
+        yield f"{a}/{b}", [sizes[a] / sizes[b] for sizes in assignments]
+        if a < b:
+            yield f"{a}*{b}", [sizes[a] * sizes[b] for sizes in assignments]
 
 
 def _common_scope(scope: Scope, *nodes) -> Scope | None:

@@ -207,11 +207,8 @@ POOLS: dict[str, list[Entry]] = {
         near("(P - T) / (S * K)", 0.5, "factor"),
         near("(T - P) / S", 0.25, "sign"),
         near("(P - T).T / S", 0.5, "transposed"),
-        near("(P - T) / K", 0.5, "factor",
-             xfail="S/K times the truth (divided by the classes, not the batch): diagnosed 'unknown', 0 "
-                   "points, while (P - T)/(S*K), 1/K times it, is a 'factor' slip with the rubric's 0.5"),
-        near("(P - T) / Z.shape[1]", 0.5, "factor",
-             xfail="Z.shape[1] is K: the same S/K factor, diagnosed 'unknown', 0 points"),
+        near("(P - T) / K", 0.5, "factor"),  # S/K times the truth: divided by the classes, not the batch
+        near("(P - T) / Z.shape[1]", 0.5, "factor"),  # Z.shape[1] is K: the same S/K factor
         near("-T / (S * P)", 0, "unknown"),  # dL/dP: the softmax Jacobian not applied
         near("P * (1 - P) * (P - T) / S", 0, "unknown"),
         near("(P - T) @ W / S", 0, "shape"),
