@@ -54,6 +54,7 @@ LARGE = (17, 73)
 MEDIUM = (7, 16)
 SMALL = (4, 6)
 FRESH_EXACT = (2, 5)  # the extra exact assignment of a claim with no proof for every size
+FRESH_DRAWS = 8  # of as many draws of it, the cheapest is checked
 WIDE = 600  # the largest size of the wide numeric draw (a gradient checked along directions)
 NUMERIC_TOLERANCE = 1e-8
 DIAGNOSIS_BUDGET = 5.0
@@ -244,7 +245,8 @@ class ProblemChecker:
             self._numeric_check(link, reference, claimed, scope, rng, fresh="near")
             self._numeric_check(link, reference, claimed, scope, rng, fresh="wide")
         if not _exact_and_numeric_conflict(link):
-            sizes = draw_sizes(self.problem, rng, *FRESH_EXACT, avoid=used, nonzero=coefficients)
+            sizes = draw_sizes(self.problem, rng, *FRESH_EXACT, avoid=used, nonzero=coefficients,
+                               cheapest_of=FRESH_DRAWS)
             try:
                 self._exact_at(link, sizes, reference, claimed, scope, rng)
             except TooLarge as error:  # the claim is checkable at the smallest sizes, not at these

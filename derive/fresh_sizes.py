@@ -41,10 +41,17 @@ def claim_rng(problem: Problem, claim: str, seed: int = 0, salt: str = "") -> ra
 
 
 def draw_sizes(problem: Problem, rng: random.Random, low: int, high: int,
-               avoid: list[dict] = (), nonzero: list[sympy.Expr] = ()) -> dict[str, int]:
+               avoid: list[dict] = (), nonzero: list[sympy.Expr] = (),
+               cheapest_of: int = 1) -> dict[str, int]:
     """An assignment of the problem's free sizes in [low, high]: distinct values where the range
     allows, each size different from its value in every assignment of ``avoid``, and no
-    polynomial of ``nonzero`` zero at it. Fixed sizes keep their values."""
+    polynomial of ``nonzero`` zero at it. Fixed sizes keep their values. With ``cheapest_of``
+    k > 1, of the first k such draws the one whose variables hold the fewest entries (the exact
+    oracle's cost grows fast with them: a 5×5 symbolic inverse takes seconds, a 4×4 one not)."""
+    if cheapest_of > 1:
+        draws = {tuple(sorted(d.items())): d for d in (
+            draw_sizes(problem, rng, low, high, avoid, nonzero) for _ in range(cheapest_of))}
+        return min(draws.values(), key=lambda sizes: (_entries(problem, sizes), sorted(sizes.items())))
     free = [name for name in problem.sizes if name not in problem.fixed_sizes]
     values = list(range(low, max(high, low + len(free)) + 1))
     best = None
@@ -81,6 +88,16 @@ def draw_wide_sizes(problem: Problem, rng: random.Random, low: int, high: int,
                 break
             chosen[largest] = max(low, chosen[largest] // 2)
     return problem.sizes_from([low] * len(free))
+
+
+def _entries(problem: Problem, sizes: dict) -> int:
+    values = {problem.sizes[name]: value for name, value in sizes.items()}
+    total = 0
+    for name in problem.variables:
+        rows, cols = (int(d.xreplace(values)) if hasattr(d, "xreplace") else int(d)
+                      for d in problem.shapes[name])
+        total += rows * cols
+    return total
 
 
 def _nonzero_at(polynomials, problem: Problem, sizes: dict) -> bool:

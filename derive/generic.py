@@ -349,7 +349,9 @@ def apply_function(name: str, order: int, arg: Expr, activations) -> Expr:
     if inner is not None and inner.func == "relu" and inner.order == 0 and (
             name == "step" and order == 0 or name == "relu" and order <= 1):
         # relu(u) > 0 exactly when u > 0: step(relu(u)) = step(u), relu(relu(u)) = relu(u)
-        return apply_function(name, order, inner.arg if name == "step" or order else arg, activations)
+        if (name, order) == ("relu", 0):
+            return arg
+        return apply_function(name, order, inner.arg, activations)
     if inner is not None and inner.order == 0 and inner.func in _POSITIVE and name in ("relu", "step"):
         # an argument known positive (σ(u), exp(u)): relu is the identity there, step is 1
         value = arg if (name, order) == ("relu", 0) else Expr((Term(sympy.Integer(1)),))

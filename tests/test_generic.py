@@ -247,3 +247,10 @@ def test_a_generic_proof_of_random_expressions_holds_exactly(text, rewrite):
         assert ORACLE_CHECKER.check(claim).verdict == "holds", claim
     elif rewrite == REWRITES[0] and "no rule" not in proof.status:
         raise AssertionError(f"a double transpose is not proved: {claim}: {proof.status}")
+
+
+def test_relu_of_relu_is_relu_for_every_size():
+    problem = problem_from_dict({"id": "r", "sizes": ["n"], "variables": {"x": "n"}})
+    assert prove(problem, "relu(relu(x)) = relu(x)").proved
+    assert prove(problem, "step(relu(x)) = step(x)").proved
+    assert prove(problem, "relu(sigmoid(x)) = sigmoid(x)").proved
