@@ -250,6 +250,10 @@ class _ToAst(lark.Transformer):
     def pos(self, meta, children):
         return children[0]
 
+    def group(self, meta, children):
+        """``(expr)``: brackets close a product written side by side, ``(W2^T (y - t)) x^T``."""
+        return self._node(children[0]) if isinstance(children[0], _Juxt) else children[0]
+
     def transpose(self, meta, children):
         return self._last(children[0], lambda o: ast.Transpose(o, span=_span(meta)))
 

@@ -231,10 +231,7 @@ POOLS: dict[str, list[Entry]] = {
         right("(h * (1 - h) * (W2.T @ (y - t))) x^T"),
         right(r"\left(h \odot (1 - h) \odot W_2^\top (y - t)\right) x^\top"),
         right(r"\left(\sigma'(a) \odot W_{2}^{T} \delta_2\right) x^{T}"),
-        right("(h * (1 - h) * (W2^T (y - t))) x^T",
-              xfail="refused as ambiguous: \"'h * (1 - h) * (W2^T (y - t))' can be read two ways: write h * "
-                    "(1 - h) * W2.T @ (y - t) or …\", but the student's brackets around W2^T (y - t) leave one "
-                    "reading (issue 11 §5)"),
+        right("(h * (1 - h) * (W2^T (y - t))) x^T"),  # the brackets leave one reading
         refused("(h * (1 - h) * W2.T (y - t)) x^T", "h * (1 - h) * (W2.T @ (y - t))"),  # no brackets: two readings
         near("(W2.T @ (y - t)) @ x.T", 0.25, "missing-activation-derivative"),
         near("(sigmoid(a) * (W2.T @ (y - t))) @ x.T", 0, "activation-for-derivative"),

@@ -401,3 +401,16 @@ def test_the_error_lists_the_problems_variables(tmp_path):
 def test_an_unreadable_reference_answer_is_named_at_load(tmp_path):
     with pytest.raises(ProblemError, match="question q1: answer: sum.*dtype=.* is not read"):
         _assignment(tmp_path, "dJ/dW", "sum(dJ/dy, axis=1, dtype=float) @ x.T")
+
+
+@pytest.mark.parametrize("text, meant", [
+    ("(h * (1 - h) * (W2^T (y - t))) x^T", "(h * (1 - h) * (W2.T @ (y - t))) @ x.T"),
+    ("(W1 x).T", "(W1 @ x).T"),
+])
+def test_brackets_close_a_product_written_side_by_side(text, meant):
+    from derive.answers import problem_reading
+    from derive.parser import parse_expr
+    from derive.problem import find_problem
+
+    reading = problem_reading(find_problem("mlp-two-layer"))
+    assert parse_expr(text, reading) == parse_expr(meant, reading)
