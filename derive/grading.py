@@ -295,6 +295,10 @@ class Grader:
             return read_answer(submission.text, question)
         except DeriveError as error:
             return Outcome("invalid", message=str(error))
+        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError, MemoryError) as error:
+            # derive's own defect while reading one answer: that answer goes to review, the run goes on
+            return Outcome("undecided", message=f"internal error while reading the answer (please "
+                                                f"report): {type(error).__name__}")
 
     def _graded(self, question: Question, submission: Submission, outcome: Outcome, key: str,
                 seconds: float, transient: bool = False) -> Graded:

@@ -325,3 +325,23 @@ def test_a_two_edit_diagnosis_names_both_slips():
     diagnosis = diagnose(problem, parse_expr("dL/dW"), parse_expr("X.T @ dL/dY.T"), problem.scope())
     assert diagnosis.slips == ("misplaced-transpose", "misplaced-transpose")
     assert diagnosis.correct == "(X.T @ dL/dY).T"
+
+
+def test_a_defect_of_derive_while_reading_one_answer_leaves_it_for_review_and_the_run_goes_on(
+        tmp_path, monkeypatch):
+    import derive.grading
+
+    assignment, _ = sc.write(tmp_path, {})
+    grader = Grader(load_assignment(assignment))
+    real = derive.grading.read_answer
+
+    def broken(text, question):
+        if "boom" in text:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(text, question)
+
+    monkeypatch.setattr(derive.grading, "read_answer", broken)
+    grades = {g.student: g for g in grader.grade([Submission("a", "q1", "boom"),
+                                                   Submission("b", "q1", "dJ/dy @ x.T")])}
+    assert grades["a"].verdict == "undecided" and grades["a"].review and "internal error" in grades["a"].feedback
+    assert grades["b"].points == 2
