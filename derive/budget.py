@@ -66,7 +66,7 @@ def deadline(seconds: float | None, what: str = "the computation"):
         signal.signal(signal.SIGALRM, previous)
         if outer[0]:
             remaining = outer[0] - (time.monotonic() - start)
-            signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-3))
+            signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-3), outer[1])
 
 
 def call_with_timeout(fn, seconds: float | None, what: str = "the computation"):

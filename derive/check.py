@@ -55,7 +55,9 @@ MEDIUM = (7, 16)
 SMALL = (4, 6)
 FRESH_EXACT = (2, 5)  # the extra exact assignment of a claim with no proof for every size
 FRESH_DRAWS = 8  # of as many draws of it, the cheapest is checked
-WIDE = 600  # the largest size of the wide numeric draw (a gradient checked along directions)
+# the largest size of the wide numeric draw: a gradient checked along directions is cheap at
+# hundreds; whole matrices (inv, det, derivative tables) and index forms cost more
+WIDE = {LARGE: 600, MEDIUM: 48, SMALL: 9}
 NUMERIC_TOLERANCE = 1e-8
 DIAGNOSIS_BUDGET = 5.0
 GENERIC_BUDGET = 5.0
@@ -264,7 +266,9 @@ class ProblemChecker:
         if link.verdict != HOLDS:
             return
         numeric_ok = bool(link.numeric) and all(n.agree for n in link.numeric) and len(link.numeric) > 1
-        size_values = sorted(_sizes_as_values(reference, set(free)) | _sizes_as_values(claimed, set(free)))
+        quantities = set(self.problem.shapes)
+        size_values = sorted(_sizes_as_values(reference, set(free), quantities)
+                             | _sizes_as_values(claimed, set(free), quantities))
         if coefficients:
             link.verdict = UNDECIDED
             terms = ", ".join(str(c) for c in coefficients[:3])
@@ -334,7 +338,7 @@ class ProblemChecker:
             with deadline(self.options.exact_budget, "the exact check"):
                 model = self.exact_model(sizes)
                 left, right, assignments = self._exact_values(model, reference, claimed, scope)
-                witness = find_witness(left, right, model.symbols(), rng)
+                witness = find_witness(left, right, model.symbols(), rng, bounds=model.bounds())
                 if witness is None and all(a == b for a, b in zip(left, right)):
                     evidence.outcome, evidence.method = "zero", "structural"
                 elif witness is None:
@@ -343,7 +347,8 @@ class ProblemChecker:
                                                 "the exact zero test")
                     evidence.outcome, evidence.method, evidence.detail = outcome
                     if evidence.outcome != "zero":
-                        witness = find_witness(left, right, model.symbols(), rng, thorough=True)
+                        witness = find_witness(left, right, model.symbols(), rng, thorough=True,
+                                               bounds=model.bounds())
                 if witness is not None:
                     evidence.outcome, evidence.method, evidence.detail = "witness", "witness", ""
                     true, claim = witness.as_floats()
@@ -364,8 +369,7 @@ class ProblemChecker:
     def _numeric_check(self, link: LinkVerdict, reference, claimed, scope, sizes_rng: random.Random,
                        fresh: str = "") -> None:
         """The numeric oracle at sizes drawn for this claim; ``fresh`` "near": different from every
-        assignment used so far, "wide": for a gradient checked along directions, log-uniform up
-        to WIDE sizes. NaN, inf or an unavailable evaluation is never agreement."""
+        assignment used so far, "wide": log-uniform up to WIDE sizes. NaN, inf or an unavailable evaluation is never agreement."""
         indexed = _uses(reference, _is_indexing) or _uses(claimed, _is_indexing)
         extra_derivatives = _uses(claimed, lambda n: isinstance(n, ast.Derivative) and not self._upstream(n))
         heavy = _uses(reference, _is_heavy) or _uses(claimed, _is_heavy)
@@ -378,8 +382,8 @@ class ProblemChecker:
             span = LARGE
         if self.options.numeric_sizes and not fresh:
             sizes = self.options.numeric_sizes
-        elif fresh == "wide" and span == LARGE:
-            sizes = draw_wide_sizes(self.problem, sizes_rng, LARGE[0], WIDE)
+        elif fresh == "wide":
+            sizes = draw_wide_sizes(self.problem, sizes_rng, span[0], WIDE[span])
         else:
             used = [n.sizes for n in link.numeric] if fresh else []
             sizes = draw_sizes(self.problem, sizes_rng, *span, avoid=used)
@@ -491,16 +495,45 @@ def _sizes_text(sizes: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in sizes.items())
 
 
-def _sizes_as_values(node, free: set[str]) -> set[str]:
-    """The free sizes a claim side uses as numbers (``(n - 1) * x``, ``1/m``), not as dimensions
-    (``ones(n)``)."""
+def _sizes_as_values(node, free: set[str], quantities: set[str]) -> set[str]:
+    """The free sizes a claim side uses as numbers: by name (``(n - 1) * x``, ``1/m``), or counted
+    by an operation on constant arrays that mixes their entries (``sum(ones(n))``,
+    ``trace(inv(eye(n)))``, ``det(2*eye(n))``: values of the size with no variable in them) —
+    not a size as a dimension alone (``x + 0*ones(n)``, ``A @ inv(A) = eye(n)``)."""
     if isinstance(node, ast.Call) and node.func in DIMENSION_CALLS:
         return set()
+    if _counts(node) and not _mentions(node, quantities):
+        dimensions = _dimension_sizes(node, free)
+        if dimensions:
+            return dimensions
     if isinstance(node, ast.Name):
         return {node.id} & free
     found: set[str] = set()
     for child in ast.children(node):
-        found |= _sizes_as_values(child, free)
+        found |= _sizes_as_values(child, free, quantities)
+    return found
+
+
+COUNTING_CALLS = ("sum", "trace", "det", "inv", "norm", "kron", "softmax")
+
+
+def _counts(node) -> bool:
+    """An operation whose entries combine many entries of its arguments."""
+    return (isinstance(node, ast.Binary) and node.op == "@") or (
+        isinstance(node, ast.Call) and node.func in COUNTING_CALLS)
+
+
+def _mentions(node, quantities: set[str]) -> bool:
+    return any(isinstance(n, ast.Derivative) or (isinstance(n, ast.Name) and n.id in quantities)
+               for n in ast.walk(node))
+
+
+def _dimension_sizes(node, free: set[str]) -> set[str]:
+    """The free sizes given as dimensions to ones/zeros/eye inside ``node``."""
+    found = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call) and n.func in DIMENSION_CALLS:
+            found |= {a.id for a in n.args if isinstance(a, ast.Name)} & free
     return found
 
 

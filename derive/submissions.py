@@ -433,6 +433,13 @@ def _record(path: Path, where: str, raw: str) -> tuple[str, str, str]:
         answer = str(answer)
     elif not isinstance(answer, str):
         raise SubmissionError(f"{path}: {where}: the answer is a JSON {type(answer).__name__}, not text; {fix}")
+    for text in (*values, answer):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:  # a \ud800 escape: a half of a character, not text
+            raise SubmissionError(f"{path}: {where}: not valid Unicode at character {error.start + 1} "
+                                  f"(a lone surrogate {ascii(text[error.start])}); write the "
+                                  f"character itself, or its pair of escapes") from None
     return values[0], values[1], answer
 
 

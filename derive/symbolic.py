@@ -95,6 +95,19 @@ class ExactModel:
             symbols = Matrix(rows, cols, entry)
         return symbols
 
+    def bounds(self) -> dict:
+        """Symbols confined to an interval by their variable's constraint: the free entries of a
+        row-stochastic matrix lie in (0, 0.9/(k-1)) for k columns, so that every entry, the last
+        one (1 - the others) included, is positive. Witnesses are looked for there only."""
+        found = {}
+        for variable in self.problem.variables.values():
+            if "stochastic" in variable.constraints:
+                cols = self.leaves[variable.name].cols
+                high = 0.9 / max(cols - 1, 1)
+                for symbol in self.leaves[variable.name].free_symbols:
+                    found[symbol] = (0.02 * high, high)
+        return found
+
     def symbols(self) -> list[sympy.Symbol]:
         """Every free symbol of the model: the variables' entries and the upstream gradients."""
         found: list = []

@@ -14,11 +14,12 @@ radicals of their exact base (``Atomizer.root``), never split or merged across b
 SymEngine, which would make those rewrites, only ever sees polynomials.
 
 Refutation needs a witness: ``find_witness`` evaluates both sides at random points with 40
-significant digits and keeps a difference only if it is far beyond the arithmetic's error and
-survives re-evaluation at 80 digits. ``find_witness(..., thorough=True)``, used before a claim
-the zero test could not prove is given up, also tries every sign pattern (or, with many symbols,
-the all-negative, all-positive and alternating ones), values near zero and large values, so
-that a claim false only for negative values is refuted whatever the seed.
+significant digits (or as many as the entries' exact numbers need) and keeps a difference only
+if it is far beyond the arithmetic's error and the same at twice the digits. With
+``thorough=True``, used before a claim the zero test could not prove is given up, it also tries
+every sign pattern (or, with many symbols, the all-negative, all-positive and alternating ones),
+values near zero and large values, so that a claim false only for negative values is refuted
+whatever the seed; symbols a problem confines (a stochastic matrix's entries) stay inside.
 """
 
 from __future__ import annotations
@@ -331,7 +332,7 @@ def _plain_number(value):
 
 
 def random_point(symbols, rng: random.Random, positive=frozenset(), signs=None,
-                 scale: tuple[float, float] | None = None) -> dict:
+                 scale: tuple[float, float] | None = None, bounds: dict | None = None) -> dict:
     """A random point: by default 3 decimals per coordinate, |value| in [0.3, 1.5] ([0.5, 2] for
     a symbol declared positive); with ``scale``, 3 significant digits and |value| in ``scale``.
 
@@ -351,6 +352,15 @@ def random_point(symbols, rng: random.Random, positive=frozenset(), signs=None,
             sign = 1 if positive_only else (signs[k] if signs is not None else rng.choice((-1, 1)))
             value = sign * float(f"{rng.uniform(*scale):.3g}")
         point[s] = mpmath.mpf(value)
+    return _within(point, rng, bounds)
+
+
+def _within(point: dict, rng: random.Random, bounds: dict | None) -> dict:
+    """The point with each bounded symbol (an entry of a row-stochastic matrix) drawn inside its
+    interval instead: a witness outside the domain a problem declares refutes nothing."""
+    for s, (low, high) in (bounds or {}).items():
+        if s in point:
+            point[s] = mpmath.mpf(round(rng.uniform(low, high), 4))
     return point
 
 
@@ -360,7 +370,7 @@ GRID_MAGNITUDES = (0.4, 2.7)  # a small and a large magnitude: reaches regions s
 NEAR_ZERO, LARGE = (1e-3, 1e-2), (10.0, 100.0)
 
 
-def thorough_points(symbols, rng: random.Random):
+def thorough_points(symbols, rng: random.Random, bounds: dict | None = None):
     """Points that reach what random points near ±1 can miss: every sign pattern (with few
     symbols, every pattern of signs and of a small or large magnitude), values near zero and
     large values. Each coordinate is jittered, so that no point is special by construction."""
@@ -373,13 +383,13 @@ def thorough_points(symbols, rng: random.Random):
     if n <= GRID_SYMBOLS:
         for magnitudes in itertools.product(GRID_MAGNITUDES, repeat=n):
             for signs in patterns:
-                yield _grid_point(symbols, rng, signs, magnitudes)
+                yield _within(_grid_point(symbols, rng, signs, magnitudes), rng, bounds)
     else:
         for signs in patterns:
-            yield random_point(symbols, rng, signs=signs)
+            yield random_point(symbols, rng, signs=signs, bounds=bounds)
     for scale in (NEAR_ZERO, LARGE):
         for signs in patterns[:2] + [None]:
-            yield random_point(symbols, rng, signs=signs, scale=scale)
+            yield random_point(symbols, rng, signs=signs, scale=scale, bounds=bounds)
 
 
 def _grid_point(symbols, rng: random.Random, signs, magnitudes) -> dict:
@@ -398,10 +408,11 @@ def _differs(a, b, tolerance) -> bool:
 STABLE = 1e-6  # the gap at 2D digits must match the one at D this closely: not rounding noise
 
 
-def find_witness(left, right, symbols, rng: random.Random, tries: int = 2, thorough: bool = False):
+def find_witness(left, right, symbols, rng: random.Random, tries: int = 2, thorough: bool = False,
+                 bounds: dict | None = None):
     """An entry where ``left`` and ``right`` (same shape) differ beyond doubt, or None.
 
-    ``tries`` random points near ±1; with ``thorough``, first an exact evaluation of entries that
+    ``tries`` random points near ±1 (``bounds``: symbols kept inside an interval); with ``thorough``, first an exact evaluation of entries that
     are rational functions (so that a difference of 1e-300 is still seen), then the
     ``thorough_points``, then one point at as many digits as the entries' exact numbers need (a
     term times 1e-300 of a softmax). A gap found at D digits counts only if it is the same at 2D:
@@ -409,17 +420,17 @@ def find_witness(left, right, symbols, rng: random.Random, tries: int = 2, thoro
     """
     symbols = list(symbols)
     if thorough:
-        witness = _rational_witness(left, right, symbols, rng)
+        witness = _rational_witness(left, right, symbols, rng, bounds)
         if witness is not None:
             return witness
-    points = thorough_points(symbols, rng) if thorough else (
-        random_point(symbols, rng) for _ in range(tries))
+    points = thorough_points(symbols, rng, bounds) if thorough else (
+        random_point(symbols, rng, bounds=bounds) for _ in range(tries))
     witness = _search(left, right, points, 40)
     if witness is None and thorough:
         # a gap of 1e-300 needs more than 40 digits: as many as the exact numbers in the entries
         digits = _digits_of_numbers(left, right)
         if digits > 40:
-            witness = _search(left, right, [random_point(symbols, rng)], digits)
+            witness = _search(left, right, [random_point(symbols, rng, bounds=bounds)], digits)
     return witness
 
 
@@ -476,7 +487,8 @@ def _is_rational_function(expr) -> bool:
             and all(p.exp.is_Integer for p in expr.atoms(sympy.Pow)))
 
 
-def _rational_witness(left, right, symbols, rng: random.Random, points: int = 3):
+def _rational_witness(left, right, symbols, rng: random.Random, bounds: dict | None = None,
+                      points: int = 3):
     """An entry that is a rational function of independent symbols and is non-zero at a random
     rational point, evaluated exactly: a witness whatever the size of the difference."""
     for k, (a, b) in enumerate(zip(left, right)):
@@ -484,7 +496,7 @@ def _rational_witness(left, right, symbols, rng: random.Random, points: int = 3)
             continue
         for _ in range(points):
             point = {s: sympy.Rational(int(v * 1000), 1000)
-                     for s, v in random_point(symbols, rng).items()}
+                     for s, v in random_point(symbols, rng, bounds=bounds).items()}
             va, vb = a.xreplace(point), b.xreplace(point)
             if va.is_Rational and vb.is_Rational and va != vb:
                 cols = left.cols

@@ -224,3 +224,35 @@ def test_a_right_answer_without_a_proof_for_every_size_goes_to_review_not_full_p
     graded = list(grader.grade([Submission("s", "q1", answer)]))[0]
     assert graded.verdict == "undecided" and graded.review and graded.points == 0
     assert "no proof for every size" in graded.feedback
+
+
+def _adhoc_layer():
+    return problem_from_dict({"id": "adhoc", "sizes": ["n"], "variables": {"W": "n x n", "x": "n"},
+                              "definitions": ["y = W @ x"], "arbitrary": {"J": ["y"]}})
+
+
+@pytest.mark.parametrize("claim", [
+    # a size counted through constant arrays the index engine has no rule for, vanishing on every
+    # size of the exact and the medium numeric range, or of the index-form range
+    "dJ/dW = dJ/dy @ x.T + " + " * ".join(f"(trace(inv(eye(n))) - {k})" for k in [*range(2, 6), *range(7, 17)])
+    + " * (dJ/dy @ x.T)",
+    "dJ/dW[i,j] = dJ/dy[i]*x[j] + " + " * ".join(f"(log(det(exp(1)*eye(n))) - {k})" for k in range(2, 7))
+    + " * x[j]",
+])
+def test_a_size_counted_by_constant_arrays_and_covering_a_range_never_holds(claim):
+    verdict = ProblemChecker(_adhoc_layer()).check(claim)
+    assert verdict.verdict in ("fails", "undecided"), verdict.evidence_summary()
+
+
+def test_a_size_counted_by_constant_arrays_never_holds_on_evidence():
+    options = CheckOptions(numeric=False)
+    verdict = ProblemChecker(_adhoc_layer(), options).check(
+        "dJ/dW = dJ/dy @ x.T * trace(inv(eye(n))) / trace(inv(eye(n)))")
+    assert verdict.verdict == "undecided" and "as a value" in verdict.links[0].reason
+
+
+def test_a_stochastic_matrix_is_only_refuted_inside_its_domain():
+    problem = find_problem("softmax-cross-entropy")
+    for claim in ["dL/dZ = (softmax(Z) - relu(T)) / S", "dL/dZ = (softmax(Z) - sqrt(T**2)) / S"]:
+        assert ProblemChecker(problem).check(claim).verdict != "fails"
+    assert ProblemChecker(problem).check("dL/dZ = (softmax(Z) + T) / S").verdict == "fails"

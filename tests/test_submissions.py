@@ -294,3 +294,13 @@ def test_grade_refuses_an_unknown_question_column_before_grading(tmp_path, capsy
     assert main(["grade", str(assignment), str(source), "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err == f"derive: {source}: line 1: column 'q2' is not a question of the assignment (q1)\n"
+
+
+def test_a_json_line_with_a_lone_surrogate_is_refused_naming_the_line(tmp_path):
+    path = tmp_path / "class.jsonl"
+    path.write_text('{"student": "bo", "question": "q1", "answer": "x"}\n'
+                    '{"student": "ann", "question": "q1", "answer": "dJ/dy @ x.T \\ud800"}\n', encoding="utf-8")
+    with pytest.raises(DeriveError) as error:
+        read_submissions(path, ["q1"])
+    message = str(error.value)
+    assert "line 2" in message and "lone surrogate" in message and len(message.splitlines()) == 1
