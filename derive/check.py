@@ -267,8 +267,8 @@ class ProblemChecker:
             return
         numeric_ok = bool(link.numeric) and all(n.agree for n in link.numeric) and len(link.numeric) > 1
         quantities = set(self.problem.shapes)
-        size_values = sorted(_sizes_as_values(reference, set(free), quantities)
-                             | _sizes_as_values(claimed, set(free), quantities))
+        size_values = sorted(_sizes_as_values(reference, set(free), quantities, scope)
+                             | _sizes_as_values(claimed, set(free), quantities, scope))
         if coefficients:
             link.verdict = UNDECIDED
             terms = ", ".join(str(c) for c in coefficients[:3])
@@ -495,14 +495,14 @@ def _sizes_text(sizes: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in sizes.items())
 
 
-def _sizes_as_values(node, free: set[str], quantities: set[str]) -> set[str]:
+def _sizes_as_values(node, free: set[str], quantities: set[str], scope: Scope) -> set[str]:
     """The free sizes a claim side uses as numbers: by name (``(n - 1) * x``, ``1/m``), or counted
     by an operation on constant arrays that mixes their entries (``sum(ones(n))``,
     ``trace(inv(eye(n)))``, ``det(2*eye(n))``: values of the size with no variable in them) —
     not a size as a dimension alone (``x + 0*ones(n)``, ``A @ inv(A) = eye(n)``)."""
     if isinstance(node, ast.Call) and node.func in DIMENSION_CALLS:
         return set()
-    if _counts(node) and not _mentions(node, quantities):
+    if _counts(node, scope) and not _mentions(node, quantities):
         dimensions = _dimension_sizes(node, free)
         if dimensions:
             return dimensions
@@ -510,17 +510,22 @@ def _sizes_as_values(node, free: set[str], quantities: set[str]) -> set[str]:
         return {node.id} & free
     found: set[str] = set()
     for child in ast.children(node):
-        found |= _sizes_as_values(child, free, quantities)
+        found |= _sizes_as_values(child, free, quantities, scope)
     return found
 
 
 COUNTING_CALLS = ("sum", "trace", "det", "inv", "norm", "kron", "softmax")
 
 
-def _counts(node) -> bool:
-    """An operation whose entries combine many entries of its arguments."""
-    return (isinstance(node, ast.Binary) and node.op == "@") or (
-        isinstance(node, ast.Call) and node.func in COUNTING_CALLS)
+def _counts(node, scope: Scope) -> bool:
+    """An operation whose entries combine many entries of its arguments (a product over an inner
+    size, not ``2 @ ones(n).T``)."""
+    if isinstance(node, ast.Binary) and node.op == "@":
+        try:
+            return infer(node.left, scope)[1] != 1
+        except DeriveError:
+            return True
+    return isinstance(node, ast.Call) and node.func in COUNTING_CALLS
 
 
 def _mentions(node, quantities: set[str]) -> bool:
