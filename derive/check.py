@@ -45,6 +45,7 @@ from .verdict import (
     LinkVerdict,
     NumericEvidence,
     combine,
+    sizes_text,
 )
 from .zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
 
@@ -190,11 +191,11 @@ class ProblemChecker:
         if len(proved) < len(self.exact_sizes) or not proved:
             return None
         wrong = next((e.sizes for e in link.exact if e.outcome == "witness"), None) or next(
-            (n.sizes for n in link.numeric if n.finite and not n.agree), None)
+            (n.sizes for n in link.numeric if n.disagrees), None)
         if wrong is None:
             return None
-        right = "; ".join(_sizes_text(sizes) for sizes in proved)
-        return Diagnosis("unknown", f"right at {right} but not at {_sizes_text(wrong)}: a term that "
+        right = "; ".join(sizes_text(sizes) for sizes in proved)
+        return Diagnosis("unknown", f"right at {right} but not at {sizes_text(wrong)}: a term that "
                                     f"depends on the sizes and vanishes at some of them only; no common "
                                     f"slip explains it")
 
@@ -257,9 +258,9 @@ class ProblemChecker:
         self._decide(link)
         if _exact_and_numeric_conflict(link):
             # exact at every size it tried, numerically wrong at others: wrong at those sizes
-            n = next(n for n in link.numeric if n.finite and not n.agree and n.error > 1e-6)
+            n = next(n for n in link.numeric if n.disagrees)
             link.verdict = FAILS
-            link.reason = (f"the numeric check at {_sizes_text(n.sizes)} differs by {n.error:.1e} "
+            link.reason = (f"the numeric check at {sizes_text(n.sizes)} differs by {n.error:.1e} "
                            f"(relative), far beyond rounding; it holds exactly only at the sizes tried, "
                            f"and has no proof for every size")
             return
@@ -447,14 +448,14 @@ class ProblemChecker:
         or, where the numeric oracle has no rule, none that disagrees. Fails: a witness, or a
         finite numeric difference far beyond rounding. Anything else: undecided."""
         outcomes = [e.outcome for e in link.exact]
-        numeric_disagrees = any(n.finite and not n.agree and n.error > 1e-6 for n in link.numeric)
+        numeric_disagrees = any(n.disagrees for n in link.numeric)
         non_finite = any(not n.finite for n in link.numeric)
         if "witness" in outcomes:
             link.verdict = FAILS
             d = link.difference
             link.reason = f"differs at {d.entry}: true {_show(d.true)}, claimed {_show(d.claimed)}"
             if d.sizes and d.sizes not in self.exact_sizes:  # found at sizes drawn for this claim
-                link.reason += f" when {_sizes_text(d.sizes)}"
+                link.reason += f" when {sizes_text(d.sizes)}"
             if d.gap:
                 link.reason += f" (they differ by {d.gap})"
         elif outcomes and all(o == "zero" for o in outcomes) and len(outcomes) >= min(2, len(self.exact_sizes)):
@@ -469,7 +470,7 @@ class ProblemChecker:
                 link.reason = "proved exactly"
         elif numeric_disagrees:
             link.verdict = FAILS
-            n = next(n for n in link.numeric if n.finite and not n.agree and n.error > 1e-6)
+            n = next(n for n in link.numeric if n.disagrees)
             link.reason = f"the numeric check differs by {n.error:.1e} (relative), far beyond rounding"
         else:
             link.verdict = UNDECIDED
@@ -487,12 +488,7 @@ def _exact_zero(link: LinkVerdict) -> bool:
 
 def _exact_and_numeric_conflict(link: LinkVerdict) -> bool:
     """Exact zero at every assignment tried, yet a finite numeric difference at other sizes."""
-    return (bool(link.exact) and all(e.outcome == "zero" for e in link.exact)
-            and any(n.finite and not n.agree and n.error > 1e-6 for n in link.numeric))
-
-
-def _sizes_text(sizes: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sizes.items())
+    return _exact_zero(link) and any(n.disagrees for n in link.numeric)
 
 
 def _sizes_as_values(node, free: set[str], quantities: set[str], scope: Scope) -> set[str]:

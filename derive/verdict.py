@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 HOLDS, FAILS, UNDECIDED = "holds", "fails", "undecided"
+DISAGREEMENT = 1e-6  # a numeric relative error past this is a difference, not rounding
 
 
 @dataclass
@@ -36,6 +37,11 @@ class NumericEvidence:
     method: str  # "direction" | "entrywise"
     seconds: float = 0.0
     finite: bool = True  # False when the comparison gave NaN or inf: never agreement
+
+    @property
+    def disagrees(self) -> bool:
+        """A finite difference far beyond rounding: a witness, unlike a NaN or a near miss."""
+        return self.finite and not self.agree and self.error > DISAGREEMENT
 
 
 @dataclass
@@ -82,19 +88,19 @@ class LinkVerdict:
             parts.append("generic proof (every size)")
         zero = [e for e in self.exact if e.outcome == "zero"]
         if zero:
-            sizes = "; ".join(_sizes(e.sizes) for e in zero)
+            sizes = "; ".join(sizes_text(e.sizes) for e in zero)
             parts.append(f"exact at {sizes}")
         if any(e.outcome == "shape" for e in self.exact):
             parts.append("the shapes cannot match")
         witness = [e for e in self.exact if e.outcome == "witness"]
         if witness:
-            parts.append(f"exact witness at {_sizes(witness[0].sizes)}")
+            parts.append(f"exact witness at {sizes_text(witness[0].sizes)}")
         undecided = [e for e in self.exact if e.outcome == "undecided"]
         if undecided:
-            parts.append(f"exact undecided at {_sizes(undecided[0].sizes)} ({undecided[0].detail})")
+            parts.append(f"exact undecided at {sizes_text(undecided[0].sizes)} ({undecided[0].detail})")
         for n in self.numeric:
             word = "agrees" if n.agree else ("differs" if n.finite else "is not finite")
-            parts.append(f"numeric {word} at {_sizes(n.sizes)} (rel. error {n.error:.1e}, {n.method})")
+            parts.append(f"numeric {word} at {sizes_text(n.sizes)} (rel. error {n.error:.1e}, {n.method})")
         if self.numeric_unavailable:
             parts.append(self.numeric_unavailable)
         if self.verdict == HOLDS and self.generic != "proved" and any(e.sizes for e in self.exact):
@@ -180,7 +186,8 @@ def combine(links: list[LinkVerdict]) -> str:
     return UNDECIDED
 
 
-def _sizes(sizes: dict) -> str:
+def sizes_text(sizes: dict) -> str:
+    """m=2, d=3 (or "no sizes")."""
     return ", ".join(f"{k}={v}" for k, v in sizes.items()) or "no sizes"
 
 
