@@ -80,7 +80,7 @@ class CheckOptions:
 def exact_size_assignments(problem: Problem, count: int = 2) -> list[dict]:
     """Distinct small sizes (2, 3, 4...), then the same values rotated, so that every size
     differs between the two assignments (and no transpose or size can hide in both)."""
-    free = [name for name in problem.sizes if name not in problem.fixed_sizes]
+    free = problem.free_sizes
     values = list(range(2, 2 + len(free)))
     orders = [values, values[1:] + values[:1], [v + 1 for v in values]]
     assignments = []
@@ -229,7 +229,7 @@ class ProblemChecker:
         size-dependent term the engine found; a claim that uses a size as a value, or whose
         difference keeps a size-dependent term, is never called holding on such evidence.
         """
-        free = [name for name in self.problem.sizes if name not in self.problem.fixed_sizes]
+        free = self.problem.free_sizes
         proof = self._generic(link, left, right, scope) if self.options.generic else None
         complete = not free  # no size to vary: the exact proof at the problem's only sizes is complete
         if (proof is not None and proof.proved) or complete:

@@ -234,7 +234,7 @@ def _size_monomials(problem: Problem, assignments: list[dict]):
     """(text, value at each assignment) of the size factors a slip can introduce: a size, its
     square root, then a product or a ratio of two sizes (S/K: divided by the classes, not the
     batch)."""
-    names = [name for name in problem.sizes if name not in problem.fixed_sizes]
+    names = problem.free_sizes
     for name in names:
         values = [sizes[name] for sizes in assignments]
         yield name, values

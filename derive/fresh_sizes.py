@@ -52,7 +52,7 @@ def draw_sizes(problem: Problem, rng: random.Random, low: int, high: int,
         draws = {tuple(sorted(d.items())): d for d in (
             draw_sizes(problem, rng, low, high, avoid, nonzero) for _ in range(cheapest_of))}
         return min(draws.values(), key=lambda sizes: (_entries(problem, sizes), sorted(sizes.items())))
-    free = [name for name in problem.sizes if name not in problem.fixed_sizes]
+    free = problem.free_sizes
     values = list(range(low, max(high, low + len(free)) + 1))
     best = None
     for attempt in range(MAX_DRAWS):
@@ -75,7 +75,7 @@ def draw_wide_sizes(problem: Problem, rng: random.Random, low: int, high: int,
                     entries: int = limits.MAX_NUMERIC_ENTRIES // 4) -> dict[str, int]:
     """Free sizes drawn log-uniformly in [low, high], the largest halved until every variable
     and definition of the problem holds at most ``entries`` entries."""
-    free = [name for name in problem.sizes if name not in problem.fixed_sizes]
+    free = problem.free_sizes
     chosen = {name: int(round(math.exp(rng.uniform(math.log(low), math.log(high))))) for name in free}
     for _ in range(64):
         sizes = problem.sizes_from([chosen[name] for name in free])

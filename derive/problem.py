@@ -77,10 +77,14 @@ class Problem:
 
         return export(self, [], "md")
 
+    @property
+    def free_sizes(self) -> list[str]:
+        """The sizes a check may choose, in declaration order (the others are fixed)."""
+        return [name for name in self.sizes if name not in self.fixed_sizes]
+
     def sizes_from(self, values) -> dict[str, int]:
         """The free sizes take ``values`` in order, the fixed ones keep theirs: {name: value}."""
-        free = [name for name in self.sizes if name not in self.fixed_sizes]
-        sizes = {**self.fixed_sizes, **dict(zip(free, values))}
+        sizes = {**self.fixed_sizes, **dict(zip(self.free_sizes, values))}
         return {name: sizes[name] for name in self.sizes}
 
     def scope(self) -> Scope:
