@@ -19,9 +19,9 @@ import sys
 import time
 
 from derive import __version__
-from derive.check import CheckOptions, ProblemChecker, check_problem, check_problems
+from derive.verdict.check import CheckOptions, ProblemChecker, check_problem, check_problems
 from derive.errors import DeriveError
-from derive.problem import (
+from derive.problem.definition import (
     catalog_paths,
     find_problem,
     find_problems,
@@ -29,12 +29,12 @@ from derive.problem import (
     problem_from_dict,
     size_names_in,
 )
-from derive.export import export  # noqa: E402
-from derive.latex_in import parse_latex_claim  # noqa: E402
-from derive.problem import ClaimSpec, latex_reading  # noqa: E402
-from derive.problem_schema import one_line  # noqa: E402
-from derive.text import to_text  # noqa: E402
-from derive.report import claim_lines, summary_line
+from derive.documents.export import export  # noqa: E402
+from derive.language.latex_in import parse_latex_claim  # noqa: E402
+from derive.problem.definition import ClaimSpec, latex_reading  # noqa: E402
+from derive.problem.schema import one_line  # noqa: E402
+from derive.language.text import to_text  # noqa: E402
+from derive.documents.report import claim_lines, summary_line
 
 
 class Exit(enum.IntEnum):
@@ -123,8 +123,8 @@ def _adhoc_problem(args) -> dict:
 def _read_claim(text: str, problem, latex: bool) -> ClaimSpec:
     """A claim typed on the command line, read against its problem as a TA reads an answer
     (x^T, A', dJ/dy x^T, len(Z), a problem's LaTeX spellings); LaTeX only with --latex."""
-    from derive.answers import latex_context, problem_reading
-    from derive.parser import parse_claim
+    from derive.grading.answers import latex_context, problem_reading
+    from derive.language.parser import parse_claim
 
     if latex:
         chain = parse_latex_claim(text, **latex_context(problem))
@@ -202,10 +202,10 @@ def cmd_grade(args) -> Exit:
     then write the class's files. stderr says how many grades were reused and recomputed."""
     from pathlib import Path
 
-    from derive.assignment import load_assignment
-    from derive.grade_report import prepare_output, read_overrides
-    from derive.grading import output_lock
-    from derive.submissions import SubmissionError, read_submissions
+    from derive.grading.assignment import load_assignment
+    from derive.grading.report import prepare_output, read_overrides
+    from derive.grading.grade import output_lock
+    from derive.grading.submissions import SubmissionError, read_submissions
 
     assignment = load_assignment(args.assignment)
     out = Path(args.output)
@@ -235,7 +235,7 @@ def cmd_grade(args) -> Exit:
 def _grade_into(args, assignment, submissions, overrides, out) -> Exit:
     from pathlib import Path
 
-    from derive.grade_report import (
+    from derive.grading.report import (
         Classbook,
         apply_overrides,
         gradescope_results,
@@ -244,8 +244,8 @@ def _grade_into(args, assignment, submissions, overrides, out) -> Exit:
         write_grades_csv,
         write_report,
     )
-    from derive.grading import Grader, class_salt, grading_options
-    from derive.submissions import submission_files
+    from derive.grading.grade import Grader, class_salt, grading_options
+    from derive.grading.submissions import submission_files
 
     results = out / "results.jsonl"
     if args.restart and results.exists():
@@ -299,7 +299,7 @@ def _why(plan) -> str:
 def _gradescope_unreadable(assignment, out, reason: str) -> Exit:
     """A submission Gradescope gave that cannot be read at all still gets a results.json: every
     question 0 with the reason, instead of an autograder failure."""
-    from derive.grade_report import gradescope_failure, prepare_output, write_atomically
+    from derive.grading.report import gradescope_failure, prepare_output, write_atomically
 
     prepare_output(out, gradescope=True)
     write_atomically(out / "results.json", json.dumps(gradescope_failure(assignment, reason), indent=2))

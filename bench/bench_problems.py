@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from derive.problem import Problem, problem_from_dict
+from derive.problem.definition import Problem, problem_from_dict
 
 
 @dataclass(frozen=True)

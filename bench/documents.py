@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def measure(problem) -> dict:
     """Generic-proof time over the problem's true claims, and export + compile time."""
-    from derive.check import check_problem
-    from derive.export import export
-    from derive.generic import prove
+    from derive.verdict.check import check_problem
+    from derive.documents.export import export
+    from derive.oracles.generic import prove
 
     true_claims = [c for c in problem.claims if c.expect == "holds"]
     start = time.perf_counter()
@@ -59,7 +59,7 @@ def markdown(rows: list[dict]) -> str:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from derive.problem import load_catalog
+    from derive.problem.definition import load_catalog
 
     rows = []
     for problem in load_catalog():

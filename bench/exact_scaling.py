@@ -22,7 +22,7 @@ from sympy.core.cache import clear_cache
 
 from bench_problems import LINEAR, SOFTMAX, TWO_LAYER, BenchClaim, BenchProblem
 from derive.budget import deadline
-from derive.check import CheckOptions, ProblemChecker
+from derive.verdict.check import CheckOptions, ProblemChecker
 from derive.errors import BudgetExceeded
 from tables import code, markdown_table, seconds
 

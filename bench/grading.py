@@ -271,10 +271,10 @@ def large(jobs: int, answers: int) -> list[str]:
 
 def profile(top: int = 25) -> list[str]:
     """class8's distinct answers checked in this process under cProfile, as a worker checks them."""
-    from derive.answers import read_answer
-    from derive.assignment import load_assignment
+    from derive.grading.answers import read_answer
+    from derive.grading.assignment import load_assignment
     from derive.errors import DeriveError
-    from derive.grading import Grader, grading_options
+    from derive.grading.grade import Grader, grading_options
 
     assignment = load_assignment(c8.ASSIGNMENT)
     grader = Grader(assignment, options=grading_options(c8.SALT))

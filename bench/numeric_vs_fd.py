@@ -26,10 +26,10 @@ import numpy as np
 
 from bench_problems import (DB_ONE_ENTRY_WRONG, DB_RIGHT, DW1_ONE_ENTRY_WRONG, DW1_RIGHT, DW1_WRONG,
                             TWO_LAYER)
-from derive.check import NUMERIC_TOLERANCE, CheckOptions, ProblemChecker, orient
-from derive.numeric import NumericModel
-from derive.parser import parse_claim
-from derive.verdict import UNDECIDED, LinkVerdict
+from derive.verdict.check import NUMERIC_TOLERANCE, CheckOptions, ProblemChecker, orient
+from derive.oracles.numeric import NumericModel
+from derive.language.parser import parse_claim
+from derive.verdict.evidence import UNDECIDED, LinkVerdict
 from tables import code, markdown_table, seconds
 
 DECISIVE = 1e-6  # check.py: a numeric difference above this makes a link fail without an exact witness

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from derive.check import ProblemChecker
-from derive.problem import problem_from_dict
+from derive.verdict.check import ProblemChecker
+from derive.problem.definition import problem_from_dict
 
 PROBLEMS = {
     # a linear layer with an arbitrary loss J of its output, and a second input path for K

@@ -2,7 +2,7 @@
 
 Three families:
 
-* ``asts()`` — random derive.ast trees of the shapes the parser produces (the round trip
+* ``asts()`` — random derive.language.ast trees of the shapes the parser produces (the round trip
   ``parse_expr(to_text(e)) == e`` is stated over them). They are "canonical": the parser folds a
   minus into a number literal, so ``Neg(Number(...))`` never occurs; names that start with ``d``
   are left out because ``dx / dy`` is, by the language's own rule, a derivative (the test module
@@ -19,8 +19,8 @@ from fractions import Fraction
 
 from hypothesis import strategies as st
 
-from derive import ast
-from derive.primitives import ELEMENTWISE, MATRIX_FUNCTIONS
+from derive.language import ast
+from derive.language.primitives import ELEMENTWISE, MATRIX_FUNCTIONS
 
 # -- random ASTs --------------------------------------------------------------------------------
 
@@ -279,7 +279,7 @@ def sympy_scalars(draw, symbols, depth: int = 3):
     """Random scalar SymPy expressions in ``symbols``, with derive's activation atoms."""
     import sympy
 
-    from derive.functions import Sigmoid, SoftmaxEntry, Tanh
+    from derive.oracles.functions import Sigmoid, SoftmaxEntry, Tanh
 
     if depth <= 0 or draw(st.integers(0, 4)) == 0:
         return draw(st.one_of(st.sampled_from(list(symbols)),

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from derive.check import ProblemChecker
-from derive.problem import catalog_paths, load_problem
+from derive.verdict.check import ProblemChecker
+from derive.problem.definition import catalog_paths, load_problem
 
 FOLDER = Path(__file__).resolve().parent.parent / "problems"
 PATHS = sorted(FOLDER.glob("*.toml"))

@@ -1,4 +1,4 @@
-"""derive.check (with derive.verdict): verdicts, their evidence, budgets and errors."""
+"""derive.verdict.check (with derive.verdict.evidence): verdicts, their evidence, budgets and errors."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from derive.check import CheckOptions, ProblemChecker, check_problem, exact_size_assignments
+from derive.verdict.check import CheckOptions, ProblemChecker, check_problem, exact_size_assignments
 from derive.errors import ParseError
-from derive.problem import find_problem, problem_from_dict
-from derive.verdict import ClaimVerdict, LinkVerdict, combine
+from derive.problem.definition import find_problem, problem_from_dict
+from derive.verdict.evidence import ClaimVerdict, LinkVerdict, combine
 
 from .problems_inline import PROBLEMS, checker
 
@@ -181,7 +181,7 @@ def test_a_chain_holds_only_when_every_link_holds(links, combined):
     ("holds", None, None, None, True),
 ])
 def test_matches_expectation_compares_verdict_and_diagnosis(verdict, expect, diagnosis, found, matches):
-    from derive.verdict import Diagnosis
+    from derive.verdict.evidence import Diagnosis
 
     link = LinkVerdict("a", "b", verdict, diagnosis=Diagnosis(found, "") if found else None)
     claim = ClaimVerdict("a = b", verdict, [link], expect=expect, expected_diagnosis=diagnosis)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from derive.assignment import load_assignment
-from derive.grading import Grader, Submission, grading_options, load_results
+from derive.grading.assignment import load_assignment
+from derive.grading.grade import Grader, Submission, grading_options, load_results
 
 from . import class8 as c8
 

@@ -193,7 +193,7 @@ def test_verify_without_numeric_still_proves(capsys):
 
 
 def test_list_names_every_catalog_problem(capsys):
-    from derive.problem import catalog_paths
+    from derive.problem.definition import catalog_paths
 
     code, out, _ = run(capsys, "list")
     assert code == Exit.OK

@@ -1,4 +1,4 @@
-"""derive.diagnose: every diagnosis code of docs/problems.md, each triggered by a deliberate slip."""
+"""derive.verdict.diagnose: every diagnosis code of docs/problems.md, each triggered by a deliberate slip."""
 
 from __future__ import annotations
 
@@ -108,16 +108,16 @@ INVERSE = {
 
 
 def test_a_product_missing_its_transpose_is_a_misplaced_transpose():
-    from derive.check import ProblemChecker
-    from derive.problem import problem_from_dict
+    from derive.verdict.check import ProblemChecker
+    from derive.problem.definition import problem_from_dict
 
     verdict = ProblemChecker(problem_from_dict(INVERSE)).check("dg/dX = -inv(X).T @ (B @ A) @ inv(X).T")
     assert verdict.diagnosis.code == "misplaced-transpose"
 
 
 def test_a_missing_transpose_of_an_inner_product_is_found_without_parentheses():
-    from derive.check import ProblemChecker
-    from derive.problem import problem_from_dict
+    from derive.verdict.check import ProblemChecker
+    from derive.problem.definition import problem_from_dict
 
     verdict = ProblemChecker(problem_from_dict(INVERSE)).check("dg/dX = -inv(X).T @ B @ A @ inv(X).T")
     assert verdict.diagnosis.code == "misplaced-transpose"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from derive.check import check_problem
-from derive.export import export, tex_text
-from derive.problem import load_problem
+from derive.verdict.check import check_problem
+from derive.documents.export import export, tex_text
+from derive.problem.definition import load_problem
 
 PATHS = sorted((Path(__file__).resolve().parent.parent / "problems").glob("*.toml"))
 PDFLATEX = shutil.which("pdflatex")
@@ -67,7 +67,7 @@ def test_a_proved_gradient_is_written_as_the_answer_sheet_argument():
 
 
 def test_a_notebook_shows_verdicts_and_derivations_as_math():
-    from derive.generic import derive_gradient, prove
+    from derive.oracles.generic import derive_gradient, prove
 
     path = next(p for p in PATHS if p.stem == "linear-layer")
     problem, verdicts = _checked(path)

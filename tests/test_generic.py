@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from derive.check import CheckOptions, ProblemChecker
+from derive.verdict.check import CheckOptions, ProblemChecker
 from derive.errors import UnsupportedError
-from derive.generic import derive_gradient, index_form, prove
-from derive.parser import parse_expr
-from derive.problem import load_problem
+from derive.oracles.generic import derive_gradient, index_form, prove
+from derive.language.parser import parse_expr
+from derive.problem.definition import load_problem
 
 FOLDER = Path(__file__).resolve().parent.parent / "problems"
 PATHS = sorted(FOLDER.glob("*.toml"))
@@ -226,7 +226,7 @@ def test_a_derivation_writes_definitions_by_their_names_again():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from derive.problem import problem_from_dict  # noqa: E402
+from derive.problem.definition import problem_from_dict  # noqa: E402
 
 from .strategies import ORACLE_PROBLEM, typed_texts  # noqa: E402
 

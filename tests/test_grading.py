@@ -17,10 +17,10 @@ import pytest
 
 from . import synthetic_class as sc
 from cli import main
-from derive.assignment import load_assignment
+from derive.grading.assignment import load_assignment
 from derive.errors import DeriveError, ProblemError
-from derive.grading import Grader, Submission, load_results
-from derive.submissions import read_submissions
+from derive.grading.grade import Grader, Submission, load_results
+from derive.grading.submissions import read_submissions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,7 +93,7 @@ def test_wrong_answers_equal_as_matrices_are_one_group(tmp_path):
         [Submission(f"s{k}", "q1", text) for k, text in enumerate(answers)])}
     meanings = [grades[(f"s{k}", "q1")].meaning for k in range(4)]
     assert meanings[0] == meanings[1] == meanings[2] != meanings[3]
-    from derive.grade_report import report_markdown
+    from derive.grading.report import report_markdown
 
     report = report_markdown(load_assignment(assignment), grades)
     assert ("| 3 | `x @ dJ/dy.T` (and 1 other spelling) | "
@@ -274,7 +274,7 @@ def test_a_resubmission_replaces_the_first_answer(tmp_path):
     ("dJ/dy @ x.T", False),
 ])
 def test_latex_is_told_from_the_claim_language(answer, latex):
-    from derive.answers import looks_like_latex
+    from derive.grading.answers import looks_like_latex
 
     assert looks_like_latex(answer) == latex
 
@@ -303,7 +303,7 @@ def test_a_shape_slip_is_told_with_the_shapes(tmp_path):
 
 
 def test_two_slips_earn_the_product_of_their_credits_never_one_slips_credit(tmp_path):
-    from derive.grading import Outcome
+    from derive.grading.grade import Outcome
 
     assignment, _ = sc.write(tmp_path, {})
     grader = Grader(load_assignment(assignment))
@@ -317,9 +317,9 @@ def test_two_slips_earn_the_product_of_their_credits_never_one_slips_credit(tmp_
 
 
 def test_a_two_edit_diagnosis_names_both_slips():
-    from derive.diagnose import diagnose
-    from derive.parser import parse_expr
-    from derive.problem import find_problem
+    from derive.verdict.diagnose import diagnose
+    from derive.language.parser import parse_expr
+    from derive.problem.definition import find_problem
 
     problem = find_problem("seed001-batched-linear")
     diagnosis = diagnose(problem, parse_expr("dL/dW"), parse_expr("X.T @ dL/dY.T"), problem.scope())
@@ -329,18 +329,18 @@ def test_a_two_edit_diagnosis_names_both_slips():
 
 def test_a_defect_of_derive_while_reading_one_answer_leaves_it_for_review_and_the_run_goes_on(
         tmp_path, monkeypatch):
-    import derive.grading
+    import derive.grading.grade
 
     assignment, _ = sc.write(tmp_path, {})
     grader = Grader(load_assignment(assignment))
-    real = derive.grading.read_answer
+    real = derive.grading.grade.read_answer
 
     def broken(text, question):
         if "boom" in text:
             raise RecursionError("maximum recursion depth exceeded")
         return real(text, question)
 
-    monkeypatch.setattr(derive.grading, "read_answer", broken)
+    monkeypatch.setattr(derive.grading.grade, "read_answer", broken)
     grades = {g.student: g for g in grader.grade([Submission("a", "q1", "boom"),
                                                    Submission("b", "q1", "dJ/dy @ x.T")])}
     assert grades["a"].verdict == "undecided" and grades["a"].review and "internal error" in grades["a"].feedback

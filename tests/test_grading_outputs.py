@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from derive.assignment import load_assignment
+from derive.grading.assignment import load_assignment
 from derive.errors import DeriveError
-from derive.grade_report import (
+from derive.grading.report import (
     Classbook,
     feedback_names,
     report_markdown,
@@ -29,8 +29,8 @@ from derive.grade_report import (
     write_grades_csv,
     write_report,
 )
-from derive.grading import Graded, Grader, Submission, load_results, output_lock
-from derive.safe_text import csv_cell, csv_number, md_block, md_code, md_inline
+from derive.grading.grade import Graded, Grader, Submission, load_results, output_lock
+from derive.documents.safe_text import csv_cell, csv_number, md_block, md_code, md_inline
 
 from .test_grading import _Stuck  # a grader whose check of one answer never returns
 
@@ -241,7 +241,7 @@ def test_a_killed_run_does_not_block_the_next(tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from derive.grading import output_lock\n"
+        "import sys, time; from pathlib import Path; from derive.grading.grade import output_lock\n"
         f"with output_lock(Path({str(out)!r})):\n    print('held', flush=True); time.sleep(60)")],
         stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
@@ -467,7 +467,7 @@ def test_an_output_folder_that_cannot_be_written_is_one_line_before_grading(tmp_
 
 
 def test_a_read_only_output_folder_is_one_line_before_grading(tmp_path, capsys, monkeypatch):
-    import derive.grade_report as report
+    import derive.grading.report as report
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
@@ -480,7 +480,7 @@ def test_a_read_only_output_folder_is_one_line_before_grading(tmp_path, capsys, 
 
 
 def test_a_write_failing_midway_is_one_line_and_a_rerun_resumes(tmp_path, capsys, monkeypatch):
-    import derive.grade_report as report
+    import derive.grading.report as report
 
     assignment, submissions = _setup(tmp_path, CLASS)
     out = tmp_path / "out"

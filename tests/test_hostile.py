@@ -30,12 +30,12 @@ from pathlib import Path
 
 import pytest
 
-from derive.check import CheckOptions, ProblemChecker
+from derive.verdict.check import CheckOptions, ProblemChecker
 from derive.errors import DeriveError, ParseError
-from derive.latex_in import parse_latex_claim
-from derive.parser import parse_claim
-from derive.problem import ClaimSpec, find_problem, latex_reading, load_problem, problem_from_dict
-from derive.text import to_text
+from derive.language.latex_in import parse_latex_claim
+from derive.language.parser import parse_claim
+from derive.problem.definition import ClaimSpec, find_problem, latex_reading, load_problem, problem_from_dict
+from derive.language.text import to_text
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -217,7 +217,7 @@ def test_problem_file(case):
     for verdict in verdicts:
         assert verdict.error is None or "internal error" not in verdict.error, verdict.error
     if case.get("export"):
-        from derive.export import export
+        from derive.documents.export import export
 
         for form in ("tex", "md"):
             document = export(problem, verdicts, form)

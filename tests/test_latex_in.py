@@ -1,4 +1,4 @@
-"""derive.latex_in: each LaTeX construct, the reading rules, errors with carets, and the seeds."""
+"""derive.language.latex_in: each LaTeX construct, the reading rules, errors with carets, and the seeds."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from derive import ast
+from derive.language import ast
 from derive.errors import DeriveError, ParseError, TooLarge
-from derive.latex_in import parse_latex_claim, parse_latex_expr
-from derive.parser import MAX_DEPTH, MAX_LENGTH, parse_claim, parse_expr
-from derive.primitives import ELEMENTWISE, MATRIX_FUNCTIONS
+from derive.language.latex_in import parse_latex_claim, parse_latex_expr
+from derive.language.parser import MAX_DEPTH, MAX_LENGTH, parse_claim, parse_expr
+from derive.language.primitives import ELEMENTWISE, MATRIX_FUNCTIONS
 
 N = ast.Name
 # The seeds live in shared/ beside the repository (CI lays a copy there) or in the workplace's.

@@ -1,9 +1,9 @@
-r"""derive.latex_out: trees printed as LaTeX, the way a worked solution writes them.
+r"""derive.language.latex_out: trees printed as LaTeX, the way a worked solution writes them.
 
 Tables pin the notation of every node and function and the parentheses of each precedence case;
 property tests state the contract over random trees (never raises, balanced braces and
 \left/\right pairs, never two superscripts or two subscripts on one atom) and the round trip
-through derive.latex_in (what is printed reads back as the very tree, over random trees, random
+through derive.language.latex_in (what is printed reads back as the very tree, over random trees, random
 well-typed expressions with shapes, and every catalog claim); the whole catalog prints; and where
 pdflatex is installed, a document of printed claims compiles.
 """
@@ -21,13 +21,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from derive import ast
-from derive.latex_in import parse_latex_claim, parse_latex_expr
-from derive.latex_out import default_name, packages, to_latex, to_latex_aligned
-from derive.parser import parse_claim, parse_expr
-from derive.primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
-from derive.problem import latex_reading, load_problem, problem_from_dict
-from derive.shapes import index_names_of
+from derive.language import ast
+from derive.language.latex_in import parse_latex_claim, parse_latex_expr
+from derive.language.latex_out import default_name, packages, to_latex, to_latex_aligned
+from derive.language.parser import parse_claim, parse_expr
+from derive.language.primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
+from derive.problem.definition import latex_reading, load_problem, problem_from_dict
+from derive.language.shapes import index_names_of
 
 from .strategies import ORACLE_PROBLEM, asts, chains, latex_asts, latex_chains, typed_texts
 

@@ -17,14 +17,14 @@ import pytest
 
 from derive import limits
 from derive.budget import deadline, map_killable
-from derive.check import CheckOptions, ProblemChecker, orient
-from derive.diagnose import diagnose
+from derive.verdict.check import CheckOptions, ProblemChecker, orient
+from derive.verdict.diagnose import diagnose
 from derive.errors import BudgetExceeded, DeriveError, TooLarge
-from derive.latex_in import parse_latex_claim, parse_latex_expr
-from derive.parser import parse_claim, parse_expr
-from derive.problem import find_problem, problem_from_dict
-from derive.shapes import infer
-from derive.symbolic import ExactModel
+from derive.language.latex_in import parse_latex_claim, parse_latex_expr
+from derive.language.parser import parse_claim, parse_expr
+from derive.problem.definition import find_problem, problem_from_dict
+from derive.language.shapes import infer
+from derive.oracles.symbolic import ExactModel
 
 from . import synthetic_class as sc
 
@@ -80,7 +80,7 @@ def test_literals_within_the_limits_read_exactly(text, value):
 
 
 def test_the_round_trip_holds_at_the_edges_of_the_limits():
-    from derive.text import to_text
+    from derive.language.text import to_text
 
     for text in ("1e300", "1e-300", "1" * 100, "0." + "1" * 100):
         node = parse_expr(text)
@@ -205,7 +205,7 @@ def test_a_checked_claim_gets_its_verdict_when_the_diagnosis_runs_out():
     assert "no common slip was recognised within" in verdict.links[0].diagnosis.message
 
 
-@pytest.mark.parametrize("target", ["derive.diagnose.infer", "derive.numeric.NumericModel.evaluate"])
+@pytest.mark.parametrize("target", ["derive.verdict.diagnose.infer", "derive.oracles.numeric.NumericModel.evaluate"])
 def test_no_handler_in_the_diagnosis_swallows_the_budget(monkeypatch, target):
     """Every place the search catches derive's errors lets BudgetExceeded through."""
     problem = find_problem("linear-layer")
@@ -239,15 +239,15 @@ def test_a_worker_over_its_memory_cap_reports_a_memory_error_and_the_run_goes_on
 
 
 def _grader(tmp_path, cls=None):
-    from derive.assignment import load_assignment
-    from derive.grading import Grader
+    from derive.grading.assignment import load_assignment
+    from derive.grading.grade import Grader
 
     assignment, _ = sc.write(tmp_path, {})
     return (cls or Grader)(load_assignment(assignment), jobs=1, timeout=GUARD)
 
 
 def test_an_answer_over_the_memory_cap_is_left_for_review(tmp_path, monkeypatch):
-    from derive.grading import Grader, Submission
+    from derive.grading.grade import Grader, Submission
 
     class Hungry(Grader):
         def check(self, question, answer):
@@ -269,7 +269,7 @@ def test_an_answer_over_the_memory_cap_is_left_for_review(tmp_path, monkeypatch)
     (f"{BIG} * dJ/dy @ x.T", "has 5000 significant digits"),
 ])
 def test_a_hostile_answer_is_refused_in_grading_with_a_message(tmp_path, answer, words):
-    from derive.grading import Submission
+    from derive.grading.grade import Submission
 
     start = time.monotonic()
     (graded,) = _grader(tmp_path).grade([Submission("a", "q1", answer)])

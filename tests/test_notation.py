@@ -4,7 +4,7 @@ read as the same tree as the canonical answer, or refused with a message that sa
 The tables give, for a question of the catalog (or of a small problem written here with a
 ``[latex]`` table), a spelling and either the canonical answer it must read as (the parsed
 claims are compared as trees) or a fragment of the message it must be refused with. A few go
-through ``derive.grading.Grader`` end to end: right notation earns the points, unsupported
+through ``derive.grading.grade.Grader`` end to end: right notation earns the points, unsupported
 notation is *invalid* (unreadable, 0 points, the message in the feedback), never *fails*.
 """
 
@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from derive.answers import read_answer
-from derive.assignment import Question, load_assignment
+from derive.grading.answers import read_answer
+from derive.grading.assignment import Question, load_assignment
 from derive.errors import DeriveError, ParseError, ProblemError
-from derive.grading import Grader, Submission
-from derive.latex_in import parse_latex_expr
-from derive.parser import parse_expr
-from derive.problem import find_problem, problem_from_dict
+from derive.grading.grade import Grader, Submission
+from derive.language.latex_in import parse_latex_expr
+from derive.language.parser import parse_expr
+from derive.problem.definition import find_problem, problem_from_dict
 
 # Small problems whose quantities have names and LaTeX spellings of their own.
 LOCAL = {
@@ -408,9 +408,9 @@ def test_an_unreadable_reference_answer_is_named_at_load(tmp_path):
     ("(W1 x).T", "(W1 @ x).T"),
 ])
 def test_brackets_close_a_product_written_side_by_side(text, meant):
-    from derive.answers import problem_reading
-    from derive.parser import parse_expr
-    from derive.problem import find_problem
+    from derive.grading.answers import problem_reading
+    from derive.language.parser import parse_expr
+    from derive.problem.definition import find_problem
 
     reading = problem_reading(find_problem("mlp-two-layer"))
     assert parse_expr(text, reading) == parse_expr(meant, reading)

@@ -1,5 +1,5 @@
-"""The two oracles — derive.symbolic (exact) and derive.numeric (complex step) — against each other,
-and the pieces they rest on: derive.reverse, derive.functions and the derive.primitives registry.
+"""The two oracles — derive.oracles.symbolic (exact) and derive.oracles.numeric (complex step) — against each other,
+and the pieces they rest on: derive.oracles.reverse, derive.oracles.functions and the derive.language.primitives registry.
 
 The property tests evaluate random well-typed expressions with both oracles at the same sizes and
 the same point: the exact model's symbols are substituted by the values the numeric model is given.
@@ -15,14 +15,14 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derive.functions import Relu, Sigmoid, SoftmaxEntry, Step, Tanh, derivative_override, undefined
-from derive.numeric import STEP, NumericModel
-from derive.parser import parse_expr
-from derive.primitives import ELEMENTWISE, standin
-from derive.problem import problem_from_dict
-from derive.reverse import gradient
-from derive.shapes import index_names_of, infer
-from derive.symbolic import ExactModel
+from derive.oracles.functions import Relu, Sigmoid, SoftmaxEntry, Step, Tanh, derivative_override, undefined
+from derive.oracles.numeric import STEP, NumericModel
+from derive.language.parser import parse_expr
+from derive.language.primitives import ELEMENTWISE, standin
+from derive.problem.definition import problem_from_dict
+from derive.oracles.reverse import gradient
+from derive.language.shapes import index_names_of, infer
+from derive.oracles.symbolic import ExactModel
 
 from .strategies import ORACLE_PROBLEM, ORACLE_SIZES, sympy_scalars, typed_texts
 

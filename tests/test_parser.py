@@ -1,4 +1,4 @@
-"""derive.parser (with derive.text): the grammar's constructs, precedence, errors and limits."""
+"""derive.language.parser (with derive.language.text): the grammar's constructs, precedence, errors and limits."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 
-from derive import ast
+from derive.language import ast
 from derive.errors import DeriveError, ParseError, TooLarge
-from derive.parser import MAX_DEPTH, MAX_LENGTH, parse_claim, parse_definition, parse_expr
-from derive.text import to_text
+from derive.language.parser import MAX_DEPTH, MAX_LENGTH, parse_claim, parse_definition, parse_expr
+from derive.language.text import to_text
 
 from .strategies import asts
 

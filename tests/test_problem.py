@@ -1,4 +1,4 @@
-"""derive.problem: problem files load into checked problems; malformed ones fail naming the place."""
+"""derive.problem.definition: problem files load into checked problems; malformed ones fail naming the place."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 import sympy
 
 from derive.errors import ProblemError
-from derive.problem import find_problem, load_problem, parse_shape, problem_from_dict
-from derive.shapes import ONE, size_symbol
+from derive.problem.definition import find_problem, load_problem, parse_shape, problem_from_dict
+from derive.language.shapes import ONE, size_symbol
 
 n, m = size_symbol("n"), size_symbol("m")
 SIZES = {"n": n, "m": m}

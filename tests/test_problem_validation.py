@@ -20,14 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cli
-from derive.check import ProblemChecker
-from derive.verdict import ClaimVerdict
+from derive.verdict.check import ProblemChecker
+from derive.verdict.evidence import ClaimVerdict
 from derive.errors import DeriveError, ProblemError
-from derive.export import export, md_text, tex_text
-from derive.latex_out import default_name
+from derive.documents.export import export, md_text, tex_text
+from derive.language.latex_out import default_name
 from derive.limits import MAX_SIZE
-from derive.problem import load_problem, problem_from_dict
-from derive.problem_schema import NAME, SCHEMA, latex_spelling_error
+from derive.problem.definition import load_problem, problem_from_dict
+from derive.problem.schema import NAME, SCHEMA, latex_spelling_error
 
 HEAD = 'id = "demo"\n'
 VARS = '[variables]\nx = "n"\n'
@@ -203,7 +203,7 @@ def test_fixed_sizes_at_the_limit_and_zero_for_free_load():
 
 
 def test_the_name_rule_is_the_grammars():
-    grammar = (Path(__file__).resolve().parent.parent / "derive" / "claim.lark").read_text(encoding="utf-8")
+    grammar = (Path(__file__).resolve().parent.parent / "derive" / "language" / "claim.lark").read_text(encoding="utf-8")
     assert re.search(r"^NAME: /(.*)/$", grammar, re.M)[1] == NAME.pattern
 
 

@@ -1,4 +1,4 @@
-"""derive.shapes: the shape rule of every operator and function, index ranges, error messages."""
+"""derive.language.shapes: the shape rule of every operator and function, index ranges, error messages."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 import sympy
 
 from derive.errors import ShapeError, UnknownNameError, UnsupportedError
-from derive.parser import parse_expr
-from derive.problem import problem_from_dict
-from derive.shapes import fmt, index_names_of, infer, size_symbol
+from derive.language.parser import parse_expr
+from derive.problem.definition import problem_from_dict
+from derive.language.shapes import fmt, index_names_of, infer, size_symbol
 
 PROBLEM = problem_from_dict({
     "id": "shapes",

@@ -16,10 +16,10 @@ import re
 
 import pytest
 
-from derive.assignment import load_assignment
-from derive.check import CheckOptions, ProblemChecker
-from derive.grading import Grader, Submission
-from derive.problem import find_problem, problem_from_dict
+from derive.grading.assignment import load_assignment
+from derive.verdict.check import CheckOptions, ProblemChecker
+from derive.grading.grade import Grader, Submission
+from derive.problem.definition import find_problem, problem_from_dict
 
 from . import synthetic_class as sc
 from .problems_inline import PROBLEMS

@@ -17,7 +17,7 @@ import pytest
 
 from cli import main
 from derive.errors import DeriveError
-from derive.submissions import read_submissions
+from derive.grading.submissions import read_submissions
 
 BOM = codecs.BOM_UTF8
 RIGHT = "dJ/dy @ x.T"

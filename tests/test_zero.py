@@ -1,4 +1,4 @@
-"""derive.zero: the zero tests prove only true identities, and witnesses refute only false ones."""
+"""derive.oracles.zero: the zero tests prove only true identities, and witnesses refute only false ones."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derive.functions import Sigmoid, SoftmaxEntry, Tanh, undefined
-from derive.zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
+from derive.oracles.functions import Sigmoid, SoftmaxEntry, Tanh, undefined
+from derive.oracles.zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
 
 from .strategies import sympy_scalars
 

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import sympy
 
-from . import ast
-from . import problem_schema
-from .errors import DeriveError, ProblemError, unknown_name
-from .limits import MAX_SIZE
-from .parser import parse_claim, parse_definition
-from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS
-from .problem_schema import key_path, name_error, one_line, shown
-from .shapes import ONE, SCALAR, Scope, Shape, fmt, index_names_of, infer, size_symbol
+from ..language import ast
+from . import schema as problem_schema
+from ..errors import DeriveError, ProblemError, unknown_name
+from ..limits import MAX_SIZE
+from ..language.parser import parse_claim, parse_definition
+from ..language.primitives import ELEMENTWISE, MATRIX_FUNCTIONS
+from .schema import key_path, name_error, one_line, shown
+from ..language.shapes import ONE, SCALAR, Scope, Shape, fmt, index_names_of, infer, size_symbol
 
 CONSTRAINTS = set(problem_schema.CONSTRAINTS)
 VERDICTS = set(problem_schema.VERDICTS)
@@ -73,7 +73,7 @@ class Problem:
     latex_names: dict[str, str] = field(default_factory=dict)
 
     def _repr_markdown_(self) -> str:
-        from .export import export  # a notebook shows the problem as the export writes it
+        from ..documents.export import export  # a notebook shows the problem as the export writes it
 
         return export(self, [], "md")
 
@@ -261,7 +261,7 @@ def latex_reading(problem: Problem) -> dict:
     """What ``latex_in.parse_latex_claim`` needs to read LaTeX against this problem: each name's
     usual LaTeX spelling (W1 as W_{1}, lam as \\lambda), the scalars (so that \\eta W is a scalar
     product) and the undefined activations (so that h(X) applies h)."""
-    from .latex_out import default_name  # the printer's spelling is the one students see
+    from ..language.latex_out import default_name  # the printer's spelling is the one students see
 
     names = {}
     for name in list(problem.shapes) + list(problem.sizes):
@@ -338,7 +338,7 @@ def load_problem(path: str | Path) -> Problem:
 
 def catalog_paths() -> list[Path]:
     """The built-in catalog's problem files, in a stable order."""
-    folder = resources.files("derive.problems")
+    folder = resources.files("derive.catalog")
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
 
 

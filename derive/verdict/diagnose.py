@@ -24,14 +24,16 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import ast, limits
-from .errors import BudgetExceeded, DeriveError
-from .numeric import NumericModel
-from .primitives import ELEMENTWISE, canonical_function
-from .problem import Problem
-from .shapes import Scope, fmt, free_indices, infer, is_scalar
-from .text import to_text
-from .verdict import Diagnosis
+from ..language import ast
+
+from .. import limits
+from ..errors import BudgetExceeded, DeriveError
+from ..oracles.numeric import NumericModel
+from ..language.primitives import ELEMENTWISE, canonical_function
+from ..problem.definition import Problem
+from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar
+from ..language.text import to_text
+from .evidence import Diagnosis
 
 SEEDS = (20_261_125, 77_001)
 # two points, at two size assignments: a factor that follows a size is told from a constant

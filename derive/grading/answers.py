@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 import sympy
 
-from . import ast
+from ..language import ast
 from .assignment import Question
-from .errors import DeriveError, ParseError
-from .latex_in import parse_latex_sides
-from .parser import Reading, parse_sides
-from .problem import Problem, latex_reading
-from .shapes import infer
-from .text import to_text
+from ..errors import DeriveError, ParseError
+from ..language.latex_in import parse_latex_sides
+from ..language.parser import Reading, parse_sides
+from ..problem.definition import Problem, latex_reading
+from ..language.shapes import infer
+from ..language.text import to_text
 
 _LATEX = re.compile(r"\\[A-Za-z]|[\^_]\{|\$")
 

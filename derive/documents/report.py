@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .verdict import ClaimVerdict
+from ..verdict.evidence import ClaimVerdict
 
 MARK = {"holds": "✓ holds", "fails": "✗ fails", "undecided": "? undecided", "error": "! error"}
 

@@ -18,10 +18,12 @@ from importlib import resources
 
 import lark
 
-from . import ast, limits
-from .errors import DeriveError, ParseError, TooLarge
+from . import ast
+
+from .. import limits
+from ..errors import DeriveError, ParseError, TooLarge
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
-from .limits import MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH  # noqa: F401 - their home is limits.py
+from ..limits import MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH  # noqa: F401 - their home is limits.py
 
 _DERIV = re.compile(
     r"(?:d|∂)\s*(?P<of>[^\W\dᵀ][^\Wᵀ]*)\s*(?:\[(?P<items>[^\[\]]*)\])?\s*/\s*(?:d|∂)\s*(?P<wrt>[^\W\dᵀ][^\Wᵀ]*)"
@@ -30,7 +32,7 @@ _DERIV = re.compile(
 
 @lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
-    grammar = resources.files("derive").joinpath("claim.lark").read_text(encoding="utf-8")
+    grammar = resources.files("derive.language").joinpath("claim.lark").read_text(encoding="utf-8")
     return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 

@@ -18,14 +18,14 @@ from functools import reduce
 import sympy
 from sympy.matrices import kronecker_product
 
-from . import ast
-from .errors import ShapeError, UnsupportedError
+from ..language import ast
+from ..errors import ShapeError, UnsupportedError
 from .functions import SoftmaxEntry, undefined
-from .limits import exact_shape
-from .primitives import ELEMENTWISE, canonical_function
-from .problem import Problem
+from ..limits import exact_shape
+from ..language.primitives import ELEMENTWISE, canonical_function
+from ..problem.definition import Problem
 from .reverse import gradient
-from .shapes import Scope, free_indices, is_vector
+from ..language.shapes import Scope, free_indices, is_vector
 
 Matrix = sympy.ImmutableMatrix
 STRUCTURED = {"symmetric", "spd", "stochastic"}

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ast, limits
-from .errors import ShapeError, UnsupportedError
-from .primitives import ELEMENTWISE, canonical_function, standin
-from .problem import Problem
-from .shapes import Scope, free_indices
+from ..language import ast
+
+from .. import limits
+from ..errors import ShapeError, UnsupportedError
+from ..language.primitives import ELEMENTWISE, canonical_function, standin
+from ..problem.definition import Problem
+from ..language.shapes import Scope, free_indices
 
 STEP = 1e-20
 CACHE_LIMIT = 256

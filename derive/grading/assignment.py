@@ -28,11 +28,11 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ast
-from .errors import DeriveError, ProblemError
-from .problem import Problem, find_problem, read_toml
-from .shapes import SCALAR
-from .text import to_text
+from ..language import ast
+from ..errors import DeriveError, ProblemError
+from ..problem.definition import Problem, find_problem, read_toml
+from ..language.shapes import SCALAR
+from ..language.text import to_text
 
 # the diagnosis codes derive gives (diagnose.py); a rubric keyed by anything else is a typo
 DIAGNOSES = {

@@ -24,10 +24,10 @@ import random
 
 import sympy
 
-from . import limits
-from .errors import DeriveError
-from .problem import Problem
-from .text import to_text
+from .. import limits
+from ..errors import DeriveError
+from ..problem.definition import Problem
+from ..language.text import to_text
 
 MAX_DRAWS = 200  # candidate assignments tried before the constraints are relaxed
 

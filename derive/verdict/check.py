@@ -22,19 +22,19 @@ from functools import partial
 import numpy as np
 import sympy
 
-from . import ast
-from .budget import call_with_timeout, deadline
+from ..language import ast
+from ..budget import call_with_timeout, deadline
 from .diagnose import diagnose
 from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes
-from .generic import prove_link
-from .errors import BudgetExceeded, DeriveError, ShapeError, TooLarge
-from .numeric import NumericModel, relative_gap
-from .parser import parse_claim
-from .problem import ClaimSpec, Problem
-from .shapes import Scope, fmt, free_indices, infer, is_scalar
-from .symbolic import ExactModel
-from .text import to_text
-from .verdict import (
+from ..oracles.generic import prove_link
+from ..errors import BudgetExceeded, DeriveError, ShapeError, TooLarge
+from ..oracles.numeric import NumericModel, relative_gap
+from ..language.parser import parse_claim
+from ..problem.definition import ClaimSpec, Problem
+from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar
+from ..oracles.symbolic import ExactModel
+from ..language.text import to_text
+from .evidence import (
     FAILS,
     HOLDS,
     UNDECIDED,
@@ -47,7 +47,7 @@ from .verdict import (
     combine,
     sizes_text,
 )
-from .zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
+from ..oracles.zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
 
 # ranges of the numeric oracle's sizes, drawn per claim (derive.fresh_sizes): large for a
 # gradient checked along random directions, medium for whole matrices, small for index forms

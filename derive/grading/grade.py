@@ -41,13 +41,13 @@ import sympy
 
 from .answers import Answer, read_answer, reference
 from .assignment import Assignment, Question
-from .budget import map_killable
-from .check import CheckOptions, ProblemChecker
-from .errors import DeriveError
-from .numeric import NumericModel
-from .problem import ClaimSpec
-from .safe_text import md_block, md_code, md_inline
-from .shapes import infer
+from ..budget import map_killable
+from ..verdict.check import CheckOptions, ProblemChecker
+from ..errors import DeriveError
+from ..oracles.numeric import NumericModel
+from ..problem.definition import ClaimSpec
+from ..documents.safe_text import md_block, md_code, md_inline
+from ..language.shapes import infer
 
 MEANING_SIZES = [4, 5, 6, 7, 8, 9, 10, 11]  # the sizes of the point that fingerprints an answer's value
 ANSWER_TIMEOUT = 30.0  # seconds of wall time per distinct answer
@@ -407,7 +407,7 @@ def derive_version() -> str:
 
 @functools.cache
 def _derive_version() -> str:
-    from . import __version__
+    from .. import __version__
 
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from .functions import Relu, Sigmoid, Step, Tanh
+from ..oracles.functions import Relu, Sigmoid, Step, Tanh
 
 
 def _np_sigmoid(x):

@@ -14,15 +14,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .errors import DeriveError
-from .latex_out import TEX_SPECIAL, default_name, packages, to_latex, to_latex_aligned
-from . import ast
-from .parser import parse_sides
-from .problem import Problem
-from .problem_schema import latex_spelling_error
+from ..errors import DeriveError
+from ..language.latex_out import TEX_SPECIAL, default_name, packages, to_latex, to_latex_aligned
+from ..language import ast
+from ..language.parser import parse_sides
+from ..problem.definition import Problem
+from ..problem.schema import latex_spelling_error
 from .safe_text import md_code, md_inline
-from .shapes import ONE
-from .verdict import ClaimVerdict
+from ..language.shapes import ONE
+from ..verdict.evidence import ClaimVerdict
 
 _UNICODE_MATH = {"⊗": r"\otimes", "ᵀ": r"^{\top}", "⁻¹": r"^{-1}", "⁻": "^{-}", "⊙": r"\odot", "∘": r"\circ",
                  "⊘": r"\oslash", "×": r"\times", "≠": r"\neq", "≈": r"\approx", "≤": r"\leq", "≥": r"\geq",

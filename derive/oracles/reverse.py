@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import sympy
 from sympy.core.function import Application
 
-from .errors import UnsupportedError
+from ..errors import UnsupportedError
 
 
 def _topological(root: sympy.Basic, targets: set) -> tuple[list, dict]:

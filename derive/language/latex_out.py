@@ -57,7 +57,7 @@ from dataclasses import dataclass, field, replace
 from functools import singledispatch
 
 from . import ast
-from .errors import DeriveError
+from ..errors import DeriveError
 from .latex_in import latex_key, reads_as_scalar
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
 from .shapes import SCALAR, Scope, Shape, infer

@@ -30,8 +30,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DeriveError
-from .grading import Submission
+from ..errors import DeriveError
+from .grade import Submission
 
 STUDENT_COLUMNS = ("student", "id", "email", "name", "sid")
 ANSWER_SUFFIXES = (".txt", ".tex", ".md")

@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .assignment import Assignment
-from .errors import DeriveError
-from .export import claim_math
-from .grading import Graded
-from .safe_text import csv_cell, csv_number, md_block, md_code, md_inline, md_table_cell
+from ..errors import DeriveError
+from ..documents.export import claim_math
+from .grade import Graded
+from ..documents.safe_text import csv_cell, csv_number, md_block, md_code, md_inline, md_table_cell
 
 Grades = dict[tuple[str, str], Graded]  # (student, question) -> grade
 

@@ -18,9 +18,11 @@ from functools import singledispatch
 
 import sympy
 
-from . import ast, limits
-from .errors import ShapeError, TooLarge, UnsupportedError, unknown_name
-from .limits import MAX_EXPONENT  # noqa: F401 - its home is limits.py
+from . import ast
+
+from .. import limits
+from ..errors import ShapeError, TooLarge, UnsupportedError, unknown_name
+from ..limits import MAX_EXPONENT  # noqa: F401 - its home is limits.py
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
 from .text import to_text
 

@@ -35,8 +35,10 @@ from importlib import resources
 
 import lark
 
-from . import ast, limits
-from .errors import ParseError, TooLarge
+from . import ast
+
+from .. import limits
+from ..errors import ParseError, TooLarge
 from .parser import Reading, check_limits, transform_checked
 
 # LaTeX function spellings (the FUNC terminal of latex.lark) → claim-language function names.
@@ -74,7 +76,7 @@ _ACCENT_KEY = re.compile(r"(\\(?:" + "|".join(_ACCENTS) + r"))\s*([A-Za-z]|\\[A-
 
 @lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
-    grammar = resources.files("derive").joinpath("latex.lark").read_text(encoding="utf-8")
+    grammar = resources.files("derive.language").joinpath("latex.lark").read_text(encoding="utf-8")
     return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 

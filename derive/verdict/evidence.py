@@ -163,7 +163,7 @@ class ClaimVerdict:
         return True
 
     def _repr_markdown_(self) -> str:
-        from .export import verdict_markdown  # a notebook shows the verdict as the export writes it
+        from ..documents.export import verdict_markdown  # a notebook shows the verdict as the export writes it
 
         return verdict_markdown(self)
 

@@ -53,14 +53,14 @@ from functools import singledispatchmethod
 
 import sympy
 
-from . import ast
-from .errors import ShapeError, UnsupportedError
+from ..language import ast
+from ..errors import ShapeError, UnsupportedError
 from .functions import Relu, Sigmoid, Step, Tanh
-from .parser import parse_claim
-from .primitives import ELEMENTWISE, canonical_function
-from .problem import Problem
-from .shapes import ONE, SCALAR, Dim, Scope, infer, is_vector
-from .text import decimal_text, to_text
+from ..language.parser import parse_claim
+from ..language.primitives import ELEMENTWISE, canonical_function
+from ..problem.definition import Problem
+from ..language.shapes import ONE, SCALAR, Dim, Scope, infer, is_vector
+from ..language.text import decimal_text, to_text
 
 __all__ = [
     "Apply", "Delta", "Derivation", "Expr", "LinkProof", "Loss", "Proof", "Step", "Tensor",
@@ -1401,7 +1401,7 @@ class Derivation:
         return render(self.result, problem)
 
     def _repr_latex_(self) -> str:
-        from .export import steps_latex  # a notebook shows the steps as rendered math
+        from ..documents.export import steps_latex  # a notebook shows the steps as rendered math
 
         return steps_latex([(s.expression, s.justification) for s in self.steps], self.problem)
 
@@ -1547,7 +1547,7 @@ class Proof:
         return bool(self.links) and all(link.proved for link in self.links)
 
     def _repr_latex_(self) -> str:
-        from .export import steps_latex  # a notebook shows the steps as rendered math
+        from ..documents.export import steps_latex  # a notebook shows the steps as rendered math
 
         return steps_latex([(s.expression, s.justification) for link in self.links for s in link.steps],
                            self.problem)

@@ -28,8 +28,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ProblemError
-from .limits import MAX_SIZE
+from ..errors import ProblemError
+from ..limits import MAX_SIZE
 
 # A name of the claim language: claim.lark's NAME (a word, not starting with a digit) that is also
 # a Python identifier (the LaTeX reader's rule for a name). No primes: h' is a derivative.

@@ -1,0 +1,1 @@
+"""Documents: the text report, Markdown and LaTeX exports."""

@@ -1,0 +1,1 @@
+"""Grading: assignments, submissions, answers, grades and feedback."""

@@ -1,0 +1,1 @@
+"""The claim language: AST nodes, the primitive table, grammars, parsers, printers, shapes."""

@@ -1,0 +1,1 @@
+"""The oracles: exact (SymPy), numeric (NumPy), the index engine, the zero test."""

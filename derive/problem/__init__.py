@@ -1,0 +1,1 @@
+"""Problems: variables with shapes, a forward computation, claims; files read, checked, found."""

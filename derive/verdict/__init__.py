@@ -1,0 +1,1 @@
+"""The verdict: checking claims against the oracles, evidence, diagnosis."""
