@@ -217,3 +217,9 @@ def is_undefined(func) -> bool:
 
 
 ATOM_CLASSES = (Sigmoid, Tanh, Step, Relu, SoftmaxEntry)
+
+# The exact form of each elementwise primitive: SymPy's own functions, the activations as atoms.
+SYMPY_FORMS: dict[str, type] = {
+    "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sigmoid": Sigmoid, "tanh": Tanh,
+    "relu": Relu, "step": Step, "sin": sympy.sin, "cos": sympy.cos,
+}

@@ -55,7 +55,7 @@ import sympy
 
 from ..language import ast
 from ..errors import ShapeError, UnsupportedError
-from .functions import Relu, Sigmoid, Step, Tanh
+from .functions import SYMPY_FORMS, Relu, Sigmoid, Step, Tanh
 from ..language.parser import parse_claim
 from ..language.primitives import ELEMENTWISE, canonical_function
 from ..problem.definition import Problem
@@ -356,7 +356,7 @@ def apply_function(name: str, order: int, arg: Expr, activations) -> Expr:
         # an argument known positive (σ(u), exp(u)): relu is the identity there, step is 1
         value = arg if (name, order) == ("relu", 0) else Expr((Term(sympy.Integer(1)),))
         return value if (name, order) in (("relu", 0), ("relu", 1), ("step", 0)) else ZERO
-    rule = ELEMENTWISE[name].sympy(_T)
+    rule = SYMPY_FORMS[name](_T)
     for _ in range(order):
         rule = sympy.diff(rule, _T)
     return _from_sympy(rule, arg)

@@ -18,7 +18,8 @@ from ..language import ast
 
 from .. import limits
 from ..errors import ShapeError, UnsupportedError
-from ..language.primitives import ELEMENTWISE, canonical_function, standin
+from ..language.primitives import ELEMENTWISE, canonical_function
+from .numpy_functions import NUMPY_FORMS, standin
 from ..problem.definition import Problem
 from ..language.shapes import Scope, free_indices
 
@@ -251,15 +252,15 @@ class _Evaluation:
         model = self.model
         if name in model.overrides and node.prime == 0 and model.override_site in (None, model.site):
             x = self.value(node.args[0], idx)
-            f = standin(name) if name in problem.activations else ELEMENTWISE[name].numpy
+            f = standin(name) if name in problem.activations else NUMPY_FORMS[name].value
             return f(x.real) + 1j * x.imag * self.model.overrides[name](x.real)
         if name in problem.activations:
             return standin(name)(self.value(node.args[0], idx), node.prime)
         if name in ELEMENTWISE:
-            row = ELEMENTWISE[name]
-            if node.prime > 2 or (node.prime == 2 and row.numpy_second is None):
+            form = NUMPY_FORMS[name]
+            if node.prime > 2:
                 raise UnsupportedError(f"{name}{chr(39) * node.prime}: no numeric rule for this derivative")
-            fn = (row.numpy, row.numpy_prime, row.numpy_second)[node.prime]
+            fn = (form.value, form.prime, form.second)[node.prime]
             return fn(self.value(node.args[0], idx))
         if name in ("ones", "zeros", "eye"):
             dims = [int(a.value) if isinstance(a, ast.Number) else self.model.sizes[a.id] for a in node.args]

@@ -20,7 +20,7 @@ from sympy.matrices import kronecker_product
 
 from ..language import ast
 from ..errors import ShapeError, UnsupportedError
-from .functions import SoftmaxEntry, undefined
+from .functions import SYMPY_FORMS, SoftmaxEntry, undefined
 from ..limits import exact_shape
 from ..language.primitives import ELEMENTWISE, canonical_function
 from ..problem.definition import Problem
@@ -45,7 +45,7 @@ def _entry_name(name: str, i: int, j: int, shape) -> str:
 def _prime_rule(name: str, order: int):
     """The SymPy form of the ``order``-th derivative of elementwise primitive ``name``."""
     t = sympy.Symbol("t", real=True)
-    expr = ELEMENTWISE[name].sympy(t)
+    expr = SYMPY_FORMS[name](t)
     for _ in range(order):
         expr = sympy.diff(expr, t)
     return lambda x: expr.xreplace({t: x})
@@ -386,7 +386,7 @@ class _Evaluation:
             cls = undefined(name, node.prime)
             return self.value(node.args[0], idx).applyfunc(cls)
         if name in ELEMENTWISE:
-            rule = self.model.prime(name, node.prime) if node.prime else ELEMENTWISE[name].sympy
+            rule = self.model.prime(name, node.prime) if node.prime else SYMPY_FORMS[name]
             return self.value(node.args[0], idx).applyfunc(rule)
         if name in ("ones", "zeros", "eye"):
             dims = [self._size(a) for a in node.args]

@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - the pure-SymPy path gives the same ans
     symengine = None
 
 from .functions import Relu, Sigmoid, SoftmaxEntry, Step, Tanh, is_undefined
-from ..language.primitives import standin
+from .numpy_functions import standin
 
 
 class Atomizer:

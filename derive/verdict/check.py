@@ -30,6 +30,7 @@ from ..oracles.generic import prove_link
 from ..errors import BudgetExceeded, DeriveError, ShapeError, TooLarge
 from ..oracles.numeric import NumericModel, relative_gap
 from ..language.parser import parse_claim
+from ..language.primitives import CONSTANT_KIND, COUNTING, PRIMITIVES
 from ..problem.definition import ClaimSpec, Problem
 from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar
 from ..oracles.symbolic import ExactModel
@@ -496,7 +497,7 @@ def _sizes_as_values(node, free: set[str], quantities: set[str], scope: Scope) -
     by an operation on constant arrays that mixes their entries (``sum(ones(n))``,
     ``trace(inv(eye(n)))``, ``det(2*eye(n))``: values of the size with no variable in them) —
     not a size as a dimension alone (``x + 0*ones(n)``, ``A @ inv(A) = eye(n)``)."""
-    if isinstance(node, ast.Call) and node.func in DIMENSION_CALLS:
+    if _is_constant_array(node):
         return set()
     if _counts(node, scope) and not _mentions(node, quantities):
         dimensions = _dimension_sizes(node, free)
@@ -510,9 +511,6 @@ def _sizes_as_values(node, free: set[str], quantities: set[str], scope: Scope) -
     return found
 
 
-COUNTING_CALLS = ("sum", "trace", "det", "inv", "norm", "kron", "softmax")
-
-
 def _counts(node, scope: Scope) -> bool:
     """An operation whose entries combine many entries of its arguments (a product over an inner
     size, not ``2 @ ones(n).T``)."""
@@ -521,7 +519,12 @@ def _counts(node, scope: Scope) -> bool:
             return infer(node.left, scope)[1] != 1
         except DeriveError:
             return True
-    return isinstance(node, ast.Call) and node.func in COUNTING_CALLS
+    return isinstance(node, ast.Call) and node.func in COUNTING
+
+
+def _is_constant_array(node) -> bool:
+    """ones/zeros/eye: an array built from sizes, which take them as dimensions."""
+    return isinstance(node, ast.Call) and node.func in PRIMITIVES and PRIMITIVES[node.func].kind == CONSTANT_KIND
 
 
 def _mentions(node, quantities: set[str]) -> bool:
@@ -533,12 +536,9 @@ def _dimension_sizes(node, free: set[str]) -> set[str]:
     """The free sizes given as dimensions to ones/zeros/eye inside ``node``."""
     found = set()
     for n in ast.walk(node):
-        if isinstance(n, ast.Call) and n.func in DIMENSION_CALLS:
+        if isinstance(n, ast.Call) and _is_constant_array(n):
             found |= {a.id for a in n.args if isinstance(a, ast.Name)} & free
     return found
-
-
-DIMENSION_CALLS = ("ones", "zeros", "eye")  # their arguments are sizes as dimensions
 
 
 @contextlib.contextmanager

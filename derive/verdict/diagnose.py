@@ -29,6 +29,7 @@ from ..language import ast
 from .. import limits
 from ..errors import BudgetExceeded, DeriveError
 from ..oracles.numeric import NumericModel
+from ..oracles.numpy_functions import NUMPY_FORMS
 from ..language.primitives import ELEMENTWISE, canonical_function
 from ..problem.definition import Problem
 from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar
@@ -354,7 +355,7 @@ def _counterfactual(problem, reference, claimed, scope, pair: _Pair) -> Diagnosi
         rules = [("missing-activation-derivative", lambda x: np.ones_like(x),
                   f"the activation's derivative {label}'{where} is missing from the chain rule")]
         if function in ELEMENTWISE:
-            rules.append(("activation-for-derivative", ELEMENTWISE[function].numpy,
+            rules.append(("activation-for-derivative", NUMPY_FORMS[function].value,
                           f"{label}{where} is used where its derivative {label}' was meant"))
         for code, rule, message in rules:
             wrong = [_Point(problem, seed, table, {function: rule}, site)(reference, common, names)
