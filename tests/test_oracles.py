@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from derive.oracles.functions import SYMPY_FORMS, Relu, Sigmoid, SoftmaxEntry, Step, Tanh, derivative_override, undefined
 from derive.oracles.numeric import STEP, NumericModel
 from derive.language.parser import parse_expr
-from derive.language.primitives import ELEMENTWISE
+from derive.language.primitives import ELEMENTWISE, PRIMITIVES
 from derive.oracles.numpy_functions import NUMPY_FORMS, standin
 from derive.problem.definition import problem_from_dict
 from derive.oracles.reverse import gradient
@@ -298,3 +298,29 @@ def test_numpy_second_agrees_with_the_sympy_second_derivative(row):
     for x in ([0.3, 1.7] if row.domain == "positive" else [-1.2, 0.8]):
         exact = sympy.diff(SYMPY_FORMS[row.name](t), t, 2).xreplace({t: sympy.Float(x, 30)})
         assert abs(complex(sympy.N(exact, 30)) - complex(NUMPY_FORMS[row.name].second(np.array(x)))) < 1e-12
+
+
+# -- every row of the primitive table, in both oracles --------------------------------------------
+
+# One call of each primitive on the oracle problem's variables (A M×M, B M×N, u M, v N, P positive).
+PRIMITIVE_EXAMPLES = {
+    "exp": "exp(B)", "log": "log(P)", "sqrt": "sqrt(P)", "sigmoid": "sigmoid(B)", "tanh": "tanh(A)",
+    "relu": "relu(B)", "step": "step(B)", "sin": "sin(A)", "cos": "cos(B)",
+    "sum": "sum(B, axis=0) + sum(B)", "trace": "trace(A @ A)", "det": "det(A)", "inv": "inv(A + 3 * eye(M))",
+    "kron": "kron(A, B)", "vec": "vec(B)", "diag": "diag(u) @ A + diag(A).T", "outer": "outer(u, v)",
+    "softmax": "softmax(B) + softmax(v).T", "norm": "norm(B)", "ones": "ones(M, N)", "eye": "eye(N)",
+    "zeros": "zeros(N) + v", "delta": "sum_{i,j}(A[i,j] * delta(i,j))",
+}
+
+
+def test_every_primitive_has_an_example_for_both_oracles():
+    assert set(PRIMITIVE_EXAMPLES) == set(PRIMITIVES)
+
+
+@pytest.mark.parametrize("name", PRIMITIVE_EXAMPLES)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_both_oracles_evaluate_every_primitive_alike(name, seed):
+    node = parse_expr(PRIMITIVE_EXAMPLES[name])
+    scope = _scope(node)
+    pair = Pair(seed)
+    assert_close(pair.exact_value(node, scope), pair.numeric_value(node, scope))

@@ -59,7 +59,7 @@ from functools import singledispatch
 from . import ast
 from ..errors import DeriveError
 from .latex_in import latex_key, reads_as_scalar
-from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
+from .primitives import ELEMENTWISE, PRIMITIVES, canonical_function, engine_rules
 from .shapes import SCALAR, Scope, Shape, infer
 from .text import decimal_text
 
@@ -528,25 +528,54 @@ def _big_operator(text: str, ctx: _Context) -> _Out:
 _HEAD = re.compile(r"(\\[A-Za-z]+(?:\{\{[^{}]*\}\})?)\\left\(")
 
 
+LATEX_OUT_RULES = engine_rules("latex printer")
+
+
 @_latex.register
 def _(node: ast.Call, ctx):
     name = canonical_function(node.func)
-    if node.args and not node.kwargs:
-        if name in ELEMENTWISE and len(node.args) == 1:
-            template = ELEMENTWISE[name].latex
-            if node.prime and not _HEAD.match(template):  # no name in \sqrt{x} to prime
-                return _generic_call(node, name, ctx)
-            return _template(template, node.args, node.prime, ctx)
-        spec = MATRIX_FUNCTIONS.get(name)
-        if spec and not node.prime and spec.min_args <= len(node.args) <= spec.max_args:
-            special = _SPECIAL.get(name)
-            return special(node.args, ctx) if special else _template(spec.latex, node.args, 0, ctx)
-    if (name == "sum" and len(node.args) == 1 and not node.prime
-            and len(node.kwargs) == 1 and node.kwargs[0][0] == "axis"):
+    rule = LATEX_OUT_RULES.get(name)
+    return rule(node, name, ctx) if rule is not None else _generic_call(node, name, ctx)
+
+
+@LATEX_OUT_RULES.register(*ELEMENTWISE)
+def _elementwise(node: ast.Call, name: str, ctx: _Context) -> _Out:
+    """``\\sigma'\\left(x\\right)``: the row's template, primed after its command."""
+    if len(node.args) != 1 or node.kwargs:
+        return _generic_call(node, name, ctx)
+    template = PRIMITIVES[name].latex
+    if node.prime and not _HEAD.match(template):  # no name in \sqrt{x} to prime
+        return _generic_call(node, name, ctx)
+    return _template(template, node.args, node.prime, ctx)
+
+
+def _when_it_fits(rule):
+    """A matrix function's rule, used when the call has the row's arity and no keyword or prime;
+    any other call prints as written, ``f(a, key=b)``."""
+
+    def fitting(node: ast.Call, name: str, ctx: _Context) -> _Out:
+        spec = PRIMITIVES[name]
+        if node.args and not node.kwargs and not node.prime and spec.min_args <= len(node.args) <= spec.max_args:
+            return rule(node.args, ctx, spec)
+        return _generic_call(node, name, ctx)
+
+    return fitting
+
+
+@LATEX_OUT_RULES.register("trace", "det", "vec", "diag", "outer", "softmax", "norm")
+@_when_it_fits
+def _templated(args, ctx: _Context, spec) -> _Out:
+    return _template(spec.latex, args, 0, ctx)
+
+
+@LATEX_OUT_RULES.register("sum")
+def _sum(node: ast.Call, name: str, ctx: _Context) -> _Out:
+    """``\\sum X``; with an axis, the product with a ones vector that writes it."""
+    if len(node.args) == 1 and not node.prime and len(node.kwargs) == 1 and node.kwargs[0][0] == "axis":
         axis = node.kwargs[0][1]
         if isinstance(axis, ast.Number) and axis.value in (0, 1):
             return _sum_axis(node.args[0], int(axis.value), ctx)
-    return _generic_call(node, name, ctx)
+    return _templated(node, name, ctx)
 
 
 def _template(template: str, args, prime: int, ctx: _Context) -> _Out:
@@ -573,7 +602,7 @@ def _delimited(template: str, arity: int) -> bool:
 def _function_head(name: str, func: str, ctx: _Context) -> str:
     """How a function's name prints in ``f(x)``: its template's command, a mapped or one-letter
     or Greek name, else ``\\operatorname{name}``."""
-    template = (ELEMENTWISE.get(name) or MATRIX_FUNCTIONS.get(name))
+    template = PRIMITIVES.get(name)
     if template is not None:
         head = _HEAD.match(template.latex)
         if head:
@@ -594,7 +623,9 @@ def _generic_call(node: ast.Call, name: str, ctx: _Context) -> _Out:
     return _Out(head + r"\left(" + (", ".join(args) or r"\cdot") + r"\right)", _ATOM)
 
 
-def _inv(args, ctx):
+@LATEX_OUT_RULES.register("inv")
+@_when_it_fits
+def _inv(args, ctx, spec):
     """``X^{-1}``; the inverse of what reads as a scalar is ``\\operatorname{inv}(s)``, since
     ``s^{-1}`` reads as the power."""
     if ctx.reads_scalar(args[0]):
@@ -603,19 +634,23 @@ def _inv(args, ctx):
     return _Out(inner.text + "^{-1}", _SCRIPT, sup=True, sub=inner.sub)
 
 
-def _kron(args, ctx):
+@LATEX_OUT_RULES.register("kron")
+@_when_it_fits
+def _kron(args, ctx, spec):
     return _operator(_latex(args[0], ctx.before()), _latex(args[1], ctx), "kron", r"\otimes")
 
 
-def _sized(template: str):
+@LATEX_OUT_RULES.register("ones", "zeros", "eye")
+@_when_it_fits
+def _sized(args, ctx, spec):
     """``ones(m, n)`` → ``\\mathbf{1}_{m \\times n}``: the sizes fill the template's one slot."""
-    def rule(args, ctx):
-        sizes = r" \times ".join(_latex(a, ctx.alone()).text for a in args)
-        return _named(template.format(sizes))
-    return rule
+    sizes = r" \times ".join(_latex(a, ctx.alone()).text for a in args)
+    return _named(spec.latex.format(sizes))
 
 
-def _delta(args, ctx):
+@LATEX_OUT_RULES.register("delta")
+@_when_it_fits
+def _delta(args, ctx, spec):
     """``delta(n, i)`` → ``\\delta_{ni}``, its arguments written as indices."""
     items = []
     for arg in args:
@@ -625,7 +660,7 @@ def _delta(args, ctx):
             items.append(int(arg.value))
         else:
             items.append(_Raw(_latex(arg, ctx.alone()).text))
-    return _named(MATRIX_FUNCTIONS["delta"].latex.format(_subscript(items, ctx), ""))
+    return _named(spec.latex.format(_subscript(items, ctx), ""))
 
 
 def _sum_axis(arg: ast.Node, axis: int, ctx: _Context) -> _Out:
@@ -637,13 +672,3 @@ def _sum_axis(arg: ast.Node, axis: int, ctx: _Context) -> _Out:
         operand = _paren(operand)
     text = r"\mathbf{1}^{\top} " + operand.text if axis == 0 else operand.text + r" \mathbf{1}"
     return _Out(text, _JUXT, "@")
-
-
-_SPECIAL = {
-    "inv": _inv,
-    "kron": _kron,
-    "ones": _sized(MATRIX_FUNCTIONS["ones"].latex),
-    "zeros": _sized(MATRIX_FUNCTIONS["zeros"].latex),
-    "eye": _sized(MATRIX_FUNCTIONS["eye"].latex),
-    "delta": _delta,
-}

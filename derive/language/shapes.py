@@ -23,7 +23,7 @@ from . import ast
 from .. import limits
 from ..errors import ShapeError, TooLarge, UnsupportedError, unknown_name
 from ..limits import MAX_EXPONENT  # noqa: F401 - its home is limits.py
-from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
+from .primitives import ELEMENTWISE, PRIMITIVES, canonical_function, engine_rules
 from .text import to_text
 
 Dim = sympy.Expr
@@ -71,7 +71,7 @@ class Scope:
                      self.leaves, frozenset(index_names))
 
     def known_names(self):
-        return set(self.shapes) | set(self.sizes) | self.activations | set(ELEMENTWISE) | set(MATRIX_FUNCTIONS)
+        return set(self.shapes) | set(self.sizes) | self.activations | set(PRIMITIVES)
 
 
 def index_names_of(node) -> set[str]:
@@ -234,71 +234,139 @@ def _square(shape: Shape, where: str, what: str) -> Shape:
     return shape
 
 
+SHAPE_RULES = engine_rules("shapes")
+
+
 @_rule.register
 def _(node: ast.Call, scope):
     name = canonical_function(node.func)
     where = _where(node)
-    if name in scope.activations or name in ELEMENTWISE:
-        if len(node.args) != 1 or node.kwargs:
-            raise ShapeError(f"{where}: {node.func} takes one argument")
-        return _infer(node.args[0], scope)
+    if name in scope.activations:
+        return _elementwise_shape(node, scope, where)
+    if name not in PRIMITIVES:
+        if node.prime:
+            raise ShapeError(f"{where}: only elementwise functions have a derivative {node.func}'")
+        raise unknown_name("function", node.func, set(PRIMITIVES) | scope.activations)
+    return SHAPE_RULES[name](node, scope, where)
+
+
+@SHAPE_RULES.register(*ELEMENTWISE)
+def _elementwise_shape(node: ast.Call, scope: Scope, where: str) -> Shape:
+    if len(node.args) != 1 or node.kwargs:
+        raise ShapeError(f"{where}: {node.func} takes one argument")
+    return _infer(node.args[0], scope)
+
+
+def _arguments(node: ast.Call, where: str) -> None:
+    """Refuse a derivative of a matrix function, a wrong number of arguments, an unknown keyword."""
+    spec = PRIMITIVES[canonical_function(node.func)]
     if node.prime:
         raise ShapeError(f"{where}: only elementwise functions have a derivative {node.func}'")
-    if name not in MATRIX_FUNCTIONS:
-        raise unknown_name("function", node.func, set(ELEMENTWISE) | set(MATRIX_FUNCTIONS) | scope.activations)
-    spec = MATRIX_FUNCTIONS[name]
     if not spec.min_args <= len(node.args) <= spec.max_args:
         count = spec.min_args if spec.min_args == spec.max_args else f"{spec.min_args} or {spec.max_args}"
-        raise ShapeError(f"{where}: {name} takes {count} argument(s), not {len(node.args)}")
+        raise ShapeError(f"{where}: {spec.name} takes {count} argument(s), not {len(node.args)}")
     for key, _ in node.kwargs:
         if key not in spec.kwargs:
-            raise ShapeError(f"{where}: {name} has no argument '{key}'")
-    if name in ("ones", "zeros", "eye"):
-        dims = [_size_argument(a, scope, where) for a in node.args]
-        if name == "eye":
-            return (dims[0], dims[0])
-        return (dims[0], dims[1] if len(dims) == 2 else ONE)
-    if name == "delta":
-        for arg in node.args:
-            if not (isinstance(arg, ast.Name) and arg.id in scope.index_names) and not (
-                isinstance(arg, ast.Number) and arg.value.denominator == 1
-            ):
-                raise ShapeError(f"{where}: delta takes two indices")
+            raise ShapeError(f"{where}: {spec.name} has no argument '{key}'")
+
+
+def _matrix_rule(rule):
+    """A shape rule of a matrix function, given its arguments' shapes once they are checked."""
+
+    def checked(node: ast.Call, scope: Scope, where: str) -> Shape:
+        _arguments(node, where)
+        return rule(node, [_infer(a, scope) for a in node.args], where)
+
+    return checked
+
+
+@SHAPE_RULES.register("ones", "zeros", "eye")
+def _constant_shape(node: ast.Call, scope: Scope, where: str) -> Shape:
+    _arguments(node, where)
+    dims = [_size_argument(a, scope, where) for a in node.args]
+    if node.func == "eye":
+        return (dims[0], dims[0])
+    return (dims[0], dims[1] if len(dims) == 2 else ONE)
+
+
+@SHAPE_RULES.register("delta")
+def _delta_shape(node: ast.Call, scope: Scope, where: str) -> Shape:
+    _arguments(node, where)
+    for arg in node.args:
+        if not (isinstance(arg, ast.Name) and arg.id in scope.index_names) and not (
+            isinstance(arg, ast.Number) and arg.value.denominator == 1
+        ):
+            raise ShapeError(f"{where}: delta takes two indices")
+    return SCALAR
+
+
+@SHAPE_RULES.register("sum")
+@_matrix_rule
+def _sum_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+    axis = dict(node.kwargs).get("axis")
+    if axis is None:
         return SCALAR
-    shapes = [_infer(a, scope) for a in node.args]
+    if not (isinstance(axis, ast.Number) and axis.value in (0, 1)):
+        raise ShapeError(f"{where}: axis must be 0 or 1")
+    return (ONE, shapes[0][1]) if axis.value == 0 else (shapes[0][0], ONE)
+
+
+@SHAPE_RULES.register("trace", "det")
+@_matrix_rule
+def _square_to_scalar(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+    _square(shapes[0], where, node.func)
+    return SCALAR
+
+
+@SHAPE_RULES.register("inv")
+@_matrix_rule
+def _inverse_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+    return _square(shapes[0], where, "inv")
+
+
+@SHAPE_RULES.register("kron")
+@_matrix_rule
+def _kron_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+    (a_rows, a_cols), (b_rows, b_cols) = shapes
+    return (a_rows * b_rows, a_cols * b_cols)
+
+
+@SHAPE_RULES.register("vec")
+@_matrix_rule
+def _vec_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+    return (shapes[0][0] * shapes[0][1], ONE)
+
+
+@SHAPE_RULES.register("diag")
+@_matrix_rule
+def _diag_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
     first = shapes[0]
-    if name == "sum":
-        axis = dict(node.kwargs).get("axis")
-        if axis is None:
-            return SCALAR
-        if not (isinstance(axis, ast.Number) and axis.value in (0, 1)):
-            raise ShapeError(f"{where}: axis must be 0 or 1")
-        return (ONE, first[1]) if axis.value == 0 else (first[0], ONE)
-    if name in ("trace", "det"):
-        _square(first, where, name)
-        return SCALAR
-    if name == "inv":
-        return _square(first, where, "inv")
-    if name == "kron":
-        return (first[0] * shapes[1][0], first[1] * shapes[1][1])
-    if name == "vec":
-        return (first[0] * first[1], ONE)
-    if name == "diag":
-        if is_vector(first):
-            n = vector_length(first)
-            return (n, n)
-        _square(first, where, "diag of a matrix")
-        return (first[0], ONE)
-    if name == "outer":
-        for shape in shapes:
-            if not is_vector(shape):
-                raise ShapeError(f"{where}: outer takes two vectors, not {fmt(shape)}")
-        return (vector_length(first), vector_length(shapes[1]))
-    if name == "softmax":
-        return first
-    if name == "norm":
-        return SCALAR
-    raise UnsupportedError(f"{where}: no shape rule for {name}")  # pragma: no cover
+    if is_vector(first):
+        n = vector_length(first)
+        return (n, n)
+    _square(first, where, "diag of a matrix")
+    return (first[0], ONE)
+
+
+@SHAPE_RULES.register("outer")
+@_matrix_rule
+def _outer_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+    for shape in shapes:
+        if not is_vector(shape):
+            raise ShapeError(f"{where}: outer takes two vectors, not {fmt(shape)}")
+    return (vector_length(shapes[0]), vector_length(shapes[1]))
+
+
+@SHAPE_RULES.register("softmax")
+@_matrix_rule
+def _same_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+    return shapes[0]
+
+
+@SHAPE_RULES.register("norm")
+@_matrix_rule
+def _scalar_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+    return SCALAR
 
 
 def _record_range(scope: Scope, index: str, dim: Dim, where: str) -> None:

@@ -18,7 +18,7 @@ from ..language import ast
 
 from .. import limits
 from ..errors import ShapeError, UnsupportedError
-from ..language.primitives import ELEMENTWISE, canonical_function
+from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
 from .numpy_functions import NUMPY_FORMS, standin
 from ..problem.definition import Problem
 from ..language.shapes import Scope, free_indices
@@ -256,54 +256,120 @@ class _Evaluation:
             return f(x.real) + 1j * x.imag * self.model.overrides[name](x.real)
         if name in problem.activations:
             return standin(name)(self.value(node.args[0], idx), node.prime)
-        if name in ELEMENTWISE:
-            form = NUMPY_FORMS[name]
-            if node.prime > 2:
-                raise UnsupportedError(f"{name}{chr(39) * node.prime}: no numeric rule for this derivative")
-            fn = (form.value, form.prime, form.second)[node.prime]
-            return fn(self.value(node.args[0], idx))
-        if name in ("ones", "zeros", "eye"):
-            dims = [int(a.value) if isinstance(a, ast.Number) else self.model.sizes[a.id] for a in node.args]
-            if name == "eye":
-                return np.eye(dims[0])
-            shape = (dims[0], dims[1] if len(dims) > 1 else 1)
-            return np.ones(shape) if name == "ones" else np.zeros(shape)
-        if name == "delta":
-            a, b = (int(arg.value) - 1 if isinstance(arg, ast.Number) else idx[arg.id] for arg in node.args)
-            return np.array([[1.0 if a == b else 0.0]])
-        args = [self.value(a, idx) for a in node.args]
-        first = args[0]
-        if name == "sum":
-            axis = dict(node.kwargs).get("axis")
-            if axis is None:
-                return np.array([[first.sum()]])
-            return first.sum(axis=int(axis.value), keepdims=True)
-        if name == "trace":
-            return np.array([[np.trace(first)]])
-        if name == "det":
-            return np.array([[np.linalg.det(first)]])
-        if name == "inv":
-            return np.linalg.inv(first)
-        if name == "kron":  # numpy's kron cannot be interrupted: its size is checked first
-            limits.check_entries(first.shape[0] * args[1].shape[0], first.shape[1] * args[1].shape[1],
-                                 "kron(...)", oracle="the numeric oracle")
-            return np.kron(first, args[1])
-        if name == "vec":
-            return first.reshape(-1, 1, order="F")
-        if name == "diag":
-            if 1 in first.shape:
-                return np.diag(first.reshape(-1))
-            return np.diag(first).reshape(-1, 1)
-        if name == "outer":
-            limits.check_entries(first.size, args[1].size, "outer(...)", oracle="the numeric oracle")
-            return np.outer(first.reshape(-1), args[1].reshape(-1))
-        if name == "softmax":
-            if first.shape[1] == 1:
-                return _softmax_rows(first.T).T
-            return _softmax_rows(first)
-        if name == "norm":
-            return np.array([[np.sqrt(np.sum(first * first))]])
-        raise UnsupportedError(f"{node.func} has no numeric evaluation")
+        rule = NUMERIC_RULES.get(name)
+        if rule is None:
+            raise UnsupportedError(f"{node.func} has no numeric evaluation")
+        return rule(self, node, idx)
+
+
+# -- the numeric rule of each primitive ---------------------------------------------------------
+
+NUMERIC_RULES = engine_rules("numeric oracle")
+
+
+@NUMERIC_RULES.register(*ELEMENTWISE)
+def _elementwise(ev: _Evaluation, node: ast.Call, idx):
+    name = canonical_function(node.func)
+    form = NUMPY_FORMS[name]
+    if node.prime > 2:
+        raise UnsupportedError(f"{name}{chr(39) * node.prime}: no numeric rule for this derivative")
+    fn = (form.value, form.prime, form.second)[node.prime]
+    return fn(ev.value(node.args[0], idx))
+
+
+@NUMERIC_RULES.register("ones", "zeros", "eye")
+def _constant(ev: _Evaluation, node: ast.Call, idx):
+    dims = [int(a.value) if isinstance(a, ast.Number) else ev.model.sizes[a.id] for a in node.args]
+    if node.func == "eye":
+        return np.eye(dims[0])
+    shape = (dims[0], dims[1] if len(dims) > 1 else 1)
+    return np.ones(shape) if node.func == "ones" else np.zeros(shape)
+
+
+@NUMERIC_RULES.register("delta")
+def _delta(ev: _Evaluation, node: ast.Call, idx):
+    a, b = (int(arg.value) - 1 if isinstance(arg, ast.Number) else idx[arg.id] for arg in node.args)
+    return np.array([[1.0 if a == b else 0.0]])
+
+
+def _of_values(rule):
+    """A rule of a matrix function, given its arguments' values."""
+
+    def evaluated(ev: _Evaluation, node: ast.Call, idx):
+        return rule(node, *[ev.value(a, idx) for a in node.args])
+
+    return evaluated
+
+
+@NUMERIC_RULES.register("sum")
+@_of_values
+def _sum(node: ast.Call, first):
+    axis = dict(node.kwargs).get("axis")
+    if axis is None:
+        return np.array([[first.sum()]])
+    return first.sum(axis=int(axis.value), keepdims=True)
+
+
+@NUMERIC_RULES.register("trace")
+@_of_values
+def _trace(node: ast.Call, first):
+    return np.array([[np.trace(first)]])
+
+
+@NUMERIC_RULES.register("det")
+@_of_values
+def _det(node: ast.Call, first):
+    return np.array([[np.linalg.det(first)]])
+
+
+@NUMERIC_RULES.register("inv")
+@_of_values
+def _inv(node: ast.Call, first):
+    return np.linalg.inv(first)
+
+
+@NUMERIC_RULES.register("kron")
+@_of_values
+def _kron(node: ast.Call, first, second):
+    # numpy's kron cannot be interrupted: its size is checked first
+    limits.check_entries(first.shape[0] * second.shape[0], first.shape[1] * second.shape[1],
+                         "kron(...)", oracle="the numeric oracle")
+    return np.kron(first, second)
+
+
+@NUMERIC_RULES.register("vec")
+@_of_values
+def _vec(node: ast.Call, first):
+    return first.reshape(-1, 1, order="F")
+
+
+@NUMERIC_RULES.register("diag")
+@_of_values
+def _diag(node: ast.Call, first):
+    if 1 in first.shape:
+        return np.diag(first.reshape(-1))
+    return np.diag(first).reshape(-1, 1)
+
+
+@NUMERIC_RULES.register("outer")
+@_of_values
+def _outer(node: ast.Call, first, second):
+    limits.check_entries(first.size, second.size, "outer(...)", oracle="the numeric oracle")
+    return np.outer(first.reshape(-1), second.reshape(-1))
+
+
+@NUMERIC_RULES.register("softmax")
+@_of_values
+def _softmax(node: ast.Call, first):
+    if first.shape[1] == 1:
+        return _softmax_rows(first.T).T
+    return _softmax_rows(first)
+
+
+@NUMERIC_RULES.register("norm")
+@_of_values
+def _norm(node: ast.Call, first):
+    return np.array([[np.sqrt(np.sum(first * first))]])
 
 
 def _pick(matrix: np.ndarray, node: ast.Index, idx: dict) -> np.ndarray:

@@ -22,7 +22,7 @@ from ..language import ast
 from ..errors import ShapeError, UnsupportedError
 from .functions import SYMPY_FORMS, SoftmaxEntry, undefined
 from ..limits import exact_shape
-from ..language.primitives import ELEMENTWISE, canonical_function
+from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
 from ..problem.definition import Problem
 from .reverse import gradient
 from ..language.shapes import Scope, free_indices, is_vector
@@ -381,63 +381,13 @@ class _Evaluation:
 
     def _call(self, node: ast.Call, idx) -> Matrix:
         name = canonical_function(node.func)
-        problem = self.model.problem
-        if name in problem.activations:
+        if name in self.model.problem.activations:
             cls = undefined(name, node.prime)
             return self.value(node.args[0], idx).applyfunc(cls)
-        if name in ELEMENTWISE:
-            rule = self.model.prime(name, node.prime) if node.prime else SYMPY_FORMS[name]
-            return self.value(node.args[0], idx).applyfunc(rule)
-        if name in ("ones", "zeros", "eye"):
-            dims = [self._size(a) for a in node.args]
-            if name == "eye":
-                return sympy.ImmutableMatrix(sympy.eye(dims[0]))
-            rows, cols = dims[0], dims[1] if len(dims) > 1 else 1
-            fill = 1 if name == "ones" else 0
-            return Matrix(rows, cols, [fill] * (rows * cols))
-        if name == "delta":
-            a, b = (self._index_value(arg, idx) for arg in node.args)
-            return Matrix([[1 if a == b else 0]])
-        args = [self.value(a, idx) for a in node.args]
-        first = args[0]
-        if name == "sum":
-            axis = dict(node.kwargs).get("axis")
-            if axis is None:
-                return Matrix([[sympy.Add(*first)]])
-            if axis.value == 0:
-                return Matrix(1, first.cols, [sympy.Add(*first.col(j)) for j in range(first.cols)])
-            return Matrix(first.rows, 1, [sympy.Add(*first.row(i)) for i in range(first.rows)])
-        if name == "trace":
-            return Matrix([[first.trace()]])
-        if name == "det":
-            return Matrix([[first.det(method="berkowitz")]])
-        if name == "inv":
-            # adj(X)/det(X): polynomials over one common denominator, which the zero test
-            # groups, instead of LU's nested fractions
-            det = first.det(method="berkowitz")
-            if det == 0:
-                raise ShapeError("inv: the matrix is singular")
-            adjugate = first.adjugate(method="berkowitz")
-            return Matrix(first.rows, first.cols, [entry / det for entry in adjugate])
-        if name == "kron":
-            exact_shape((first.rows * args[1].rows, first.cols * args[1].cols), "kron(...)")
-            return Matrix(kronecker_product(first, args[1]))
-        if name == "vec":
-            column_major = [first[i, j] for j in range(first.cols) for i in range(first.rows)]
-            return Matrix(first.rows * first.cols, 1, column_major)
-        if name == "diag":
-            if first.rows == 1 or first.cols == 1:
-                return Matrix(sympy.diag(*list(first)))
-            return Matrix(first.rows, 1, [first[i, i] for i in range(first.rows)])
-        if name == "outer":
-            exact_shape((len(first), len(args[1])), "outer(...)")
-            u, v = (Matrix(list(a)) for a in args)
-            return u * v.T
-        if name == "softmax":
-            return _softmax(first)
-        if name == "norm":
-            return Matrix([[sympy.sqrt(sympy.Add(*[e**2 for e in first]))]])
-        raise UnsupportedError(f"{node.func} has no exact evaluation")
+        rule = EXACT_RULES.get(name)
+        if rule is None:
+            raise UnsupportedError(f"{node.func} has no exact evaluation")
+        return rule(self, node, idx)
 
     def _size(self, arg) -> int:
         if isinstance(arg, ast.Number):
@@ -448,3 +398,117 @@ class _Evaluation:
         if isinstance(arg, ast.Number):
             return int(arg.value) - 1
         return idx[arg.id]
+
+
+# -- the exact rule of each primitive -----------------------------------------------------------
+
+EXACT_RULES = engine_rules("exact oracle")
+
+
+@EXACT_RULES.register(*ELEMENTWISE)
+def _elementwise(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
+    name = canonical_function(node.func)
+    rule = ev.model.prime(name, node.prime) if node.prime else SYMPY_FORMS[name]
+    return ev.value(node.args[0], idx).applyfunc(rule)
+
+
+@EXACT_RULES.register("ones", "zeros", "eye")
+def _constant(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
+    dims = [ev._size(a) for a in node.args]
+    if node.func == "eye":
+        return sympy.ImmutableMatrix(sympy.eye(dims[0]))
+    rows, cols = dims[0], dims[1] if len(dims) > 1 else 1
+    fill = 1 if node.func == "ones" else 0
+    return Matrix(rows, cols, [fill] * (rows * cols))
+
+
+@EXACT_RULES.register("delta")
+def _delta(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
+    a, b = (ev._index_value(arg, idx) for arg in node.args)
+    return Matrix([[1 if a == b else 0]])
+
+
+def _of_values(rule):
+    """A rule of a matrix function, given its arguments' values."""
+
+    def evaluated(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
+        return rule(node, *[ev.value(a, idx) for a in node.args])
+
+    return evaluated
+
+
+@EXACT_RULES.register("sum")
+@_of_values
+def _sum(node: ast.Call, first: Matrix) -> Matrix:
+    axis = dict(node.kwargs).get("axis")
+    if axis is None:
+        return Matrix([[sympy.Add(*first)]])
+    if axis.value == 0:
+        return Matrix(1, first.cols, [sympy.Add(*first.col(j)) for j in range(first.cols)])
+    return Matrix(first.rows, 1, [sympy.Add(*first.row(i)) for i in range(first.rows)])
+
+
+@EXACT_RULES.register("trace")
+@_of_values
+def _trace(node: ast.Call, first: Matrix) -> Matrix:
+    return Matrix([[first.trace()]])
+
+
+@EXACT_RULES.register("det")
+@_of_values
+def _det(node: ast.Call, first: Matrix) -> Matrix:
+    return Matrix([[first.det(method="berkowitz")]])
+
+
+@EXACT_RULES.register("inv")
+@_of_values
+def _inv(node: ast.Call, first: Matrix) -> Matrix:
+    # adj(X)/det(X): polynomials over one common denominator, which the zero test groups,
+    # instead of LU's nested fractions
+    det = first.det(method="berkowitz")
+    if det == 0:
+        raise ShapeError("inv: the matrix is singular")
+    adjugate = first.adjugate(method="berkowitz")
+    return Matrix(first.rows, first.cols, [entry / det for entry in adjugate])
+
+
+@EXACT_RULES.register("kron")
+@_of_values
+def _kron(node: ast.Call, first: Matrix, second: Matrix) -> Matrix:
+    exact_shape((first.rows * second.rows, first.cols * second.cols), "kron(...)")
+    return Matrix(kronecker_product(first, second))
+
+
+@EXACT_RULES.register("vec")
+@_of_values
+def _vec(node: ast.Call, first: Matrix) -> Matrix:
+    column_major = [first[i, j] for j in range(first.cols) for i in range(first.rows)]
+    return Matrix(first.rows * first.cols, 1, column_major)
+
+
+@EXACT_RULES.register("diag")
+@_of_values
+def _diag(node: ast.Call, first: Matrix) -> Matrix:
+    if first.rows == 1 or first.cols == 1:
+        return Matrix(sympy.diag(*list(first)))
+    return Matrix(first.rows, 1, [first[i, i] for i in range(first.rows)])
+
+
+@EXACT_RULES.register("outer")
+@_of_values
+def _outer(node: ast.Call, first: Matrix, second: Matrix) -> Matrix:
+    exact_shape((len(first), len(second)), "outer(...)")
+    u, v = Matrix(list(first)), Matrix(list(second))
+    return u * v.T
+
+
+@EXACT_RULES.register("softmax")
+@_of_values
+def _softmax_rule(node: ast.Call, first: Matrix) -> Matrix:
+    return _softmax(first)
+
+
+@EXACT_RULES.register("norm")
+@_of_values
+def _norm(node: ast.Call, first: Matrix) -> Matrix:
+    return Matrix([[sympy.sqrt(sympy.Add(*[e**2 for e in first]))]])

@@ -30,7 +30,7 @@ from .. import limits
 from ..errors import BudgetExceeded, DeriveError
 from ..oracles.numeric import NumericModel
 from ..oracles.numpy_functions import NUMPY_FORMS
-from ..language.primitives import ELEMENTWISE, canonical_function
+from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
 from ..problem.definition import Problem
 from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar
 from ..language.text import to_text
@@ -527,14 +527,11 @@ def _single_edits(problem: Problem, scope: Scope, node):
         if isinstance(sub, ast.Binary) and sub.op == "*":
             yield "hadamard-matmul", f"{to_text(sub)} is an elementwise product where the matrix product was meant", \
                 edit(ast.Binary("@", sub.left, sub.right))
-        if isinstance(sub, ast.Call) and sub.func == "kron":
-            yield "kron-outer", "⊗ was read as the Kronecker product where the outer product was meant", \
-                edit(dataclasses.replace(sub, func="outer"))
-        if isinstance(sub, ast.Call) and sub.prime == 0 and len(sub.args) == 1 and (
-            canonical_function(sub.func) in ELEMENTWISE or sub.func in problem.activations
-        ):
-            yield "activation-for-derivative", f"{to_text(sub)} where its derivative {sub.func}'(...) was meant", \
-                edit(dataclasses.replace(sub, prime=1))
+        if isinstance(sub, ast.Call):
+            name = canonical_function(sub.func)
+            rule = _value_for_derivative if name in problem.activations else DIAGNOSIS_RULES.get(name)
+            for code, description, new in rule(sub) if rule else ():
+                yield code, description, edit(new)
         if isinstance(sub, ast.Name) and sub.id in scope.index_names:
             for other in sorted(scope.index_names - {sub.id}):
                 yield "wrong-index", f"index {sub.id} where {other} was meant", edit(ast.Name(other))
@@ -555,6 +552,29 @@ def _single_edits(problem: Problem, scope: Scope, node):
             for other in shapes:
                 if other != sub.wrt and other not in problem.arbitrary:
                     yield "wrong-index", f"d/d{sub.wrt} where d/d{other} was meant", edit(dataclasses.replace(sub, wrt=other))
+
+
+DIAGNOSIS_RULES = engine_rules("diagnosis")  # the slips a call of each primitive invites
+
+
+@DIAGNOSIS_RULES.register(*ELEMENTWISE)
+def _value_for_derivative(call: ast.Call):
+    if call.prime == 0 and len(call.args) == 1:
+        yield ("activation-for-derivative", f"{to_text(call)} where its derivative {call.func}'(...) was meant",
+               dataclasses.replace(call, prime=1))
+
+
+@DIAGNOSIS_RULES.register("kron")
+def _kron_for_outer(call: ast.Call):
+    yield ("kron-outer", "⊗ was read as the Kronecker product where the outer product was meant",
+           dataclasses.replace(call, func="outer"))
+
+
+@DIAGNOSIS_RULES.register("sum", "trace", "det", "inv", "vec", "diag", "outer", "softmax", "norm", "ones",
+                          "eye", "zeros", "delta")
+def _no_slip_of_its_own(call: ast.Call):
+    """A call whose slips are the ones every node invites (a transpose, a factor, an index)."""
+    return ()
 
 
 def _rename_index(node, old: str, new: str):
