@@ -223,3 +223,20 @@ SYMPY_FORMS: dict[str, type] = {
     "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sigmoid": Sigmoid, "tanh": Tanh,
     "relu": Relu, "step": Step, "sin": sympy.sin, "cos": sympy.cos,
 }
+
+
+def _softmax_entry_value(position, *row):
+    top = max(mpmath.re(v) for v in row)
+    weights = [mpmath.exp(v - top) for v in row]
+    return weights[int(position)] / mpmath.fsum(weights)
+
+
+# The value of each function the exact oracle builds, in mpmath at any precision: the witness
+# search evaluates entries with these (sqrt is a power, an undefined h its stand-in).
+MPMATH_FORMS: dict[type, object] = {
+    sympy.exp: mpmath.exp, sympy.log: mpmath.log, sympy.sin: mpmath.sin, sympy.cos: mpmath.cos,
+    Sigmoid: lambda x: 1 / (1 + mpmath.exp(-x)), Tanh: mpmath.tanh,
+    Relu: lambda x: x if mpmath.re(x) > 0 else mpmath.mpf(0),
+    Step: lambda x: mpmath.mpf(1 if mpmath.re(x) > 0 else 0),
+    SoftmaxEntry: _softmax_entry_value, sympy.Abs: abs,
+}

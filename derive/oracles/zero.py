@@ -37,7 +37,7 @@ try:  # SymEngine's expand is 30-1000x faster than SymPy's on these polynomials
 except ImportError:  # pragma: no cover - the pure-SymPy path gives the same answers, slower
     symengine = None
 
-from .functions import Relu, Sigmoid, SoftmaxEntry, Step, Tanh, is_undefined
+from .functions import MPMATH_FORMS, Sigmoid, SoftmaxEntry, Tanh, is_undefined
 from .numpy_functions import standin
 
 
@@ -263,31 +263,10 @@ class PointEvaluator:
                 return base ** int(expr.args[1])
             return mpmath.power(base, exponent)
         func = expr.func
-        if func is sympy.exp:
-            return mpmath.exp(args[0])
-        if func is sympy.log:
-            return mpmath.log(args[0])
-        if func is sympy.sin:
-            return mpmath.sin(args[0])
-        if func is sympy.cos:
-            return mpmath.cos(args[0])
-        if func is Sigmoid:
-            return 1 / (1 + mpmath.exp(-args[0]))
-        if func is Tanh:
-            return mpmath.tanh(args[0])
-        if func is Relu:
-            return args[0] if mpmath.re(args[0]) > 0 else mpmath.mpf(0)
-        if func is Step:
-            return mpmath.mpf(1 if mpmath.re(args[0]) > 0 else 0)
-        if func is SoftmaxEntry:
-            row = args[1:]
-            top = max(mpmath.re(v) for v in row)
-            weights = [mpmath.exp(v - top) for v in row]
-            return weights[int(expr.args[0])] / mpmath.fsum(weights)
+        if func in MPMATH_FORMS:
+            return MPMATH_FORMS[func](*args)
         if is_undefined(func):
             return standin(func.activation)(args[0], func.order)
-        if func is sympy.Abs:
-            return abs(args[0])
         value = expr.xreplace({s: sympy.Float(self.point[s], 50) for s in expr.free_symbols}).evalf(50)
         return mpmath.mpmathify(complex(value))
 
