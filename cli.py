@@ -14,13 +14,16 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import enum
+import errno
 import json
 import sys
 import time
+import traceback
 
 from derive import __version__
 from derive.verdict.check import CheckOptions, ProblemChecker, check_problem, check_problems
 from derive.errors import DeriveError
+from derive.verdict.evidence import FAILS, HOLDS, UNDECIDED
 from derive.problem.definition import (
     catalog_paths,
     find_problem,
@@ -38,12 +41,20 @@ from derive.documents.report import claim_lines, summary_line
 
 
 class Exit(enum.IntEnum):
-    """diff's convention: 0 verified, 1 refuted, 2 trouble."""
+    """The exit codes (docs/cli.md): diff's convention for a verifier — 0 verified, 1 refuted,
+    2 trouble — with 3 for a claim neither proved nor refuted (a monitoring plugin's UNKNOWN), 4
+    for a defect of derive itself and 130 for an interrupted run. Where a run has several claims
+    (check), the most serious outcome wins: 2, then 1, then 3."""
 
-    OK = 0
-    MISMATCH = 1
-    ERROR = 2
-    INTERRUPTED = 130
+    OK = 0  # every claim holds (check: every verdict is as its file expects)
+    REFUTED = 1  # a claim fails (check: a verdict other than the expected one)
+    ERROR = 2  # usage, a claim or problem file that cannot be read, an output that cannot be written
+    UNDECIDED = 3  # a claim neither holds nor fails, and none is refuted
+    INTERNAL = 4  # an unexpected exception: a defect of derive, to be reported
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as the shell reports it)
+
+
+TRACEBACK_VARIABLE = "DERIVE_TRACEBACK"  # set to 1: an internal error prints its traceback
 
 
 def _progress(enabled: bool):
@@ -97,7 +108,19 @@ def cmd_check(args) -> Exit:
                     print("  " + line)
             print()
         print(summary_line([v for _, vs in report for v in vs], elapsed))
-    return Exit.OK if all_match else Exit.MISMATCH
+    return _outcome([v for _, verdicts in report for v in verdicts])
+
+
+def _outcome(verdicts) -> Exit:
+    """The exit code of a run of claims with expectations: 2 if a claim could not be read, 1 if
+    a verdict is not the expected one (a diagnosis included), 3 if the only misses are claims
+    left undecided, else 0. A claim without an expectation is only reported."""
+    if any(v.error is not None for v in verdicts):
+        return Exit.ERROR
+    missed = [v for v in verdicts if not v.matches_expectation]
+    if any(v.verdict != UNDECIDED for v in missed):
+        return Exit.REFUTED
+    return Exit.UNDECIDED if missed else Exit.OK
 
 
 def _adhoc_problem(args) -> dict:
@@ -149,7 +172,7 @@ def cmd_verify(args) -> Exit:
             print(line)
     if verdict.error is not None:
         return Exit.ERROR
-    return {"holds": Exit.OK, "fails": Exit.MISMATCH}.get(verdict.verdict, Exit.MISMATCH)
+    return {HOLDS: Exit.OK, FAILS: Exit.REFUTED, UNDECIDED: Exit.UNDECIDED}[verdict.verdict]
 
 
 def _check_output(path: str, option: str) -> None:
@@ -374,22 +397,60 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run one command; every outcome is an ``Exit`` code, and every message one line on stderr
+    (an internal error's traceback only when ``DERIVE_TRACEBACK=1``)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return Exit.OK if exit_.code == 0 else Exit.ERROR
+    except SystemExit as exit_:  # --help, --version, or a usage error argparse has printed
+        return int(Exit.OK if exit_.code == 0 else Exit.ERROR)
     try:
-        return int(args.run(args))
+        code = args.run(args)
+        sys.stdout.flush()  # a full disk under stdout is seen here, not at exit
+        return int(code)
     except DeriveError as error:
         print(f"derive: {error}", file=sys.stderr)
         return int(Exit.ERROR)
     except BrokenPipeError:  # the reader went away (derive list | head): not an error
-        sys.stderr.close()
+        _drop_stdout()
         return int(Exit.OK)
+    except OSError as error:  # the system refused a file or the output: trouble, not a defect
+        _drop_stdout()
+        print(f"derive: {_refused(error)}", file=sys.stderr)
+        return int(Exit.ERROR)
     except KeyboardInterrupt:
         print("derive: interrupted", file=sys.stderr)
         return int(Exit.INTERRUPTED)
+    except Exception as error:  # noqa: BLE001 - anything else is a defect of derive
+        if os.environ.get(TRACEBACK_VARIABLE) == "1":
+            traceback.print_exc()
+        message = " ".join(str(error).split())
+        shown = f"{type(error).__name__}: {message[:200]}" if message else type(error).__name__
+        print(f"derive: internal error ({shown}); this is a defect of derive: please report it with "
+              f"the command that caused it ({TRACEBACK_VARIABLE}=1 shows the traceback)", file=sys.stderr)
+        return int(Exit.INTERNAL)
+
+
+def _refused(error: OSError) -> str:
+    """What the system refused, in one line: the file when the error names one, else the output
+    for the errors of a write (stdout on a full disk), else the system's words."""
+    reason = error.strerror or str(error)
+    if error.filename:
+        return f"{one_line(str(error.filename))}: {reason}"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+        return f"cannot write the output: {reason}"
+    return reason
+
+
+def _drop_stdout() -> None:
+    """Send what stdout still holds to /dev/null (Python's advice for a broken pipe), so that
+    the output that could not be written is not tried again as Python exits, which would print
+    a traceback and exit 120."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (a test's capture): nothing is pending
+        pass
 
 
 if __name__ == "__main__":

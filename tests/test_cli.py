@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from cli import Exit
 CLAIM_KEYS = {"claim", "verdict", "error", "links", "broken_link", "diagnosis", "expect",
               "expected_diagnosis", "correct", "source", "matches_expectation", "seconds"}
 LINK_KEYS = {"left", "right", "verdict", "reason", "exact", "numeric", "difference", "diagnosis", "seconds"}
+ROOT = Path(__file__).resolve().parent.parent
 AD_HOC = ["--var", "W=m x d", "--var", "x=d", "--define", "y = W @ x", "--loss", "J=y"]
 
 
@@ -30,9 +32,9 @@ def run(capsys, *argv):
 
 EXIT_CODES = [
     ("a claim that holds", ["verify", "linear-layer", "dJ/dW = dJ/dy @ x.T"], Exit.OK),
-    ("a claim that fails", ["verify", "linear-layer", "dJ/dW = x @ dJ/dy.T"], Exit.MISMATCH),
+    ("a claim that fails", ["verify", "linear-layer", "dJ/dW = x @ dJ/dy.T"], Exit.REFUTED),
     ("ad hoc, holds", ["verify", *AD_HOC, "dJ/dW = dJ/dy @ x.T"], Exit.OK),
-    ("ad hoc, fails", ["verify", *AD_HOC, "dJ/dW = 2 * dJ/dy @ x.T"], Exit.MISMATCH),
+    ("ad hoc, fails", ["verify", *AD_HOC, "dJ/dW = 2 * dJ/dy @ x.T"], Exit.REFUTED),
     ("ad hoc identity", ["verify", "--var", "A=n x n", "trace(A) = trace(A.T)"], Exit.OK),
     ("ad hoc activation", ["verify", "--var", "z=n", "--function", "h", "d(sum(h(z)))/dz = h'(z)"], Exit.OK),
     ("denominator layout", ["verify", "--var", "W=m x d", "--var", "x=d", "--layout", "denominator",
@@ -56,8 +58,67 @@ def test_exit_code(capsys, argv, code):
     assert run(capsys, *argv)[0] == code
 
 
-def test_the_exit_codes_follow_diff():
-    assert [int(e) for e in (Exit.OK, Exit.MISMATCH, Exit.ERROR, Exit.INTERRUPTED)] == [0, 1, 2, 130]
+def test_the_exit_codes_follow_diff_with_undecided_and_internal_after_them():
+    assert {e.name: int(e) for e in Exit} == {"OK": 0, "REFUTED": 1, "ERROR": 2, "UNDECIDED": 3, "INTERNAL": 4,
+                                              "INTERRUPTED": 130}
+
+
+def test_a_claim_neither_proved_nor_refuted_exits_three(capsys):
+    code, out, _ = run(capsys, "verify", "--var", "x=n", "x = x / 0")
+    assert code == Exit.UNDECIDED
+    assert out.startswith("? undecided")
+
+
+def test_an_output_file_that_cannot_be_written_exits_two_naming_it(capsys):
+    code, _, err = run(capsys, "export", "linear-layer", "-o", "/dev/full")
+    assert code == Exit.ERROR
+    assert err == "derive: -o /dev/full: cannot write it: No space left on device\n"
+
+
+def test_a_full_disk_under_stdout_exits_two_in_one_line():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "cli.py", "list"], stdout=full, stderr=subprocess.PIPE,
+                                text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == Exit.ERROR
+    assert result.stderr == "derive: cannot write the output: No space left on device\n"
+
+
+def _defect(*args, **kwargs):
+    raise ZeroDivisionError("division by zero")
+
+
+def test_an_unexpected_exception_exits_four_asking_for_a_report(capsys, monkeypatch):
+    monkeypatch.delenv(cli.TRACEBACK_VARIABLE, raising=False)
+    monkeypatch.setattr(cli, "ProblemChecker", _defect)
+    code, out, err = run(capsys, "verify", "linear-layer", "dJ/dW = dJ/dy @ x.T")
+    assert code == Exit.INTERNAL
+    assert out == ""
+    assert err.splitlines() == [
+        "derive: internal error (ZeroDivisionError: division by zero); this is a defect of derive: please "
+        "report it with the command that caused it (DERIVE_TRACEBACK=1 shows the traceback)"]
+
+
+def test_an_internal_error_shows_its_traceback_when_asked(capsys, monkeypatch):
+    monkeypatch.setenv(cli.TRACEBACK_VARIABLE, "1")
+    monkeypatch.setattr(cli, "check_problem", _defect)
+    assert cli.main(["export", "linear-layer"]) == Exit.INTERNAL
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert "ZeroDivisionError: division by zero" in err and "please report it" in err
+
+
+def test_ctrl_c_exits_130():
+    """A real SIGINT, once the first of three problems is checked (stderr says so)."""
+    command = [sys.executable, "cli.py", "check", "--jobs", "1", "linear-layer", "seed004-matrix-layers", "attention"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert process.stderr.readline().startswith("[1/3] linear-layer")
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == Exit.INTERRUPTED
+    assert err.splitlines()[-1] == "derive: interrupted"
 
 
 def test_a_syntax_error_is_reported_with_a_caret_on_stderr(capsys):
@@ -97,7 +158,7 @@ def test_ad_hoc_sizes_may_contain_the_letter_x(capsys):
 
 def test_a_long_claim_gets_a_verdict(capsys):
     code, out, _ = run(capsys, "verify", "linear-layer", "dJ/db = " + "dJ/dy + " * 400 + "dJ/dy")
-    assert code == Exit.MISMATCH
+    assert code == Exit.REFUTED
     assert "fails" in out
 
 
@@ -123,8 +184,32 @@ def test_check_exits_zero_when_every_verdict_is_as_expected(capsys, tmp_path):
 def test_check_exits_one_when_a_verdict_is_unexpected(capsys, tmp_path):
     path = _problem_file(tmp_path, [("dJ/dW = 2 * dJ/dy @ x.T", "holds")])
     code, out, _ = run(capsys, "check", str(path))
-    assert code == Exit.MISMATCH
+    assert code == Exit.REFUTED
     assert "UNEXPECTED: expected holds, got fails" in out
+
+
+def test_check_exits_three_when_a_claim_expected_to_hold_is_left_undecided(capsys, tmp_path):
+    path = _problem_file(tmp_path, [("dJ/dW = dJ/dy @ x.T", "holds"), ("x = x / 0", "holds")])
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == Exit.UNDECIDED
+    assert "UNEXPECTED: expected holds, got undecided" in out
+
+
+def test_check_exits_one_when_a_verdict_is_wrong_even_beside_an_undecided_one(capsys, tmp_path):
+    path = _problem_file(tmp_path, [("x = x / 0", "holds"), ("dJ/dW = 2 * dJ/dy @ x.T", "holds")])
+    assert run(capsys, "check", str(path))[0] == Exit.REFUTED
+
+
+def test_check_exits_zero_when_a_claim_is_undecided_as_expected(capsys, tmp_path):
+    path = _problem_file(tmp_path, [("x = x / 0", "undecided")])
+    assert run(capsys, "check", str(path))[0] == Exit.OK
+
+
+def test_check_exits_two_when_a_claim_of_the_file_cannot_be_read(capsys, tmp_path):
+    path = _problem_file(tmp_path, [("dJ/dW = 2 * dJ/dy @ x.T", "holds"), ("dJ/dQ = x", "holds")])
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == Exit.ERROR
+    assert "'Q' is not a known variable" in out
 
 
 def test_check_json_is_one_document_with_the_documented_keys(capsys, tmp_path):
@@ -144,7 +229,7 @@ def test_check_json_is_one_document_with_the_documented_keys(capsys, tmp_path):
 
 def test_check_of_a_catalog_problem_by_id(capsys):
     code, out, _ = run(capsys, "check", "linear-layer")
-    assert code in (Exit.OK, Exit.MISMATCH)
+    assert code in (Exit.OK, Exit.REFUTED)
     assert out.startswith("linear-layer — ")
 
 
@@ -153,7 +238,7 @@ def test_check_of_a_catalog_problem_by_id(capsys):
 def test_verify_json_is_one_claim_document(capsys):
     code, out, _ = run(capsys, "verify", "--json", "linear-layer", "dJ/dW = x @ dJ/dy.T")
     claim = json.loads(out)
-    assert code == Exit.MISMATCH
+    assert code == Exit.REFUTED
     assert CLAIM_KEYS <= set(claim)
     assert claim["verdict"] == "fails"
     assert claim["diagnosis"]["code"] == "transposed"
@@ -251,7 +336,7 @@ def test_verify_reads_a_latex_claim_against_a_catalog_problem(capsys):
 def test_a_wrong_latex_claim_gets_its_diagnosis(capsys):
     code, out, _ = run(capsys, "verify", "--latex", "linear-layer",
                        r"\frac{\partial J}{\partial W} = x \left(\frac{\partial J}{\partial y}\right)^\top")
-    assert code == Exit.MISMATCH
+    assert code == Exit.REFUTED
     assert "[transposed]" in out
 
 
