@@ -67,11 +67,12 @@ def test_a_proved_gradient_is_written_as_the_answer_sheet_argument():
 
 
 def test_a_notebook_shows_verdicts_and_derivations_as_math():
+    from derive.documents.notebook import verdict_view
     from derive.oracles.generic import derive_gradient, prove
 
     path = next(p for p in PATHS if p.stem == "linear-layer")
     problem, verdicts = _checked(path)
-    markdown = verdicts[0]._repr_markdown_()
+    markdown = verdict_view(verdicts[0])
     assert markdown.startswith("### Claim 1") and "$$" in markdown and "Holds." in markdown
     latex = derive_gradient(problem, "J", "W")._repr_latex_()
     assert latex.startswith("$$\\begin{aligned}") and r"\delta_{ki}" in latex

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from derive.documents.notebook import problem_markdown
 import sympy
 
 from derive.errors import ProblemError
@@ -89,5 +91,5 @@ def test_the_problem_id_is_always_named():
 
 
 def test_a_problem_shows_itself_as_markdown_in_a_notebook():
-    shown = find_problem("linear-layer")._repr_markdown_()
+    shown = problem_markdown(find_problem("linear-layer"))
     assert shown.startswith("## ") and "$$" in shown

@@ -16,6 +16,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from derive.documents.notebook import problem_markdown
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -344,7 +346,7 @@ def test_the_hostile_latex_export_compiles_without_running_anything(hostile, tmp
 
 def test_the_notebook_view_of_a_problem_is_escaped_too(hostile):
     problem, _ = hostile
-    assert not _live_commands(problem._repr_markdown_(), markdown=True) & TEX_DANGER
+    assert not _live_commands(problem_markdown(problem), markdown=True) & TEX_DANGER
 
 
 # -- the command line ---------------------------------------------------------------------------

@@ -72,11 +72,6 @@ class Problem:
     # LaTeX spellings of the problem's names beyond the usual ones ("W^{(1)}" = "W1")
     latex_names: dict[str, str] = field(default_factory=dict)
 
-    def _repr_markdown_(self) -> str:
-        from ..documents.export import export  # a notebook shows the problem as the export writes it
-
-        return export(self, [], "md")
-
     @property
     def free_sizes(self) -> list[str]:
         """The sizes a check may choose, in declaration order (the others are fixed)."""

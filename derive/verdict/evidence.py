@@ -162,11 +162,6 @@ class ClaimVerdict:
             return found == self.expected_diagnosis
         return True
 
-    def _repr_markdown_(self) -> str:
-        from ..documents.export import verdict_markdown  # a notebook shows the verdict as the export writes it
-
-        return verdict_markdown(self)
-
     def as_json(self) -> dict:
         data = asdict(self)
         data["broken_link"] = self.broken_link
