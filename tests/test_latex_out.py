@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from derive.language import ast
 from derive.language.latex_in import parse_latex_claim, parse_latex_expr
-from derive.language.latex_out import default_name, packages, to_latex, to_latex_aligned
+from derive.language.latex_names import default_name
+from derive.language.latex_out import packages, to_latex, to_latex_aligned
 from derive.language.parser import parse_claim, parse_expr
 from derive.language.primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
 from derive.problem.definition import latex_reading, load_problem, problem_from_dict

@@ -18,7 +18,7 @@ ENGINE_MODULES = {
     "latex printer": "derive.language.latex_out",
     "exact oracle": "derive.oracles.symbolic",
     "numeric oracle": "derive.oracles.numeric",
-    "diagnosis": "derive.verdict.diagnose",
+    "diagnosis": "derive.verdict.slips",
 }
 
 

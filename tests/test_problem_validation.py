@@ -26,7 +26,7 @@ from derive.verdict.check import ProblemChecker
 from derive.verdict.evidence import ClaimVerdict
 from derive.errors import DeriveError, ProblemError
 from derive.documents.export import export, md_text, tex_text
-from derive.language.latex_out import default_name
+from derive.language.latex_names import default_name
 from derive.limits import MAX_SIZE
 from derive.problem.definition import load_problem, problem_from_dict
 from derive.problem.schema import NAME, SCHEMA, latex_spelling_error

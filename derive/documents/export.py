@@ -15,7 +15,8 @@ import re
 import unicodedata
 
 from ..errors import DeriveError
-from ..language.latex_out import TEX_SPECIAL, default_name, packages, to_latex, to_latex_aligned
+from ..language.latex_names import TEX_SPECIAL, default_name
+from ..language.latex_out import packages, to_latex, to_latex_aligned
 from ..language import ast
 from ..language.parser import parse_sides
 from ..problem.definition import Problem

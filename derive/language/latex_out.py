@@ -61,6 +61,7 @@ from ..errors import DeriveError
 from .latex_in import latex_key, reads_as_scalar
 from .primitives import ELEMENTWISE, PRIMITIVES, canonical_function, engine_rules
 from .shapes import SCALAR, Scope, Shape, infer
+from .latex_names import GREEK, default_name, scripts, tex_escape, tokens
 from .text import decimal_text
 
 __all__ = ["default_name", "packages", "tex_escape", "to_latex", "to_latex_aligned"]
@@ -196,103 +197,8 @@ def packages(latex: str) -> list[str]:
     return needed
 
 
-# -- names ---------------------------------------------------------------------------------------
-
-_GREEK_WORDS = [
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
-    "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho", "sigma",
-    "varsigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
-    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-]
-_GREEK_LETTERS = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta",
-    "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi",
-    "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau", "υ": "upsilon", "φ": "phi", "χ": "chi",
-    "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi",
-    "Π": "Pi", "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
-    "lam": "lambda", "eps": "epsilon", "ℓ": "ell",
-}
-_GREEK = {word: "\\" + word for word in _GREEK_WORDS}
-_GREEK.update({name: "\\" + word for name, word in _GREEK_LETTERS.items()})
-_TRAILING_DIGITS = re.compile(r"([^\W\d_]+)(\d+)")
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")  # claim.lark's NAME
-# LaTeX's special characters in text, each as text
-TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-               "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
-
-def tex_escape(text: str) -> str:
-    """``text`` with LaTeX's special characters escaped, and anything unprintable as ``?``."""
-    return "".join(TEX_SPECIAL.get(c, c if c.isprintable() else "?") for c in text)
-
-
-def default_name(name: str) -> str:
-    r"""A name's LaTeX: ``W1`` → ``W_{1}``, ``x_2`` → ``x_{2}``, ``alpha`` and ``α`` → ``\alpha``,
-    ``lam`` → ``\lambda``, a one-letter name as it is, a longer one → ``\mathrm{name}``.
-    Anything that is not a name of the claim language (problems refuse such names) is shown as
-    escaped text, so that no input reaches the document as LaTeX."""
-    if not (_IDENTIFIER.fullmatch(name) or (name.isascii() and name.isdigit())):
-        return r"\text{" + tex_escape(name) + "}"
-    return _name_part(name)
-
-
-def _name_part(name: str) -> str:
-    """A name, or a part of one between underscores (which may start with a digit), as LaTeX."""
-    if name in _GREEK:
-        return _GREEK[name]
-    if name.isascii() and name.isdigit():
-        return name
-    head, underscore, tail = name.partition("_")
-    if underscore and head and tail:
-        return f"{_name_part(head)}_{{{_name_part(tail)}}}"
-    match = _TRAILING_DIGITS.fullmatch(name)
-    if match:
-        return f"{_name_part(match[1])}_{{{match[2]}}}"
-    if len(name) == 1 and name.isascii() and name.isalpha():
-        return name
-    if name.isascii():
-        return r"\mathrm{" + name.replace("_", r"\_") + "}"
-    return r"\text{" + name.replace("_", r"\_") + "}"
-
-
-_TOKEN = re.compile(r"\\(?:left|right)(?![A-Za-z])(?:\\[A-Za-z]+|\\.|.)|\\[A-Za-z]+|\\.|.", re.DOTALL)
-
-
-def _tokens(text: str):
-    """``(token, depth)`` pairs: TeX tokens with their depth in braces and ``\\left``…``\\right``
-    pairs (an opening token has the depth outside it)."""
-    depth = 0
-    for token in _TOKEN.findall(text):
-        if token == "}" or token.startswith(r"\right"):
-            depth -= 1
-            yield token, depth
-            continue
-        yield token, depth
-        if token == "{" or token.startswith(r"\left"):
-            depth += 1
-
-
-def _scripts(text: str) -> tuple[bool, bool]:
-    """Whether ``text`` ends in a subscript, a superscript: what a further script would clash
-    with. ``\\mathbf{1}_{n}`` ends in a subscript; ``h'\\left(X\\right)`` ends in a delimiter,
-    which takes scripts of its own."""
-    sub = sup = argument = False  # argument: the next token is a script's argument
-    for token, depth in _tokens(text):
-        if depth > 0 or token.isspace() or token == "}" or token.startswith(r"\right"):
-            continue
-        if token in ("_", "^"):
-            sub, sup, argument = sub or token == "_", sup or token == "^", True
-        elif token == "'":
-            sup = True
-        elif argument:
-            argument = False
-        else:
-            sub = sup = False
-    return sub, sup
-
-
 def _named(text: str) -> _Out:
-    sub, sup = _scripts(text)
+    sub, sup = scripts(text)
     return _Out(text, _SCRIPT if sub or sup else _ATOM, sub=sub, sup=sup)
 
 
@@ -596,7 +502,7 @@ def _template(template: str, args, prime: int, ctx: _Context) -> _Out:
 def _delimited(template: str, arity: int) -> bool:
     """Whether every slot of ``template`` sits inside braces or a ``\\left``…``\\right`` pair."""
     marked = template.format(*["\x00"] * arity)
-    return all(depth > 0 for token, depth in _tokens(marked) if token == "\x00")
+    return all(depth > 0 for token, depth in tokens(marked) if token == "\x00")
 
 
 def _function_head(name: str, func: str, ctx: _Context) -> str:
@@ -609,7 +515,7 @@ def _function_head(name: str, func: str, ctx: _Context) -> str:
             return head[1].replace("{{", "{").replace("}}", "}")
     if func in ctx.names:
         return ctx.names[func]
-    if len(func) == 1 or func in _GREEK:
+    if len(func) == 1 or func in GREEK:
         return default_name(func)
     return r"\operatorname{" + func.replace("_", r"\_") + "}"
 

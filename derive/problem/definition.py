@@ -21,8 +21,9 @@ from ..language import ast
 from . import schema as problem_schema
 from ..errors import DeriveError, ProblemError, unknown_name
 from ..limits import MAX_SIZE
+from ..language.latex_names import default_name  # the printer's spelling is the one students see
 from ..language.parser import parse_claim, parse_definition
-from ..language.primitives import ELEMENTWISE, MATRIX_FUNCTIONS
+from ..language.primitives import PRIMITIVES
 from .schema import key_path, name_error, one_line, shown
 from ..language.shapes import ONE, SCALAR, Scope, Shape, fmt, index_names_of, infer, size_symbol
 
@@ -214,7 +215,7 @@ def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = 
                 raise ProblemError(problem_name)
             if name in shapes or name in sizes:
                 raise ProblemError(f"'{name}' is defined twice")
-            if name in activations or name in ELEMENTWISE or name in MATRIX_FUNCTIONS:
+            if name in activations or name in PRIMITIVES:
                 raise ProblemError(f"the name '{name}' is taken by a function")
             shapes[name] = infer(expr, scope)
         except DeriveError as error:
@@ -245,7 +246,7 @@ def _check_declared_once(where: str, *groups: list[str]) -> None:
     for kind, names in zip(("sizes", "variables", "functions", "arbitrary"), groups):
         for number, name in enumerate(names, 1):
             place = key_path(kind, name) if kind in ("variables", "arbitrary") else f"{kind}[{number}]"
-            if name in ELEMENTWISE or name in MATRIX_FUNCTIONS:
+            if name in PRIMITIVES:
                 raise ProblemError(f"{where}: {place}: the name '{name}' is taken by {_BUILT_IN}")
             if name in seen:
                 raise ProblemError(f"{where}: {place}: the name '{name}' is declared twice (also in {seen[name]})")
@@ -256,8 +257,6 @@ def latex_reading(problem: Problem) -> dict:
     """What ``latex_in.parse_latex_claim`` needs to read LaTeX against this problem: each name's
     usual LaTeX spelling (W1 as W_{1}, lam as \\lambda), the scalars (so that \\eta W is a scalar
     product) and the undefined activations (so that h(X) applies h)."""
-    from ..language.latex_out import default_name  # the printer's spelling is the one students see
-
     names = {}
     for name in list(problem.shapes) + list(problem.sizes):
         spelled = default_name(name)

@@ -26,11 +26,11 @@ from ..language import ast
 from ..budget import call_with_timeout, deadline
 from .diagnose import diagnose
 from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes
+from .sizes_as_values import sizes_as_values
 from ..oracles.generic import prove_link
 from ..errors import BudgetExceeded, DeriveError, ShapeError, TooLarge
 from ..oracles.numeric import NumericModel, relative_gap
 from ..language.parser import parse_claim
-from ..language.primitives import CONSTANT_KIND, COUNTING, PRIMITIVES
 from ..problem.definition import ClaimSpec, Problem
 from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar
 from ..oracles.symbolic import ExactModel
@@ -269,8 +269,8 @@ class ProblemChecker:
             return
         numeric_ok = bool(link.numeric) and all(n.agree for n in link.numeric) and len(link.numeric) > 1
         quantities = set(self.problem.shapes)
-        size_values = sorted(_sizes_as_values(reference, set(free), quantities, scope)
-                             | _sizes_as_values(claimed, set(free), quantities, scope))
+        size_values = sorted(sizes_as_values(reference, set(free), quantities, scope)
+                             | sizes_as_values(claimed, set(free), quantities, scope))
         if coefficients:
             link.verdict = UNDECIDED
             terms = ", ".join(str(c) for c in coefficients[:3])
@@ -490,55 +490,6 @@ def _exact_zero(link: LinkVerdict) -> bool:
 def _exact_and_numeric_conflict(link: LinkVerdict) -> bool:
     """Exact zero at every assignment tried, yet a finite numeric difference at other sizes."""
     return _exact_zero(link) and any(n.disagrees for n in link.numeric)
-
-
-def _sizes_as_values(node, free: set[str], quantities: set[str], scope: Scope) -> set[str]:
-    """The free sizes a claim side uses as numbers: by name (``(n - 1) * x``, ``1/m``), or counted
-    by an operation on constant arrays that mixes their entries (``sum(ones(n))``,
-    ``trace(inv(eye(n)))``, ``det(2*eye(n))``: values of the size with no variable in them) —
-    not a size as a dimension alone (``x + 0*ones(n)``, ``A @ inv(A) = eye(n)``)."""
-    if _is_constant_array(node):
-        return set()
-    if _counts(node, scope) and not _mentions(node, quantities):
-        dimensions = _dimension_sizes(node, free)
-        if dimensions:
-            return dimensions
-    if isinstance(node, ast.Name):
-        return {node.id} & free
-    found: set[str] = set()
-    for child in ast.children(node):
-        found |= _sizes_as_values(child, free, quantities, scope)
-    return found
-
-
-def _counts(node, scope: Scope) -> bool:
-    """An operation whose entries combine many entries of its arguments (a product over an inner
-    size, not ``2 @ ones(n).T``)."""
-    if isinstance(node, ast.Binary) and node.op == "@":
-        try:
-            return infer(node.left, scope)[1] != 1
-        except DeriveError:
-            return True
-    return isinstance(node, ast.Call) and node.func in COUNTING
-
-
-def _is_constant_array(node) -> bool:
-    """ones/zeros/eye: an array built from sizes, which take them as dimensions."""
-    return isinstance(node, ast.Call) and node.func in PRIMITIVES and PRIMITIVES[node.func].kind == CONSTANT_KIND
-
-
-def _mentions(node, quantities: set[str]) -> bool:
-    return any(isinstance(n, ast.Derivative) or (isinstance(n, ast.Name) and n.id in quantities)
-               for n in ast.walk(node))
-
-
-def _dimension_sizes(node, free: set[str]) -> set[str]:
-    """The free sizes given as dimensions to ones/zeros/eye inside ``node``."""
-    found = set()
-    for n in ast.walk(node):
-        if isinstance(n, ast.Call) and _is_constant_array(n):
-            found |= {a.id for a in n.args if isinstance(a, ast.Name)} & free
-    return found
 
 
 @contextlib.contextmanager

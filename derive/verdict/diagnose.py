@@ -30,11 +30,12 @@ from .. import limits
 from ..errors import BudgetExceeded, DeriveError
 from ..oracles.numeric import NumericModel
 from ..oracles.numpy_functions import NUMPY_FORMS
-from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
+from ..language.primitives import ELEMENTWISE, canonical_function
 from ..problem.definition import Problem
 from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar
 from ..language.text import to_text
 from .evidence import Diagnosis
+from .slips import degenerate, positions, rebuild, rename_index, single_edits, unit_edits
 
 SEEDS = (20_261_125, 77_001)
 # two points, at two size assignments: a factor that follows a size is told from a constant
@@ -312,9 +313,9 @@ def _batch_sum(pair: _Pair):
 
 
 def _kron_to_outer(node):
-    for path, sub in _positions(node):
+    for path, sub in positions(node):
         if isinstance(sub, ast.Call) and sub.func == "kron":
-            return _kron_to_outer(_rebuild(node, path, dataclasses.replace(sub, func="outer")))
+            return _kron_to_outer(rebuild(node, path, dataclasses.replace(sub, func="outer")))
     return node
 
 
@@ -408,213 +409,6 @@ def _misnamed_definition(problem: Problem, reference, claimed) -> Diagnosis | No
                      f"{to_text(truth)})", to_text(truth))
 
 
-# -- edits of the claim -------------------------------------------------------------------------
-
-def _rebuild(node, path, new):
-    """``node`` with the subtree at ``path`` (a tuple of child positions) replaced by ``new``."""
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    if isinstance(node, (ast.Neg, ast.Transpose, ast.Index)):
-        return dataclasses.replace(node, operand=_rebuild(node.operand, rest, new))
-    if isinstance(node, ast.Binary):
-        if head == 0:
-            return dataclasses.replace(node, left=_rebuild(node.left, rest, new))
-        return dataclasses.replace(node, right=_rebuild(node.right, rest, new))
-    if isinstance(node, ast.Call):
-        args = list(node.args)
-        args[head] = _rebuild(args[head], rest, new)
-        return dataclasses.replace(node, args=tuple(args))
-    if isinstance(node, ast.Derivative):
-        return dataclasses.replace(node, of=_rebuild(node.of, rest, new))
-    if isinstance(node, ast.IndexSum):
-        return dataclasses.replace(node, body=_rebuild(node.body, rest, new))
-    raise TypeError(type(node).__name__)
-
-
-def _positions(node, path=()):
-    yield path, node
-    kids = node.args if isinstance(node, ast.Call) else ast.children(node)
-    for position, child in enumerate(kids):
-        yield from _positions(child, path + (position,))
-
-
-def _names(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
-        n.wrt for n in ast.walk(node) if isinstance(n, ast.Derivative)}
-
-
-def _circular(node, target) -> bool:
-    """Whether ``node`` uses the derivative that ``target`` is (dJ/dW restated as d(J.T)/dW)."""
-    wanted = [d for d in ast.walk(target) if isinstance(d, ast.Derivative)] if target is not None else []
-    for mine in (d for d in ast.walk(node) if isinstance(d, ast.Derivative)):
-        for other in wanted:
-            if mine.wrt == other.wrt and _names(mine.of) == _names(other.of):
-                return True
-    return False
-
-
-def _degenerate(node, target=None, original=None) -> bool:
-    """An edit that restates the other side, brings in the very derivative being computed, or makes
-    a delta of one index with itself, proves nothing."""
-    introduced = _circular(node, target) and not _circular(original, target) if original is not None else False
-    return node == target or introduced or any(isinstance(n, ast.Call) and n.func == "delta" and len(n.args) == 2 and n.args[0] == n.args[1]
-               for n in ast.walk(node))
-
-
-def _factors(node) -> list:
-    """The factors of a chain of matrix products, a @ b @ c → [a, b, c] (left-associated)."""
-    if isinstance(node, ast.Binary) and node.op == "@":
-        return _factors(node.left) + _factors(node.right)
-    return [node]
-
-
-def _chain(factors: list):
-    product = factors[0]
-    for factor in factors[1:]:
-        product = ast.Binary("@", product, factor)
-    return product
-
-
-def _scalar(node, scope: Scope) -> bool:
-    """A 1×1 value, whose transpose is itself: no transpose edit can explain anything there."""
-    try:
-        return is_scalar(infer(node, scope))
-    except BudgetExceeded:
-        raise
-    except DeriveError:
-        return False
-
-
-def _chain_edits(sub, edit):
-    """A transpose around any run of a product chain (A @ B @ C → A @ (B @ C).T)."""
-    factors = _factors(sub)
-    for start in range(len(factors)):
-        for stop in range(start + 2, len(factors) + 1):
-            if start == 0 and stop == len(factors):
-                continue  # the whole chain: a plain transpose edit
-            run = _chain(factors[start:stop])
-            new = _chain(factors[:start] + [ast.Transpose(run)] + factors[stop:])
-            yield "misplaced-transpose", f"{to_text(run)} where its transpose was meant", edit(new)
-
-
-def _single_edits(problem: Problem, scope: Scope, node):
-    """(code, description, edited tree) for every single edit of the claim."""
-    shapes = problem.shapes
-    parents = {id(child): sub for _, sub in _positions(node) for child in ast.children(sub)}
-    for path, sub in _positions(node):
-        def edit(new, _path=path):
-            return _rebuild(node, _path, new)
-
-        parent = parents.get(id(sub))
-        if isinstance(sub, ast.Binary) and sub.op == "@" and not (
-                isinstance(parent, ast.Binary) and parent.op == "@"):
-            yield from _chain_edits(sub, edit)
-
-        transposable = not _scalar(sub, scope)  # the transpose of a scalar is the scalar itself
-        if isinstance(sub, ast.Transpose) and transposable:
-            yield "misplaced-transpose", f"{to_text(sub)} where {to_text(sub.operand)} was meant", edit(sub.operand)
-        if isinstance(sub, ast.Index) and len(sub.items) == 2 and sub.items[0] != sub.items[1]:
-            swapped = dataclasses.replace(sub, items=sub.items[::-1])
-            yield "wrong-index", f"{to_text(sub)} where {to_text(swapped)} was meant", edit(swapped)
-        if transposable and (isinstance(sub, (ast.Derivative, ast.Call)) or (
-                isinstance(sub, ast.Name) and sub.id in shapes) or (isinstance(sub, ast.Binary) and sub.op == "@")):
-            yield "misplaced-transpose", f"{to_text(sub)} where its transpose was meant", edit(ast.Transpose(sub))
-        if isinstance(sub, ast.Binary) and sub.op == "@":
-            yield "swapped-operands", f"the operands of {to_text(sub)} are swapped", edit(ast.Binary("@", sub.right, sub.left))
-            yield "hadamard-matmul", f"{to_text(sub)} is a matrix product where the elementwise product was meant", \
-                edit(ast.Binary("*", sub.left, sub.right))
-        if isinstance(sub, ast.Binary) and sub.op == "*":
-            yield "hadamard-matmul", f"{to_text(sub)} is an elementwise product where the matrix product was meant", \
-                edit(ast.Binary("@", sub.left, sub.right))
-        if isinstance(sub, ast.Call):
-            name = canonical_function(sub.func)
-            rule = _value_for_derivative if name in problem.activations else DIAGNOSIS_RULES.get(name)
-            for code, description, new in rule(sub) if rule else ():
-                yield code, description, edit(new)
-        if isinstance(sub, ast.Name) and sub.id in scope.index_names:
-            for other in sorted(scope.index_names - {sub.id}):
-                yield "wrong-index", f"index {sub.id} where {other} was meant", edit(ast.Name(other))
-        if isinstance(sub, ast.Name) and sub.id in shapes:
-            for other in shapes:
-                if other != sub.id and other not in problem.arbitrary:
-                    yield "wrong-index", f"{sub.id} where {other} was meant", edit(ast.Name(other))
-        if isinstance(sub, ast.Index):
-            for position, item in enumerate(sub.items):
-                if not isinstance(item, str):
-                    continue
-                for other in sorted(scope.index_names - {item}):
-                    items = list(sub.items)
-                    items[position] = other
-                    yield "wrong-index", f"index {item} where {other} was meant in {to_text(sub)}", \
-                        edit(dataclasses.replace(sub, items=tuple(items)))
-        if isinstance(sub, ast.Derivative):
-            for other in shapes:
-                if other != sub.wrt and other not in problem.arbitrary:
-                    yield "wrong-index", f"d/d{sub.wrt} where d/d{other} was meant", edit(dataclasses.replace(sub, wrt=other))
-
-
-DIAGNOSIS_RULES = engine_rules("diagnosis")  # the slips a call of each primitive invites
-
-
-@DIAGNOSIS_RULES.register(*ELEMENTWISE)
-def _value_for_derivative(call: ast.Call):
-    if call.prime == 0 and len(call.args) == 1:
-        yield ("activation-for-derivative", f"{to_text(call)} where its derivative {call.func}'(...) was meant",
-               dataclasses.replace(call, prime=1))
-
-
-@DIAGNOSIS_RULES.register("kron")
-def _kron_for_outer(call: ast.Call):
-    yield ("kron-outer", "⊗ was read as the Kronecker product where the outer product was meant",
-           dataclasses.replace(call, func="outer"))
-
-
-@DIAGNOSIS_RULES.register("sum", "trace", "det", "inv", "vec", "diag", "outer", "softmax", "norm", "ones",
-                          "eye", "zeros", "delta")
-def _no_slip_of_its_own(call: ast.Call):
-    """A call whose slips are the ones every node invites (a transpose, a factor, an index)."""
-    return ()
-
-
-def _rename_index(node, old: str, new: str):
-    """``node`` with index ``old`` renamed ``new`` everywhere (items, delta arguments, sums)."""
-    def change(sub):
-        if isinstance(sub, ast.Name) and sub.id == old:
-            return ast.Name(new)
-        if isinstance(sub, ast.Index):
-            return dataclasses.replace(sub, items=tuple(new if item == old else item for item in sub.items))
-        if isinstance(sub, ast.IndexSum):
-            return dataclasses.replace(sub, indices=tuple(new if i == old else i for i in sub.indices))
-        return sub
-
-    return ast.rebuild(node, change)
-
-
-def _rename_variable(node, old: str, new: str):
-    """``node`` with the variable ``old`` renamed ``new`` everywhere, derivatives included."""
-    def change(sub):
-        if isinstance(sub, ast.Name) and sub.id == old:
-            return ast.Name(new)
-        if isinstance(sub, ast.Derivative) and sub.wrt == old:
-            return dataclasses.replace(sub, wrt=new)
-        return sub
-
-    return ast.rebuild(node, change)
-
-
-def _unit_edits(problem: Problem, node):
-    """One quantity renamed everywhere it occurs: a chain routed through the wrong unit
-    (dL/dz1 * dz1/dw1 where w1 feeds z0)."""
-    used = [n for n in _names(node) if n in problem.shapes]
-    for old in used:
-        for new, shape in problem.shapes.items():
-            if new != old and shape == problem.shapes[old] and new not in problem.arbitrary:
-                renamed = _rename_variable(node, old, new)
-                if renamed != node:
-                    yield "wrong-index", f"{old} where {new} was meant (the term is attached to the wrong unit)", renamed
-
-
 def _whole_edits(node, target, scope: Scope):
     """Edits of the whole claim: two indices swapped throughout, a sum over an extra index.
 
@@ -624,7 +418,7 @@ def _whole_edits(node, target, scope: Scope):
     own, wanted = _free(node, scope), _free(target, scope)
     well_formed = _well_formed(node, scope, target)
     for a, b in itertools.combinations(sorted(own), 2):
-        swapped = _rename_index(_rename_index(_rename_index(node, a, "__swap__"), b, a), "__swap__", b)
+        swapped = rename_index(rename_index(rename_index(node, a, "__swap__"), b, a), "__swap__", b)
         code = "transposed" if {a, b} == wanted and len(wanted) == 2 and well_formed else "wrong-index"
         yield code, f"indices {a} and {b} are swapped", swapped
     for extra in sorted(own - wanted):
@@ -639,7 +433,7 @@ def _edits(pair: _Pair, node, target, scope: Scope) -> Diagnosis | None:
 
     def matches(candidate) -> bool:
         budget[0] -= 1
-        if _degenerate(candidate, target, node):
+        if degenerate(candidate, target, node):
             return False
         local = _common_scope(scope, candidate, target)
         if local is None:
@@ -655,15 +449,15 @@ def _edits(pair: _Pair, node, target, scope: Scope) -> Diagnosis | None:
     def found(code, description, candidate, slips=()):
         return Diagnosis(code, f"{to_text(node)}: {description}", to_text(candidate), tuple(slips))
 
-    singles = (list(_whole_edits(node, target, scope)) + list(_single_edits(problem, scope, node))
-               + list(_unit_edits(problem, node)))
+    singles = (list(_whole_edits(node, target, scope)) + list(single_edits(problem, scope, node))
+               + list(unit_edits(problem, node)))
     for code, description, candidate in singles:
         if budget[0] <= 0:
             return None
         if matches(candidate):
             return found(code, description, candidate)
     for first_code, first, candidate in singles:
-        for second_code, second, twice in _single_edits(problem, scope, candidate):
+        for second_code, second, twice in single_edits(problem, scope, candidate):
             if budget[0] <= 0:
                 return None
             if matches(twice):

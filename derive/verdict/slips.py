@@ -1,0 +1,225 @@
+"""The slips students make, as edits of a claim's tree: each candidate a rewritten claim.
+
+The diagnosis (derive.verdict.diagnose) tries these edits and names the one after which the
+claim matches the truth: a transpose placed or missed (around any run of a product chain), an
+index or variable swapped, operands swapped, a Hadamard for a matrix product, and the slips a
+call of each primitive invites, registered per row of the primitive table (kron read for the
+outer product, a function where its derivative was meant).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..errors import BudgetExceeded, DeriveError
+from ..language import ast
+from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
+from ..language.shapes import Scope, infer, is_scalar
+from ..language.text import to_text
+from ..problem.definition import Problem
+
+
+def rebuild(node, path, new):
+    """``node`` with the subtree at ``path`` (a tuple of child positions) replaced by ``new``."""
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(node, (ast.Neg, ast.Transpose, ast.Index)):
+        return dataclasses.replace(node, operand=rebuild(node.operand, rest, new))
+    if isinstance(node, ast.Binary):
+        if head == 0:
+            return dataclasses.replace(node, left=rebuild(node.left, rest, new))
+        return dataclasses.replace(node, right=rebuild(node.right, rest, new))
+    if isinstance(node, ast.Call):
+        args = list(node.args)
+        args[head] = rebuild(args[head], rest, new)
+        return dataclasses.replace(node, args=tuple(args))
+    if isinstance(node, ast.Derivative):
+        return dataclasses.replace(node, of=rebuild(node.of, rest, new))
+    if isinstance(node, ast.IndexSum):
+        return dataclasses.replace(node, body=rebuild(node.body, rest, new))
+    raise TypeError(type(node).__name__)
+
+
+def positions(node, path=()):
+    yield path, node
+    kids = node.args if isinstance(node, ast.Call) else ast.children(node)
+    for position, child in enumerate(kids):
+        yield from positions(child, path + (position,))
+
+
+def names_in(node) -> set:
+    """The variable names in ``node``, and the variables it differentiates by."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+        n.wrt for n in ast.walk(node) if isinstance(n, ast.Derivative)}
+
+
+def circular(node, target) -> bool:
+    """Whether ``node`` uses the derivative that ``target`` is (dJ/dW restated as d(J.T)/dW)."""
+    wanted = [d for d in ast.walk(target) if isinstance(d, ast.Derivative)] if target is not None else []
+    for mine in (d for d in ast.walk(node) if isinstance(d, ast.Derivative)):
+        for other in wanted:
+            if mine.wrt == other.wrt and names_in(mine.of) == names_in(other.of):
+                return True
+    return False
+
+
+def degenerate(node, target=None, original=None) -> bool:
+    """An edit that restates the other side, brings in the very derivative being computed, or makes
+    a delta of one index with itself, proves nothing."""
+    introduced = circular(node, target) and not circular(original, target) if original is not None else False
+    return node == target or introduced or any(isinstance(n, ast.Call) and n.func == "delta" and len(n.args) == 2 and n.args[0] == n.args[1]
+               for n in ast.walk(node))
+
+
+def _factors(node) -> list:
+    """The factors of a chain of matrix products, a @ b @ c → [a, b, c] (left-associated)."""
+    if isinstance(node, ast.Binary) and node.op == "@":
+        return _factors(node.left) + _factors(node.right)
+    return [node]
+
+
+def _chain(factors: list):
+    product = factors[0]
+    for factor in factors[1:]:
+        product = ast.Binary("@", product, factor)
+    return product
+
+
+def _scalar(node, scope: Scope) -> bool:
+    """A 1×1 value, whose transpose is itself: no transpose edit can explain anything there."""
+    try:
+        return is_scalar(infer(node, scope))
+    except BudgetExceeded:
+        raise
+    except DeriveError:
+        return False
+
+
+def _chain_edits(sub, edit):
+    """A transpose around any run of a product chain (A @ B @ C → A @ (B @ C).T)."""
+    factors = _factors(sub)
+    for start in range(len(factors)):
+        for stop in range(start + 2, len(factors) + 1):
+            if start == 0 and stop == len(factors):
+                continue  # the whole chain: a plain transpose edit
+            run = _chain(factors[start:stop])
+            new = _chain(factors[:start] + [ast.Transpose(run)] + factors[stop:])
+            yield "misplaced-transpose", f"{to_text(run)} where its transpose was meant", edit(new)
+
+
+def single_edits(problem: Problem, scope: Scope, node):
+    """(code, description, edited tree) for every single edit of the claim."""
+    shapes = problem.shapes
+    parents = {id(child): sub for _, sub in positions(node) for child in ast.children(sub)}
+    for path, sub in positions(node):
+        def edit(new, _path=path):
+            return rebuild(node, _path, new)
+
+        parent = parents.get(id(sub))
+        if isinstance(sub, ast.Binary) and sub.op == "@" and not (
+                isinstance(parent, ast.Binary) and parent.op == "@"):
+            yield from _chain_edits(sub, edit)
+
+        transposable = not _scalar(sub, scope)  # the transpose of a scalar is the scalar itself
+        if isinstance(sub, ast.Transpose) and transposable:
+            yield "misplaced-transpose", f"{to_text(sub)} where {to_text(sub.operand)} was meant", edit(sub.operand)
+        if isinstance(sub, ast.Index) and len(sub.items) == 2 and sub.items[0] != sub.items[1]:
+            swapped = dataclasses.replace(sub, items=sub.items[::-1])
+            yield "wrong-index", f"{to_text(sub)} where {to_text(swapped)} was meant", edit(swapped)
+        if transposable and (isinstance(sub, (ast.Derivative, ast.Call)) or (
+                isinstance(sub, ast.Name) and sub.id in shapes) or (isinstance(sub, ast.Binary) and sub.op == "@")):
+            yield "misplaced-transpose", f"{to_text(sub)} where its transpose was meant", edit(ast.Transpose(sub))
+        if isinstance(sub, ast.Binary) and sub.op == "@":
+            yield "swapped-operands", f"the operands of {to_text(sub)} are swapped", edit(ast.Binary("@", sub.right, sub.left))
+            yield "hadamard-matmul", f"{to_text(sub)} is a matrix product where the elementwise product was meant", \
+                edit(ast.Binary("*", sub.left, sub.right))
+        if isinstance(sub, ast.Binary) and sub.op == "*":
+            yield "hadamard-matmul", f"{to_text(sub)} is an elementwise product where the matrix product was meant", \
+                edit(ast.Binary("@", sub.left, sub.right))
+        if isinstance(sub, ast.Call):
+            name = canonical_function(sub.func)
+            rule = _value_for_derivative if name in problem.activations else DIAGNOSIS_RULES.get(name)
+            for code, description, new in rule(sub) if rule else ():
+                yield code, description, edit(new)
+        if isinstance(sub, ast.Name) and sub.id in scope.index_names:
+            for other in sorted(scope.index_names - {sub.id}):
+                yield "wrong-index", f"index {sub.id} where {other} was meant", edit(ast.Name(other))
+        if isinstance(sub, ast.Name) and sub.id in shapes:
+            for other in shapes:
+                if other != sub.id and other not in problem.arbitrary:
+                    yield "wrong-index", f"{sub.id} where {other} was meant", edit(ast.Name(other))
+        if isinstance(sub, ast.Index):
+            for position, item in enumerate(sub.items):
+                if not isinstance(item, str):
+                    continue
+                for other in sorted(scope.index_names - {item}):
+                    items = list(sub.items)
+                    items[position] = other
+                    yield "wrong-index", f"index {item} where {other} was meant in {to_text(sub)}", \
+                        edit(dataclasses.replace(sub, items=tuple(items)))
+        if isinstance(sub, ast.Derivative):
+            for other in shapes:
+                if other != sub.wrt and other not in problem.arbitrary:
+                    yield "wrong-index", f"d/d{sub.wrt} where d/d{other} was meant", edit(dataclasses.replace(sub, wrt=other))
+
+
+DIAGNOSIS_RULES = engine_rules("diagnosis")  # the slips a call of each primitive invites
+
+
+@DIAGNOSIS_RULES.register(*ELEMENTWISE)
+def _value_for_derivative(call: ast.Call):
+    if call.prime == 0 and len(call.args) == 1:
+        yield ("activation-for-derivative", f"{to_text(call)} where its derivative {call.func}'(...) was meant",
+               dataclasses.replace(call, prime=1))
+
+
+@DIAGNOSIS_RULES.register("kron")
+def _kron_for_outer(call: ast.Call):
+    yield ("kron-outer", "⊗ was read as the Kronecker product where the outer product was meant",
+           dataclasses.replace(call, func="outer"))
+
+
+@DIAGNOSIS_RULES.register("sum", "trace", "det", "inv", "vec", "diag", "outer", "softmax", "norm", "ones",
+                          "eye", "zeros", "delta")
+def _no_slip_of_its_own(call: ast.Call):
+    """A call whose slips are the ones every node invites (a transpose, a factor, an index)."""
+    return ()
+
+
+def rename_index(node, old: str, new: str):
+    """``node`` with index ``old`` renamed ``new`` everywhere (items, delta arguments, sums)."""
+    def change(sub):
+        if isinstance(sub, ast.Name) and sub.id == old:
+            return ast.Name(new)
+        if isinstance(sub, ast.Index):
+            return dataclasses.replace(sub, items=tuple(new if item == old else item for item in sub.items))
+        if isinstance(sub, ast.IndexSum):
+            return dataclasses.replace(sub, indices=tuple(new if i == old else i for i in sub.indices))
+        return sub
+
+    return ast.rebuild(node, change)
+
+
+def _rename_variable(node, old: str, new: str):
+    """``node`` with the variable ``old`` renamed ``new`` everywhere, derivatives included."""
+    def change(sub):
+        if isinstance(sub, ast.Name) and sub.id == old:
+            return ast.Name(new)
+        if isinstance(sub, ast.Derivative) and sub.wrt == old:
+            return dataclasses.replace(sub, wrt=new)
+        return sub
+
+    return ast.rebuild(node, change)
+
+
+def unit_edits(problem: Problem, node):
+    """One quantity renamed everywhere it occurs: a chain routed through the wrong unit
+    (dL/dz1 * dz1/dw1 where w1 feeds z0)."""
+    used = [n for n in names_in(node) if n in problem.shapes]
+    for old in used:
+        for new, shape in problem.shapes.items():
+            if new != old and shape == problem.shapes[old] and new not in problem.arbitrary:
+                renamed = _rename_variable(node, old, new)
+                if renamed != node:
+                    yield "wrong-index", f"{old} where {new} was meant (the term is attached to the wrong unit)", renamed
