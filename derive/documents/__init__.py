@@ -1,1 +1,8 @@
-"""Documents: the text report, Markdown and LaTeX exports."""
+"""Documents: verdicts written for people.
+
+- ``report`` — the command line's text report of verdicts.
+- ``export`` — a problem with its verdicts and derivations as Markdown or a standalone LaTeX
+  document, the way a worked answer sheet writes it.
+- ``notebook`` — how Jupyter shows problems and verdicts (registered by type name).
+- ``safe_text`` — escaping for Markdown, CSV and TeX, so that no text a user wrote can act.
+"""

@@ -1,1 +1,7 @@
-"""Problems: variables with shapes, a forward computation, claims; files read, checked, found."""
+"""Problems: variables with shapes, a forward computation, and the claims to check.
+
+- ``definition`` — the ``Problem`` (sizes, variables, definitions, claims), read from TOML or a
+  dict, found in the catalog (installed as ``derive.catalog``).
+- ``schema`` — the declarative schema every problem file is checked against first, so that each
+  mistake is one line naming the file and the key.
+"""
