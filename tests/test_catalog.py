@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from derive.language.parser import parse_expr
+from derive.language.text import to_text
 from derive.verdict.check import ProblemChecker
 from derive.problem.definition import catalog_paths, load_problem
 
@@ -66,6 +68,8 @@ def test_catalog_claim_gets_its_expected_verdict(path, index):
     assert verdict.matches_expectation, (
         f"expected {spec.expect} ({spec.diagnosis}), got {verdict.verdict} ({found}): "
         f"{verdict.error or [link.reason for link in verdict.links]}")
+    if verdict.diagnosis and verdict.diagnosis.correct:  # the suggestion's tree is the one its text names
+        assert parse_expr(verdict.diagnosis.correct) == parse_expr(to_text(verdict.diagnosis.correction))
 
 
 def _corrections():

@@ -6,6 +6,9 @@ import re
 
 import pytest
 
+from derive.language.parser import parse_expr
+from derive.language.text import to_text
+
 from .problems_inline import checker
 
 # (code, problem, wrong claim, a phrase the message must contain)
@@ -65,6 +68,14 @@ def test_the_suggested_correction_holds(name, claim):
     reference = claim.split(" = ")[0]
     fixed = checker(name).check(f"{reference} = {wrong.diagnosis.correct}")
     assert fixed.verdict == "holds"
+
+
+@pytest.mark.parametrize("name, claim", CORRECTIONS + [("mse", "dL/dW = R @ X.T"), ("mse", "dL/dW = R @ X.T / S / S"),
+                                         ("layer", "dJ/dx = 0.5 * W.T @ dJ/dy")], ids=lambda c: c)
+def test_a_correction_carries_its_tree_which_reads_as_its_text(name, claim):
+    diagnosis = checker(name).check(claim).diagnosis
+    assert diagnosis.correction is not None
+    assert parse_expr(diagnosis.correct) == parse_expr(to_text(diagnosis.correction))
 
 
 def test_a_constant_factor_is_not_named_as_a_size():

@@ -109,6 +109,17 @@ def _shape_tex(problem: Problem, name: str) -> str:
     return rf"\mathbb{{R}}^{{{dim(rows)}}}" if cols == ONE else rf"\mathbb{{R}}^{{{dim(rows)} \times {dim(cols)}}}"
 
 
+def chain_math(problem: Problem | None, chain: ast.Chain, aligned: bool = True) -> str | None:
+    """A claim's tree (or one expression's, a chain of one side) as LaTeX, with the problem's
+    shapes for the notation; None when its names and shapes do not fit the problem or it has no
+    LaTeX (the caller then shows its text)."""
+    try:
+        scope = problem.claim_scope(chain) if problem is not None else None
+    except DeriveError:
+        return None
+    return _chain_latex(chain, scope, latex_names(problem), aligned=aligned)
+
+
 def claim_math(problem: Problem | None, text: str, aligned: bool = True) -> str | None:
     """A claim (or one expression, a chain of one side) in claim-language text as LaTeX, with
     the problem's shapes for the notation; None when it does not read."""
@@ -208,7 +219,7 @@ def _problem_part(out: _Writer, problem: Problem) -> None:
 
 def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdict) -> None:
     out.heading(f"Claim {number}" + (f" ({verdict.source})" if verdict.source else ""), level=2)
-    math = claim_math(problem, verdict.claim)
+    math = chain_math(problem, verdict.chain) if verdict.chain is not None else None
     if math is None:
         out.text(f"{verdict.claim}")
     else:
@@ -224,10 +235,12 @@ def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdi
         return
     link = verdict.links[verdict.broken_link]
     if len(verdict.links) > 1:
-        step = claim_math(problem, f"{link.left} = {link.right}", aligned=False)
+        step = chain_math(problem, ast.Chain(link.sides), aligned=False) if link.sides else None
         out.text(f"The chain breaks at step {verdict.broken_link + 1}:")
         if step:
             out.display(step)
+        else:
+            out.text(f"{link.left} = {link.right}")
     if link.difference is not None:
         d = link.difference
         sizes = ", ".join(f"{k}={v}" for k, v in d.sizes.items())
@@ -239,7 +252,7 @@ def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdi
         out.text(f"Diagnosis ({link.diagnosis.code}): {link.diagnosis.message}.")
     correct = verdict.correct
     if correct:
-        math = claim_math(problem, correct)
+        math = chain_math(problem, verdict.correct_chain) if verdict.correct_chain is not None else None
         out.text("The correct statement:")
         if math:
             out.display(math, aligned="&=" in math)

@@ -22,7 +22,7 @@ from . import schema as problem_schema
 from ..errors import DeriveError, ProblemError, unknown_name
 from ..limits import MAX_SIZE
 from ..language.latex_names import default_name  # the printer's spelling is the one students see
-from ..language.parser import parse_claim, parse_definition
+from ..language.parser import parse_claim, parse_definition, parse_sides
 from ..language.primitives import PRIMITIVES
 from .schema import key_path, name_error, one_line, shown
 from ..language.shapes import ONE, SCALAR, Scope, Shape, fmt, index_names_of, infer, size_symbol
@@ -50,6 +50,7 @@ class ClaimSpec:
     correct: str | None = None
     source: str = ""
     note: str = ""
+    correct_chain: ast.Chain | None = None  # ``correct`` read (a claim, or one expression)
 
 
 @dataclass
@@ -295,14 +296,20 @@ def _claim_spec(problem: Problem, entry, where: str) -> ClaimSpec:
         chain = parse_claim(text)
     except DeriveError as error:
         raise ProblemError(f"{where} ({shown(text, 60)}): {_headline(error)}") from None
+    correct = entry.get("correct")
+    try:
+        correct_chain = parse_sides(correct) if correct is not None else None
+    except DeriveError as error:
+        raise ProblemError(f"{where}.correct ({shown(correct, 60)}): {_headline(error)}") from None
     return ClaimSpec(
         text=text,
         chain=chain,
         expect=entry.get("expect"),
         diagnosis=entry.get("diagnosis"),
-        correct=entry.get("correct"),
+        correct=correct,
         source=entry.get("source", ""),
         note=entry.get("note", ""),
+        correct_chain=correct_chain,
     )
 
 

@@ -137,7 +137,8 @@ class ProblemChecker:
         spec = claim if isinstance(claim, ClaimSpec) else ClaimSpec(text=claim, chain=parse_claim(claim))
         start = time.monotonic()
         verdict = ClaimVerdict(claim=spec.text, verdict=UNDECIDED, links=[], expect=spec.expect,
-                               expected_diagnosis=spec.diagnosis, correct=spec.correct, source=spec.source)
+                               expected_diagnosis=spec.diagnosis, correct=spec.correct, source=spec.source,
+                               chain=spec.chain, correct_chain=spec.correct_chain)
         try:
             scope = self.problem.check_claim_names(spec.chain)
             with _recursion_limit(RECURSION_LIMIT):
@@ -161,7 +162,7 @@ class ProblemChecker:
     def check_link(self, left, right, scope: Scope) -> LinkVerdict:
         start = time.monotonic()
         reference, claimed = orient(left, right)
-        link = LinkVerdict(left=to_text(left), right=to_text(right), verdict=UNDECIDED)
+        link = LinkVerdict(left=to_text(left), right=to_text(right), verdict=UNDECIDED, sides=(left, right))
         shapes = {}
         for side in (reference, claimed):
             try:

@@ -175,78 +175,100 @@ def _relations(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | N
     if got0.shape != true0.shape:
         if _all(lambda t, g: _close(g, _transpose(t)), pair):
             if jacobian:
-                return _layout(problem, claim_text)
+                return _layout(problem, claimed)
             if 1 in true0.shape[1:]:
                 kind = "column" if true0.shape[2] == 1 else "row"
                 other = "row" if kind == "column" else "column"
                 return Diagnosis("row-column", f"{claim_text} is a {other} vector{note}; {ref_text} is a "
-                                 f"{kind} vector, {fmt(pair.true_shape)}", f"({claim_text}).T")
-            return Diagnosis("transposed", f"{claim_text} is the transpose of {ref_text}{note}", f"({claim_text}).T")
+                                 f"{kind} vector, {fmt(pair.true_shape)}", f"({claim_text}).T",
+                                 correction=ast.Transpose(claimed))
+            return Diagnosis("transposed", f"{claim_text} is the transpose of {ref_text}{note}", f"({claim_text}).T",
+                             correction=ast.Transpose(claimed))
         if got0[0].size == true0[0].size and 1 in got0.shape[1:] and _all(
                 lambda t, g: _close(g.reshape(t.shape), t), pair):
             return Diagnosis("kron-outer", "⊗ was read as the Kronecker product, whose result is a long "
-                             "vector; the outer product u vᵀ was meant", to_text(_kron_to_outer(claimed)))
+                             "vector; the outer product u vᵀ was meant", to_text(_kron_to_outer(claimed)),
+                             correction=_kron_to_outer(claimed))
         batch = _batch_sum(pair)
         if batch is not None:
             axis, transposed = batch
             fix = f"sum({claim_text}, axis={axis})" + (".T" if transposed else "")
+            summed = ast.Call("sum", (claimed,), (("axis", ast.Number(Fraction(axis))),))
             return Diagnosis("missing-batch-sum", f"{claim_text} is missing the sum over the batch: summed "
-                             f"along axis {axis}, it equals {ref_text}", fix)
+                             f"along axis {axis}, it equals {ref_text}", fix,
+                             correction=ast.Transpose(summed) if transposed else summed)
         if 1 in got0.shape[1:] and true0.shape[1] == true0.shape[2] and _all(
                 lambda t, g: _close(np.stack([np.diag(x.reshape(-1)) for x in g]), t), pair):
             return Diagnosis("jacobian-diagonal", f"{claim_text} lists the diagonal of the Jacobian (the "
-                             f"elementwise derivative); {ref_text} is the diagonal matrix", f"diag({claim_text})")
+                             f"elementwise derivative); {ref_text} is the diagonal matrix", f"diag({claim_text})",
+                             correction=ast.Call("diag", (claimed,)))
         return None
     square = got0.shape[1] == got0.shape[2] > 1
     if square and _all(lambda t, g: _close(g, _transpose(t)) and not _close(g, t), pair):
         if jacobian:
-            return _layout(problem, claim_text)
-        return Diagnosis("transposed", f"{claim_text} is the transpose of {ref_text}{note}", f"({claim_text}).T")
+            return _layout(problem, claimed)
+        return Diagnosis("transposed", f"{claim_text} is the transpose of {ref_text}{note}", f"({claim_text}).T",
+                         correction=ast.Transpose(claimed))
     if _all(lambda t, g: _close(g, -t), pair):
-        return Diagnosis("sign", f"{claim_text} has the wrong sign", f"-({claim_text})")
+        return Diagnosis("sign", f"{claim_text} has the wrong sign", f"-({claim_text})", correction=ast.Neg(claimed))
     factors = [_factor(t, g) for t, g in zip(pair.true, pair.got)]
     if None not in factors:
         described = _describe_factor(problem, factors)
         if described:
-            shown, divisor, hint = described
+            shown, divisor, hint, divisor_tree = described
             return Diagnosis("factor", f"{claim_text} is off by a constant factor: it is {shown} times "
-                             f"{ref_text}{hint}", f"({claim_text}) / {divisor}" if divisor else None)
+                             f"{ref_text}{hint}", f"({claim_text}) / {divisor}" if divisor else None,
+                             correction=ast.Binary("/", claimed, divisor_tree) if divisor else None)
     return None
 
 
-def _describe_factor(problem: Problem, factors: list[float]) -> tuple[str, str | None, str] | None:
-    """The factor in words, and what to divide by: a number when it is the same at both size
-    assignments, a size (S, 1/S, sqrt(dk)) when it follows that size, None otherwise."""
+def _describe_factor(problem: Problem, factors: list[float]) -> tuple[str, str | None, str, ast.Node | None] | None:
+    """The factor in words, what to divide by (text and tree), and a hint: a number when it is
+    the same at both size assignments, a size (S, 1/S, sqrt(dk)) when it follows that size, None
+    otherwise."""
     first, second = factors
     if abs(first - second) < 1e-7 * max(1.0, abs(first)):
         ratio = Fraction(first).limit_denominator(1000)
         if abs(float(ratio) - first) < 1e-9 * max(1.0, abs(first)) and len(str(ratio)) <= 12:
-            return str(ratio), f"({ratio})" if ratio.denominator != 1 or ratio < 0 else str(ratio), ""
-        return f"{first:.6g}", f"{first:.12g}", ""
+            return (str(ratio), f"({ratio})" if ratio.denominator != 1 or ratio < 0 else str(ratio), "",
+                    _signed(1 if ratio >= 0 else -1, _fraction(abs(ratio))))
+        return f"{first:.6g}", f"{first:.12g}", "", _signed(1 if first >= 0 else -1, ast.Number(Fraction(f"{abs(first):.12g}")))
     assignments = [problem.sizes_from(table) for table in SIZE_TABLES]
-    for shown, values in _size_monomials(problem, assignments):
+    for shown, tree, values in _size_monomials(problem, assignments):
         for sign, prefix in ((1, ""), (-1, "-")):
             if all(abs(f - sign * v) < 1e-9 * v for f, v in zip(factors, values)):
-                return f"{prefix}{shown}", f"({prefix}{shown})", SCALE_HINT
+                return f"{prefix}{shown}", f"({prefix}{shown})", SCALE_HINT, _signed(sign, tree)
             if all(abs(f * v - sign) < 1e-9 for f, v in zip(factors, values)):
                 inverse = f"1/{shown}" if "/" not in shown and "*" not in shown else f"1/({shown})"
-                return f"{prefix}{inverse}", f"({prefix}{inverse})", SCALE_HINT
+                return (f"{prefix}{inverse}", f"({prefix}{inverse})", SCALE_HINT,
+                        _signed(sign, ast.Binary("/", ast.Number(Fraction(1)), tree)))
     return None
 
 
+def _fraction(value: Fraction) -> ast.Node:
+    """``p/q`` as the claim language writes it (a number, or a quotient of two)."""
+    if value.denominator == 1:
+        return ast.Number(value)
+    return ast.Binary("/", ast.Number(Fraction(value.numerator)), ast.Number(Fraction(value.denominator)))
+
+
+def _signed(sign: int, node: ast.Node) -> ast.Node:
+    return node if sign > 0 else ast.Neg(node)
+
+
 def _size_monomials(problem: Problem, assignments: list[dict]):
-    """(text, value at each assignment) of the size factors a slip can introduce: a size, its
-    square root, then a product or a ratio of two sizes (S/K: divided by the classes, not the
-    batch)."""
+    """(text, tree, value at each assignment) of the size factors a slip can introduce: a size,
+    its square root, then a product or a ratio of two sizes (S/K: divided by the classes, not
+    the batch)."""
     names = problem.free_sizes
     for name in names:
         values = [sizes[name] for sizes in assignments]
-        yield name, values
-        yield f"sqrt({name})", [v ** 0.5 for v in values]
+        yield name, ast.Name(name), values
+        yield f"sqrt({name})", ast.Call("sqrt", (ast.Name(name),)), [v ** 0.5 for v in values]
     for a, b in itertools.permutations(names, 2):
-        yield f"{a}/{b}", [sizes[a] / sizes[b] for sizes in assignments]
+        yield f"{a}/{b}", ast.Binary("/", ast.Name(a), ast.Name(b)), [sizes[a] / sizes[b] for sizes in assignments]
         if a < b:
-            yield f"{a}*{b}", [sizes[a] * sizes[b] for sizes in assignments]
+            yield f"{a}*{b}", ast.Binary("*", ast.Name(a), ast.Name(b)), [sizes[a] * sizes[b] for sizes in assignments]
 
 
 def _common_scope(scope: Scope, *nodes) -> Scope | None:
@@ -266,10 +288,11 @@ def _well_formed(node, scope: Scope, *others) -> bool:
     return _common_scope(scope, node, *others) is not None
 
 
-def _layout(problem: Problem, claim_text: str) -> Diagnosis:
+def _layout(problem: Problem, claimed: ast.Node) -> Diagnosis:
     other = "denominator" if problem.layout == "numerator" else "numerator"
+    claim_text = to_text(claimed)
     return Diagnosis("layout", f"{claim_text} is the Jacobian in the {other} layout; this problem uses "
-                     f"the {problem.layout} layout", f"({claim_text}).T")
+                     f"the {problem.layout} layout", f"({claim_text}).T", correction=ast.Transpose(claimed))
 
 
 def _vector_of(node: ast.Derivative, scope: Scope) -> bool:
@@ -406,7 +429,7 @@ def _misnamed_definition(problem: Problem, reference, claimed) -> Diagnosis | No
         return None
     listed = ", ".join(f"{a} where {b} was meant" for a, b in swaps)
     return Diagnosis("wrong-index", f"{to_text(claimed)}: {listed} (the definition is {reference.id} = "
-                     f"{to_text(truth)})", to_text(truth))
+                     f"{to_text(truth)})", to_text(truth), correction=truth)
 
 
 def _whole_edits(node, target, scope: Scope):
@@ -447,7 +470,7 @@ def _edits(pair: _Pair, node, target, scope: Scope) -> Diagnosis | None:
         return all(_close(p(candidate, local, names), v) for p, v in zip(pair.points, values))  # lazily
 
     def found(code, description, candidate, slips=()):
-        return Diagnosis(code, f"{to_text(node)}: {description}", to_text(candidate), tuple(slips))
+        return Diagnosis(code, f"{to_text(node)}: {description}", to_text(candidate), tuple(slips), candidate)
 
     singles = (list(_whole_edits(node, target, scope)) + list(single_edits(problem, scope, node))
                + list(unit_edits(problem, node)))

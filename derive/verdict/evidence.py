@@ -10,9 +10,13 @@ evidence there is. ``as_json`` is the documented ``--json`` schema (docs/json.md
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
+
+from ..language import ast
 
 HOLDS, FAILS, UNDECIDED = "holds", "fails", "undecided"
+# A field holding trees: documents print them (derive.documents); JSON carries their text fields.
+TREE = {"tree": True}
 DISAGREEMENT = 1e-6  # a numeric relative error past this is a difference, not rounding
 
 
@@ -62,6 +66,7 @@ class Diagnosis:
     message: str
     correct: str | None = None
     slips: tuple[str, ...] = ()  # the code of each slip, when the correction needs more than one edit
+    correction: ast.Node | None = field(default=None, metadata=TREE, repr=False, compare=False)  # correct's tree
 
 
 @dataclass
@@ -81,6 +86,7 @@ class LinkVerdict:
     derivation: list[tuple[str, str]] = field(default_factory=list)  # (expression, justification)
     numeric_unavailable: str = ""  # why the numeric oracle could not evaluate the link, if so
     every_size: bool = False  # proved for every size (generic proof, or no size to vary)
+    sides: tuple[ast.Node, ...] = field(default=(), metadata=TREE, repr=False, compare=False)  # left, right
 
     def evidence_summary(self) -> str:
         parts = []
@@ -121,6 +127,8 @@ class ClaimVerdict:
     source: str = ""
     error: str | None = None
     seconds: float = 0.0
+    chain: ast.Chain | None = field(default=None, metadata=TREE, repr=False, compare=False)  # the claim's tree
+    correct_chain: ast.Chain | None = field(default=None, metadata=TREE, repr=False, compare=False)
 
     @property
     def broken_link(self) -> int | None:
@@ -163,11 +171,11 @@ class ClaimVerdict:
         return True
 
     def as_json(self) -> dict:
-        data = asdict(self)
+        data = _record(self)
         data["broken_link"] = self.broken_link
         data["generic"] = self.generic
         data["every_size"] = self.every_size
-        data["diagnosis"] = asdict(self.diagnosis) if self.diagnosis else None
+        data["diagnosis"] = _record(self.diagnosis) if self.diagnosis else None
         data["matches_expectation"] = self.matches_expectation
         return _plain(data)
 
@@ -184,6 +192,17 @@ def combine(links: list[LinkVerdict]) -> str:
 def sizes_text(sizes: dict) -> str:
     """m=2, d=3 (or "no sizes")."""
     return ", ".join(f"{k}={v}" for k, v in sizes.items()) or "no sizes"
+
+
+def _record(value):
+    """``dataclasses.asdict`` without the fields that hold trees."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _record(getattr(value, f.name)) for f in fields(value) if not f.metadata.get("tree")}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_record(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _record(v) for k, v in value.items()}
+    return value
 
 
 def _plain(value):
