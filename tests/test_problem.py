@@ -40,6 +40,8 @@ BAD = [
     ({"variables": {"x": "n"}, "arbitrary": {"J": ["z"]}}, "arbitrary.J: depends on 'z', which is not a variable or definition"),
     ({"variables": {"x": "n"}, "claims": [{"claim": "x = ", "expect": "holds"}]},
      "claims[1] ('x = '): the text ends (expected an expression)"),
+    ({"variables": {"x": "n"}, "claims": [{"claim": "x = 2*x", "expect": "fails", "correct": "x = x +"}]},
+     "claims[1].correct ('x = x +'): the text ends (expected an expression)"),
     ({"variables": {"x": "n"}, "claims": [{"claim": "x = x", "expect": "true"}]},
      "claims[1].expect: expected 'holds', 'fails' or 'undecided', not 'true'"),
     ({"variables": {"x": "0"}}, "variables.x: sizes are positive, not 0"),
