@@ -46,7 +46,9 @@ from ..verdict.check import CheckOptions, ProblemChecker
 from ..errors import DeriveError
 from ..oracles.numeric import NumericModel
 from ..problem.definition import ClaimSpec
+from ..documents.export import chain_math
 from ..documents.safe_text import md_block, md_code, md_inline
+from ..language import ast
 from ..language.shapes import infer
 
 MEANING_SIZES = [4, 5, 6, 7, 8, 9, 10, 11]  # the sizes of the point that fingerprints an answer's value
@@ -94,6 +96,8 @@ class Graded:
     seconds: float = 0.0
     fingerprint: str = ""  # of everything the grade depends on (grade_fingerprint); "" never matches
     transient: bool = False  # the grade depends on time (the check was killed or its worker died)
+    key_math: str = ""  # the answer as derive read it, in LaTeX ("" when it was not read)
+    value_math: str = ""  # its value, the sides after the first, in LaTeX
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -261,6 +265,7 @@ class Grader:
                 key = (question.id, immediate.key)
                 groups.setdefault(key, []).append(submission)
                 answers[key] = immediate
+            maths = {key: answer_maths(self._question(key[0]).problem, answer.chain) for key, answer in answers.items()}
 
             def work(key):
                 start = time.monotonic()
@@ -278,7 +283,7 @@ class Grader:
                     outcome, seconds = Outcome("undecided", message=f"the check failed: {value}"), 0.0
                 for submission in groups[key]:
                     yield out.write(self._graded(question, submission, outcome, key[1], seconds,
-                                                 transient=status != "ok" or outcome.timed))
+                                                 transient=status != "ok" or outcome.timed, maths=maths[key]))
 
     def _question(self, qid: str) -> Question:
         try:
@@ -301,7 +306,7 @@ class Grader:
                                                 f"report): {type(error).__name__}")
 
     def _graded(self, question: Question, submission: Submission, outcome: Outcome, key: str,
-                seconds: float, transient: bool = False) -> Graded:
+                seconds: float, transient: bool = False, maths: tuple[str, str] = ("", "")) -> Graded:
         if outcome.verdict == "holds":
             points = question.points
         elif outcome.verdict == "fails":
@@ -314,7 +319,18 @@ class Grader:
         return Graded(submission.student, question.id, submission.text[:SHOWN_ANSWER], points,
                       question.points, outcome.verdict, outcome.diagnosis,
                       feedback_text(question, outcome, points), outcome.verdict == "undecided", key,
-                      outcome.meaning, round(seconds, 3), self.fingerprint(submission), transient)
+                      outcome.meaning, round(seconds, 3), self.fingerprint(submission), transient,
+                      *(maths if outcome.verdict in READ else ("", "")))
+
+
+READ = {"holds", "fails", "undecided"}  # the verdicts of answers that were read
+
+
+def answer_maths(problem, chain: ast.Chain) -> tuple[str, str]:
+    """An answer's LaTeX as read, and its value's (the sides after the first), printed from its
+    tree once per distinct answer; "" where a tree has no LaTeX."""
+    value = ast.Chain(chain.sides[1:] or chain.sides)
+    return chain_math(problem, chain) or "", chain_math(problem, value, aligned=False) or ""
 
 
 def _budget_decided(verdict) -> bool:

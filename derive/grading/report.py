@@ -36,8 +36,7 @@ from pathlib import Path
 
 from .assignment import Assignment
 from ..errors import DeriveError
-from ..documents.export import claim_math
-from .grade import Graded
+from .grade import READ, Graded
 from ..documents.safe_text import csv_cell, csv_number, md_block, md_code, md_inline, md_table_cell
 
 Grades = dict[tuple[str, str], Graded]  # (student, question) -> grade
@@ -70,20 +69,12 @@ class Classbook:
             self.by_student[student][question] = graded
             self.by_question[question].append(graded)
         self.students = sorted(self.by_student)
-        self._math: dict[tuple[str, str, bool], str | None] = {}
 
     def total(self, student: str) -> float:
         return sum(g.points for g in self.by_student.get(student, {}).values())
 
     def totals(self) -> dict[str, float]:
         return {student: self.total(student) for student in self.students}
-
-    def math(self, question, text: str, aligned: bool = True) -> str | None:
-        """``claim_math`` of an answer's key, once per distinct key (a class repeats them)."""
-        key = (question.id, text, aligned)
-        if key not in self._math:
-            self._math[key] = claim_math(question.problem, text, aligned=aligned)
-        return self._math[key]
 
 
 def _book(assignment: Assignment, grades, overrides=None) -> Classbook:
@@ -235,7 +226,7 @@ def feedback_markdown(assignment: Assignment, grades: Grades | Classbook, studen
             continue
         shown = graded.answer if len(graded.answer) < 200 else graded.answer[:200] + " …"
         lines += ["Your answer:", "", md_block(shown), ""]
-        math = book.math(question, graded.key) if graded.verdict in _READ else None
+        math = graded.key_math if graded.verdict in READ else None
         if math:
             lines += ["read as", "", f"$$\n{math}\n$$", ""]
         override = book.overrides.get((student, question.id))
@@ -246,7 +237,6 @@ def feedback_markdown(assignment: Assignment, grades: Grades | Classbook, studen
     return "\n".join(lines)
 
 
-_READ = {"holds", "fails", "undecided"}  # the verdicts of answers that were read
 
 
 def write_feedback(assignment: Assignment, grades: Grades | Classbook, folder: Path) -> dict[str, str]:
@@ -308,7 +298,7 @@ def report_markdown(assignment: Assignment, grades: Grades | Classbook, histogra
                 key = spellings.most_common(1)[0][0]
                 first = next(m for m in members if m.key == key)
                 value = key.split(" = ", 1)[-1]
-                math = book.math(question, value, aligned=False)
+                math = first.value_math
                 math = f"${_math_cell(math)}$" if math else ""
                 more = f" (and {len(spellings) - 1} other spelling{'s' * (len(spellings) > 2)})" \
                     if len(spellings) > 1 else ""
