@@ -1,9 +1,10 @@
 """Text in the claim language to derive.ast trees.
 
-The grammar file ``claim.lark`` is the only definition of the language; this module loads it
-(LALR, so parsing is linear in the length of the text) and maps each alias to one AST node.
-Student text is untrusted: nothing here evaluates it, ``MAX_LENGTH`` / ``MAX_DEPTH`` bound
-what a parse may cost, and a number literal is measured on its text (``limits.number``) before it
+The grammar file ``claim.lark`` is the only definition of the language; this module parses with
+it (LALR, linear in the length of the text; ``claim_grammar`` loads it) and maps each alias to one
+AST node, taking a derivative token apart by the grammar's own pattern.
+Student text is untrusted: nothing here evaluates it, ``parse_limits`` bounds what a parse may
+cost (``MAX_LENGTH`` / ``MAX_DEPTH``), and a number literal is measured on its text (``limits.number``) before it
 becomes a Fraction, so ``1e99999999999`` is refused at once instead of computed.
 """
 
@@ -13,27 +14,18 @@ import functools
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
-from importlib import resources
 
 import lark
 
 from . import ast
+from .claim_grammar import claim_parser, terminal
 
 from .. import limits
-from ..errors import DeriveError, ParseError, TooLarge
+from ..errors import ParseError, TooLarge
+from .latex_in_rules import reads_as_scalar
+from .parse_limits import check_limits, transform_checked
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
 from ..limits import MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH  # noqa: F401 - their home is limits.py
-
-_DERIV = re.compile(
-    r"(?:d|∂)\s*(?P<of>[^\W\dᵀ][^\Wᵀ]*)\s*(?:\[(?P<items>[^\[\]]*)\])?\s*/\s*(?:d|∂)\s*(?P<wrt>[^\W\dᵀ][^\Wᵀ]*)"
-)
-
-
-@lru_cache(maxsize=1)
-def _parser() -> lark.Lark:
-    grammar = resources.files("derive.language").joinpath("claim.lark").read_text(encoding="utf-8")
-    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
 def _span(meta_or_token) -> ast.Span:
@@ -48,13 +40,10 @@ def _index_item(text: str, column: int | None = None):
         return ast.ALL
     if text.isdecimal():  # not isdigit: '²' is a digit that int() does not read
         return limits.integer(text, column)
-    if not _INDEX_NAME.fullmatch(text):  # dy[a=b]/dx: an index as the grammar reads one in y[...]
+    if not terminal("NAME").fullmatch(text):  # dy[a=b]/dx: an index as the grammar reads one in y[...]
         raise ParseError(f"'{text}' is not an index: write a name, a number (from 1) or ':', as in "
                          "dY[m,n]/dW", column=column)
     return text
-
-
-_INDEX_NAME = re.compile(r"[^\W\dᵀ][^\Wᵀ]*")  # the grammar's NAME
 
 
 # NumPy's names for the language's operators: np.dot(W.T, g) is W.T @ g, np.transpose(x) is x.T
@@ -149,9 +138,7 @@ class _ToAst(lark.Transformer):
 
     def _product(self, left: ast.Node, right: ast.Node) -> ast.Node:
         """A product written side by side: ``*`` when a side is a scalar, else ``@`` (the rule of
-        the LaTeX reader, ``latex_in.reads_as_scalar``)."""
-        from .latex_in import reads_as_scalar  # latex_in builds on this module
-
+        the LaTeX reader, ``latex_in_rules.reads_as_scalar``)."""
         scalars = self.reading.scalars if self.reading else frozenset()
         scalar = reads_as_scalar(left, scalars) or reads_as_scalar(right, scalars)
         return ast.Binary("*" if scalar else "@", left, right, span=_join(left, right))
@@ -169,8 +156,6 @@ class _ToAst(lark.Transformer):
         binds it tighter, ``1/(S X)``, and the one that reads left to right, ``(1/S) X``, differ
         (unless ``a * b c`` has a scalar a), and the answer is refused with both written out."""
         if isinstance(right, _Juxt) and self.reading is not None:
-            from .latex_in import reads_as_scalar
-
             left_node = self._node(left)
             if op == "*" and reads_as_scalar(left_node, self.reading.scalars):  # 2 * W x: one meaning
                 return ast.Binary(op, left_node, self._node(right), span=_span(meta))
@@ -198,7 +183,7 @@ class _ToAst(lark.Transformer):
 
     def derivative(self, meta, children):
         (token,) = children
-        match = _DERIV.fullmatch(str(token))
+        match = terminal("DERIV").fullmatch(str(token))  # the grammar's token, its groups named
         of: ast.Node = ast.Name(self._resolve(match["of"]), span=_span(token))
         if match["items"] is not None:
             start, items = token.start_pos + match.start("items"), []
@@ -211,7 +196,8 @@ class _ToAst(lark.Transformer):
 
     def expr_derivative(self, meta, children):
         _, body, wrt = children
-        return ast.Derivative(self._node(body), self._resolve(str(wrt)[1:].strip()), span=_span(meta))
+        wrt = terminal("DWRT").fullmatch(str(wrt))["by"]
+        return ast.Derivative(self._node(body), self._resolve(wrt), span=_span(meta))
 
     def _resolve(self, name: str) -> str:
         return self.reading.resolve(name) if self.reading else name
@@ -261,8 +247,6 @@ class _ToAst(lark.Transformer):
 
     def inverse(self, meta, children):
         """``A^-1``: the inverse, or for a scalar the power -1 (as ``s^{-1}`` in LaTeX)."""
-        from .latex_in import reads_as_scalar
-
         scalars = self.reading.scalars if self.reading else frozenset()
 
         def build(operand):
@@ -508,21 +492,6 @@ def _shown(node) -> str:
     return to_text(node)
 
 
-def check_limits(text: str) -> None:
-    """Length and bracket nesting within the limits (shared by the claim and LaTeX grammars)."""
-    if len(text) > MAX_LENGTH:
-        raise TooLarge(f"the text is {len(text)} characters long; the limit is {MAX_LENGTH}")
-    depth = deepest = 0
-    for char in text:
-        if char in "([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in ")]}":
-            depth -= 1
-    if deepest > MAX_DEPTH:
-        raise TooLarge(f"the text nests brackets {deepest} deep; the limit is {MAX_DEPTH}")
-
-
 _TOKENS = {"RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "$END": "the end of the text",
            "EQUAL": "'='", "COMMA": "','", "MINUS": "'-'", "PLUS": "'+'", "AT": "'@'", "STAR": "'*'",
            "SLASH": "'/'", "DOUBLE_STAR": "'**'", "COLON": "':'", "INT": "an index", "DWRT": "d<variable>"}
@@ -543,7 +512,7 @@ def _expected(tokens) -> str:
 def _parse(text: str, reading: Reading | None = None) -> list[ast.Node]:
     check_limits(text)
     try:
-        tree = _parser().parse(text)
+        tree = claim_parser().parse(text)
     except lark.UnexpectedCharacters as error:
         char = text[error.pos_in_stream]
         hint = {"^": " (write powers as **, e.g. x**2); x^T is a transpose and x^-1 an inverse",
@@ -565,39 +534,6 @@ def _parse(text: str, reading: Reading | None = None) -> list[ast.Node]:
     except RecursionError:
         raise TooLarge("the expression nests too deeply") from None
     return transform_checked(_ToAst(reading, text), tree, text)
-
-
-def transform_checked(transformer: lark.Transformer, tree, text: str) -> list[ast.Node]:
-    """``transformer.transform(tree)`` with its failures as derive errors and the depth limit
-    applied (shared by the claim and the LaTeX grammars)."""
-    try:
-        sides = transformer.transform(tree)
-    except lark.exceptions.VisitError as error:
-        inner = error.orig_exc
-        if isinstance(inner, ParseError):
-            raise ParseError(inner.headline, text, inner.column) from None
-        if isinstance(inner, RecursionError):
-            raise TooLarge("the expression nests too deeply") from None
-        if isinstance(inner, DeriveError):  # a literal past the limits, a name the reader refuses
-            raise inner from None
-        raise
-    except RecursionError:
-        raise TooLarge("the expression nests too deeply") from None
-    for side in sides:
-        depth = _depth(side)
-        if depth > MAX_TREE_DEPTH:
-            raise TooLarge(f"the expression is {depth} operations deep; the limit is {MAX_TREE_DEPTH}")
-    return sides
-
-
-def _depth(node) -> int:
-    """The depth of a tree, without recursion (the tree may be deep)."""
-    deepest, stack = 0, [(node, 1)]
-    while stack:
-        current, level = stack.pop()
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in ast.children(current))
-    return deepest
 
 
 def parse_expr(text: str, reading: Reading | None = None) -> ast.Node:

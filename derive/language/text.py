@@ -7,12 +7,12 @@ a faithful name for an expression: error messages quote it, and grading groups a
 from __future__ import annotations
 
 import re
-from functools import singledispatch
+from functools import lru_cache, singledispatch
 
 from . import ast
+from .claim_grammar import terminal
 
 _SUM, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(1, 7)
-_DIVISION_READS_AS_DERIVATIVE = re.compile(r"(?:^|[^\w])(?:d|∂)\w*(?:\[[^\[\]]*\])?\s*\)?\s*/\s*(?:d|∂)\s*[^\W\d]")
 _BINARY_LEVEL = {"+": _SUM, "-": _SUM, "@": _PRODUCT, "*": _PRODUCT, "/": _PRODUCT, "**": _POWER}
 
 
@@ -21,6 +21,19 @@ def to_text(node) -> str:
     if isinstance(node, ast.Chain):
         return " = ".join(to_text(side) for side in node.sides)
     return _text(node)[0]
+
+
+@lru_cache(maxsize=1)
+def _derivative_token() -> re.Pattern:
+    """The grammar's derivative token where a token can start (not inside a word)."""
+    return re.compile(r"(?<!\w)(?:" + terminal("DERIV").pattern + ")")
+
+
+def _has_derivative_token(text: str) -> bool:
+    """Whether the grammar's derivative token occurs anywhere in ``text``: a division whose text
+    has one gets its right side in brackets. Looking anywhere, not only across the division's
+    slash, brackets more than needed (``dJ/dy @ x / (m)``) and never too few."""
+    return _derivative_token().search(text) is not None
 
 
 def _wrap(part: tuple[str, int], minimum: int) -> str:
@@ -78,7 +91,7 @@ def _(node: ast.Binary):
         return f"{_wrap(_text(node.left), _POSTFIX)}**{_wrap(_text(node.right), _UNARY)}", level
     left = _wrap(_text(node.left), level)
     right = _wrap(_text(node.right), level + 1)
-    if node.op == "/" and _DIVISION_READS_AS_DERIVATIVE.search(f"{left} / {right}"):
+    if node.op == "/" and _has_derivative_token(f"{left} / {right}"):
         right = f"({right})"  # 'dx / dy' would read as a derivative
     return f"{left} {node.op} {right}", level
 

@@ -1,0 +1,79 @@
+"""LaTeX text before and around the grammar: part of ``latex_in`` (the LaTeX reader).
+
+What is done to the text before it is parsed (``\\|`` and ``\\Vert``, which look alike on both
+sides of a norm, are paired into an opening and a closing mark), and the words of a syntax error:
+what was expected, and what an unexpected command means (``\\quad`` separates a formula from its
+commentary, ``\\dots`` leaves terms out...).
+"""
+
+from __future__ import annotations
+
+import re
+
+_BAR = re.compile(r"(\\(?:left|right)\s*)?(?<!\\)(\\\||\\Vert(?![A-Za-z]))")
+_COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)")
+
+_COMMAND_HINTS = {
+    r"\quad": r"'\quad' separates a formula from its commentary: give the formula alone",
+    r"\qquad": r"'\qquad' separates a formula from its commentary: give the formula alone",
+    r"\dots": r"'\dots' leaves terms out: write the sum, \sum_{i} x_i",
+    r"\cdots": r"'\cdots' leaves terms out: write the sum, \sum_{i} x_i",
+    r"\ldots": r"'\ldots' leaves terms out: write the sum, \sum_{i} x_i",
+    r"\in": r"'\in' states a set membership, not an equation: give the equation alone",
+    r"\mathbb": r"sets such as \mathbb{R}^{d} are prose, not part of an equation",
+    r"\leftarrow": r"an update arrow is not an equation: write '='",
+    r"\rightarrow": r"an arrow is not an equation: write '='",
+    r"\Rightarrow": r"an implication is not an equation: give each equation alone",
+    r"\forall": r"'\forall' is prose: a free index already holds for every value",
+    r"\textcircled": r"'\textcircled' is an equation label, not part of the formula",
+    r"\tag": r"an equation label is not part of the formula",
+    r"\underbrace": r"'\underbrace' annotations are not read: give the formula alone",
+    r"\boxed": r"'\boxed' is not read: give the formula alone",
+}
+
+_WORDS = {"RPAR": "')'", "LPAR": "'('", "RBRACE": "'}'", "LBRACE": "'{'", "RBRACK": "']'",
+          "RNORM": r"'\|'", "$END": "the end of the text", "EQUAL": "'='", "COMMA": "','",
+          "PLUS": "'+'", "MINUS": "'-'", "PRODUCT_OP": r"an operator such as \cdot",
+          "END_ENV": r"'\end{aligned}'", "CIRCUMFLEX": "'^'", "UNDERSCORE": "'_'"}
+_STARTS = {"LETTER", "GREEK", "NUMBER", "TEXTNAME", "BOLD", "PARTIAL", "FRAC", "LPAR", "FUNC",
+           "CALLNAME", "SUM", "LBRACE", "LBRACK", "LNORM", "SQRT", "ACCENT", "NABLA"}
+
+
+def _expected(tokens: set[str]) -> str:
+    words = []
+    if tokens & _STARTS:
+        words.append("an expression")
+        tokens = tokens - {"PLUS", "MINUS"}
+    words += sorted({_WORDS[t] for t in tokens - _STARTS if t in _WORDS})
+    return ", ".join(words[:6])
+
+
+def _unexpected(text: str, pos: int) -> str:
+    if text[pos] == "\\":
+        if not text[pos + 1:].strip():
+            return "a lone '\\' ends the text: remove it (a line break is '\\\\', and only between equations)"
+        match = _COMMAND.match(text, pos)
+        command = match.group() if match else "\\"
+        environment = re.match(r"\\begin\s*\{([^{}]*)\}", text[pos:])
+        if environment:
+            return (f"'\\begin{{{environment[1]}}}' is not read: only aligned and split are; a matrix "
+                    "written entry by entry (or by cases) cannot be checked: give it a name")
+        hint = _COMMAND_HINTS.get(command)
+        return hint or f"'{command}' is not LaTeX that derive reads (docs/latex.md lists what is)"
+    if text[pos] in "\ue000\ue001":
+        return r"unexpected '\|'"
+    return f"unexpected {text[pos]!r}"
+
+
+def _pair_bars(text: str) -> str:
+    """``\\|x\\|`` has the same mark on both sides: the odd ones open, the even ones close
+    (replaced by private characters of the same length, so positions stay put)."""
+    out, count, last = [], 0, 0
+    for match in _BAR.finditer(text):
+        if match.group(1):
+            continue
+        mark = "\ue000" if count % 2 == 0 else "\ue001"
+        count += 1
+        out.append(text[last:match.start(2)] + mark + " " * (len(match.group(2)) - 1))
+        last = match.end(2)
+    return "".join(out) + text[last:]
