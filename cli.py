@@ -34,7 +34,7 @@ from derive.problem.definition import (
 )
 from derive.documents.export import export  # noqa: E402
 from derive.language.latex_in import parse_latex_claim  # noqa: E402
-from derive.problem.definition import ClaimSpec, latex_reading  # noqa: E402
+from derive.problem.definition import ClaimSpec  # noqa: E402
 from derive.problem.schema import one_line  # noqa: E402
 from derive.language.text import to_text  # noqa: E402
 from derive.documents.report import claim_lines, summary_line
