@@ -239,7 +239,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "PYTHONIOENCODING": "utf-8"})
 
 
-_EXIT = {"holds": 0, "fails": 1, "undecided": 1}  # docs: 0 verified, 1 refuted (or not decided), 2 trouble
+_EXIT = {"holds": 0, "fails": 1, "undecided": 3}  # docs/cli.md: 0 holds, 1 refuted, 2 trouble, 3 undecided
 
 
 def _cli_cases() -> list:
