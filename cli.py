@@ -146,7 +146,7 @@ def _adhoc_problem(args) -> dict:
 def _read_claim(text: str, problem, latex: bool) -> ClaimSpec:
     """A claim typed on the command line, read against its problem as a TA reads an answer
     (x^T, A', dJ/dy x^T, len(Z), a problem's LaTeX spellings); LaTeX only with --latex."""
-    from derive.grading.answers import latex_context, problem_reading
+    from derive.grading.reading import latex_context, problem_reading
     from derive.language.parser import parse_claim
 
     if latex:

@@ -21,7 +21,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive.grading.answers import latex_context, problem_reading
+from derive.grading.reading import latex_context, problem_reading
 from derive.errors import DeriveError, ParseError
 from derive.language.latex_in import parse_latex_claim
 from derive.language.latex_out import to_latex

@@ -274,7 +274,7 @@ def test_a_resubmission_replaces_the_first_answer(tmp_path):
     ("dJ/dy @ x.T", False),
 ])
 def test_latex_is_told_from_the_claim_language(answer, latex):
-    from derive.grading.answers import looks_like_latex
+    from derive.grading.reading import looks_like_latex
 
     assert looks_like_latex(answer) == latex
 

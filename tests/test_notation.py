@@ -408,7 +408,7 @@ def test_an_unreadable_reference_answer_is_named_at_load(tmp_path):
     ("(W1 x).T", "(W1 @ x).T"),
 ])
 def test_brackets_close_a_product_written_side_by_side(text, meant):
-    from derive.grading.answers import problem_reading
+    from derive.grading.reading import problem_reading
     from derive.language.parser import parse_expr
     from derive.problem.definition import find_problem
 

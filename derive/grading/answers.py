@@ -4,28 +4,19 @@ An answer is the value of the quantity asked (``dJ/dy @ x.T``), an equation or c
 starts with it (``dJ/dW = dJ/dy @ x.T``), or the same for every entry (``dJ/dW[i,j] = dJ/dy[i] *
 x[j]``), typed in the claim language or in LaTeX (``\\frac{\\partial J}{\\partial y} x^\\top``) —
 detected per answer. Only derive's own grammars read it, told what the problem declares
-(``problem_reading``, ``latex_context``): the text is never evaluated. Two answers that read as
+(derive.grading.reading): the text is never evaluated. Two answers that read as
 the same tree are one answer. docs/grading.md lists what a TA accepts and how it is read.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-import sympy
-
+from ..errors import ParseError
 from ..language import ast
-from .assignment import Question
-from ..errors import DeriveError, ParseError
-from ..language.latex_in import parse_latex_sides
-from ..language.parser import Reading, parse_sides
-from ..problem.definition import Problem, latex_reading
-from ..language.shapes import infer
 from ..language.text import to_text
-
-_LATEX = re.compile(r"\\[A-Za-z]|[\^_]\{|\$")
-
+from .assignment import Question
+from .reading import read_sides
 
 @dataclass(frozen=True)
 class Answer:
@@ -33,51 +24,6 @@ class Answer:
 
     chain: ast.Chain
     key: str
-
-
-def looks_like_latex(text: str) -> bool:
-    """LaTeX has commands (``\\frac``), braced scripts (``x^{T}``) or dollar signs."""
-    return bool(_LATEX.search(text))
-
-
-def problem_reading(problem: Problem) -> Reading:
-    """What the claim-language reader is told of ``problem``: its quantities (variables,
-    definitions, losses, sizes), which of them are scalars, its undefined functions, and each
-    quantity's shape as size names (for ``len(Z)`` and ``Z.shape[0]``)."""
-    names = {symbol: name for name, symbol in problem.sizes.items()}
-
-    def size(dim):
-        if dim in names:
-            return names[dim]
-        if isinstance(dim, sympy.Integer):
-            return int(dim)
-        return None
-
-    shapes = {name: (size(shape[0]), size(shape[1])) for name, shape in problem.shapes.items()}
-    scalars = {name for name, shape in shapes.items() if shape == (1, 1)} | set(problem.sizes)
-    return Reading(frozenset(problem.shapes) | frozenset(problem.sizes), frozenset(scalars),
-                   frozenset(problem.activations), shapes, frozenset(problem.sizes))
-
-
-def latex_context(problem: Problem) -> dict:
-    """What the LaTeX reader is told of ``problem``: ``problem.latex_reading`` (the names' LaTeX
-    spellings with the ``[latex]`` table, the scalars, the functions) and its quantities."""
-    return {**latex_reading(problem), "quantities": sorted(problem_reading(problem).quantities)}
-
-
-def read_sides(text: str, problem: Problem, target: ast.Node | None = None) -> tuple[ast.Node, ...]:
-    """``text`` (an expression or a chain, claim language or LaTeX) read against ``problem``.
-    With the quantity asked, ``target``, the sides of the claim the text makes: ``target`` first
-    unless the text starts with it, or with its entry ``dJ/dW[i,j]`` for every i, j (an answer
-    in index form). A bare ``I`` is the identity of the size the shapes need."""
-    text = text.strip()
-    if looks_like_latex(text):
-        sides = parse_latex_sides(text.strip("$").strip(), **latex_context(problem)).sides
-    else:
-        sides = parse_sides(text, problem_reading(problem)).sides
-    if target is not None and sides[0] != target and not _every_entry(sides[0], target):
-        sides = (target, *sides)
-    return _identity(sides, problem)
 
 
 def read_answer(text: str, question: Question) -> Answer:
@@ -96,50 +42,6 @@ def reference(sides) -> Answer:
     """The answer whose claim is ``sides`` (the quantity asked first)."""
     chain = ast.Chain(tuple(sides), text=" = ".join(to_text(side) for side in sides))
     return Answer(chain, chain.text)
-
-
-def _every_entry(side: ast.Node, target: ast.Derivative) -> bool:
-    """Whether ``side`` is the quantity asked indexed by distinct index names (and ``:``),
-    ``dJ/dW[i,j]``: an answer in index form, which holds for every entry or not at all. An entry
-    at fixed indices, ``dJ/dW[1,2]``, or a diagonal, ``dJ/dW[i,i]``, answers for part of it."""
-    if not (isinstance(side, ast.Index) and side.operand == target):
-        return False
-    names = [item for item in side.items if item is not ast.ALL]
-    if all(isinstance(item, str) for item in names) and len(set(names)) == len(names):
-        return True
-    raise ParseError(f"{to_text(side)} is only part of {to_text(target)}: give every entry, with an "
-                     f"index name for each position, as in {to_text(target)}[i,j] = ...")
-
-
-def _identity(sides, problem: Problem) -> tuple[ast.Node, ...]:
-    """A bare ``I`` (not a quantity of the problem) is the identity ``eye(n)`` of the one size n
-    for which the claim's shapes fit; if no size or several do, it is unreadable and the
-    message asks for ``eye(n)``."""
-    if "I" in problem.shapes or "I" in problem.sizes:
-        return tuple(sides)
-    if not any(isinstance(n, ast.Name) and n.id == "I" for side in sides for n in ast.walk(side)):
-        return tuple(sides)
-    candidates = list(problem.sizes)
-    fits, types = [], []
-    for size in candidates:
-        eye = ast.Call("eye", (ast.Name(size),))
-        trial = tuple(ast.rebuild(side, lambda n: eye if isinstance(n, ast.Name) and n.id == "I" else n)
-                      for side in sides)
-        try:
-            scope = problem.check_claim_names(ast.Chain(trial))
-            shapes = [infer(side, scope) for side in trial]
-        except DeriveError:
-            continue
-        types.append(trial)
-        if all(shape == shapes[0] for shape in shapes):
-            fits.append((size, trial))
-    if len(fits) == 1:
-        return fits[0][1]
-    if not fits and len(types) == 1:  # the shapes fit one size, and the answer is wrong anyway
-        return types[0]
-    sizes = ", ".join(f"eye({name})" for name in candidates) or "eye(n)"
-    reason = ("several sizes fit" if fits else "no size of the problem fits the shapes")
-    raise ParseError(f"I: the identity's size is not clear ({reason}): write it with its size, one of {sizes}")
 
 
 def _only_given_derivatives(side: ast.Node, question: Question) -> None:

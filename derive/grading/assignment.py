@@ -19,7 +19,7 @@ problems, an ``asks`` that is not a derivative of the problem (named with the pr
 variables, losses and the nearest derivative it can ask), a reference answer that cannot be
 read, a rubric code derive never gives, a fraction outside [0, 1]; the grader then checks that
 the reference answer is right. ``asks`` and ``answer`` are read as answers are (claim language
-or LaTeX, against the problem: ``answers.read_sides``).
+or LaTeX, against the problem: ``reading.read_sides``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from ..errors import DeriveError, ProblemError
 from ..problem.definition import Problem, find_problem, read_toml
 from ..language.shapes import SCALAR
 from ..language.text import to_text
+from .reading import read_sides
 
 # the diagnosis codes derive gives (diagnose.py); a rubric keyed by anything else is a typo
 DIAGNOSES = {
@@ -120,8 +121,6 @@ def _question(entry: dict, default: dict, folder: Path, where: str) -> Question:
     if answer is not None and not isinstance(answer, str):
         raise ProblemError(f"{where}: answer must be a string")
     if answer is not None:
-        from .answers import read_sides  # answers builds on this module
-
         try:
             read_sides(answer, problem, asks)
         except DeriveError as error:
@@ -134,8 +133,6 @@ def _asks(text: str, problem: Problem, where: str) -> ast.Derivative:
     """The quantity asked, ``dJ/dW`` or ``\\frac{\\partial J}{\\partial W}``: a derivative of one
     of the problem's quantities by one of its variables or definitions. Otherwise the error lists
     them and the nearest derivative the problem can ask."""
-    from .answers import read_sides  # answers builds on this module
-
     try:
         sides = read_sides(text, problem)
     except DeriveError as error:
