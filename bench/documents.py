@@ -20,7 +20,7 @@ def measure(problem) -> dict:
     """Generic-proof time over the problem's true claims, and export + compile time."""
     from derive.verdict.check import check_problem
     from derive.documents.export import export
-    from derive.oracles.generic import prove
+    from derive.oracles.index import prove
 
     true_claims = [c for c in problem.claims if c.expect == "holds"]
     start = time.perf_counter()

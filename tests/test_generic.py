@@ -10,7 +10,7 @@ import pytest
 
 from derive.verdict.check import CheckOptions, ProblemChecker
 from derive.errors import UnsupportedError
-from derive.oracles.generic import derive_gradient, index_form, prove
+from derive.oracles.index import derive_gradient, index_form, prove
 from derive.language.parser import parse_expr
 from derive.problem.definition import load_problem
 

@@ -27,7 +27,7 @@ from ..budget import call_with_timeout, deadline
 from .diagnose import diagnose
 from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes
 from .sizes_as_values import sizes_as_values
-from ..oracles.generic import prove_link
+from ..oracles.index import prove_link
 from ..errors import BudgetExceeded, DeriveError, ShapeError, TooLarge
 from ..oracles.numeric import NumericModel, relative_gap
 from ..language.parser import parse_claim

@@ -1,0 +1,196 @@
+"""Generic proofs: a link holds for every size when both sides have the same canonical form.
+
+``prove_link`` writes both sides in index form at one entry (a gradient's side by its
+derivation), compares their canonical forms, and tries the difference as a rational function
+(``canonical.scalar_zero``); a proof carries its steps, and a proved gradient reads as the answer
+sheet's argument: chain rule, entries, contraction, back to matrix form. A side the engine has
+no rule for, or a difference that does not cancel, gives "not proved": it proves nothing either
+way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy
+
+from ...errors import ShapeError, UnsupportedError
+from ...language import ast
+from ...language.parser import parse_claim
+from ...language.shapes import SCALAR, Scope, infer
+from ...language.text import to_text
+from ...problem.definition import Problem
+from .builder import Builder, entry_names, fixed_dim, index_form, structure_of
+from .canonical import canonical, scalar_zero
+from .derivation import Derivation, Step, derive_gradient, step
+from .folding import folding_for
+from .form import Expr, free_names
+from .render import namer_for, render
+
+GENERIC = "generic proof"
+
+
+@dataclass
+class LinkProof:
+    """The generic verdict of one link ``left = right`` (claim-language trees), with its steps."""
+
+    left: ast.Node
+    right: ast.Node
+    proved: bool
+    reason: str
+    steps: list[Step]
+    # when left - right does not cancel: the coefficients of its terms that depend on a size
+    # (polynomials in the size symbols); a claim that holds at the sizes tried but has such a
+    # term is right only at the roots, so the checker looks at sizes away from them
+    size_coefficients: tuple = ()
+
+
+@dataclass
+class Proof:
+    """The generic verdict of a claim: every link proved, or the first reason one is not."""
+
+    chain: ast.Chain
+    links: list[LinkProof]
+    problem: Problem | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def claim(self) -> str:
+        """The claim in claim-language text."""
+        return to_text(self.chain)
+
+    @property
+    def proved(self) -> bool:
+        return bool(self.links) and all(link.proved for link in self.links)
+
+    @property
+    def status(self) -> str:
+        if self.proved:
+            return GENERIC
+        reason = next((link.reason for link in self.links if not link.proved), "no links")
+        return f"no generic proof ({reason})"
+
+
+def prove(problem: Problem, claim: ast.Chain | str) -> Proof:
+    """Each link proved generically iff both sides have the same canonical index form.
+
+    ``claim`` is a chain, or a user's text of one. A side the engine has no rule for gives a
+    link "not proved" with the rule named; a different canonical form gives "not proved" too,
+    since it proves nothing either way.
+    """
+    chain = parse_claim(claim) if isinstance(claim, str) else claim
+    scope = problem.check_claim_names(chain)
+    proof = Proof(chain, [], problem)
+    for left, right in chain.links():
+        proof.links.append(prove_link(problem, left, right, scope))
+    return proof
+
+
+def prove_link(problem: Problem, left: ast.Node, right: ast.Node, scope: Scope) -> LinkProof:
+    """One link ``left = right`` of a claim whose names ``scope`` has checked."""
+    link = LinkProof(left, right, False, "", [])
+    try:
+        shapes = [infer(side, scope) for side in (left, right)]
+    except ShapeError as error:
+        link.reason = f"shape: {str(error).splitlines()[0]}"
+        return link
+    if shapes[0] != shapes[1]:
+        link.reason = "the two sides have different shapes"
+        return link
+    indices = entry_names(tuple(fixed_dim(problem, d) for d in shapes[0]),
+                          set(scope.index_names) | set(problem.shapes) | set(problem.sizes))
+    builder = Builder(problem)
+    namer = namer_for(problem, set(scope.index_names) | {i for i in indices if isinstance(i, str)})
+    try:
+        derivation = _gradient_derivation(problem, left, indices)
+        forms, rules = [], []
+        for side in (left, right):
+            builder.rules.clear()
+            if side is left and derivation is not None:  # the gradient's index form, derived
+                builder.ranges.update(derivation.ranges)
+                forms.append(derivation.result)
+                rules.append(next(s.justification for s in derivation.steps
+                                  if s.justification.startswith("derivative")))
+                continue
+            forms.append(index_form(side, problem, indices, scope, builder))
+            rules.append("; ".join(builder.rules) or "as written")
+        plain = set(builder.splits) & (free_names(forms[0]) | free_names(forms[1]))
+        if plain:
+            raise UnsupportedError(f"the index {min(plain)} is used both whole and as a pair")
+        parts = {}  # an index split in two is shown as a pair of letters
+        for name in builder.splits:
+            for part in builder.splits[name]:
+                if isinstance(part, str):
+                    parts[part] = namer.pick(builder.ranges[part], set(parts.values()))
+        for name, (slow, fast) in builder.splits.items():
+            if name in indices:
+                pair = [parts.get(k, str(k)) for k in (slow, fast)]
+                rules[0] += f"; {name} = ({pair[0]} - 1)*{builder.ranges.get(fast, 1)} + {pair[1]}"
+        folding = folding_for(problem)
+        for side, form, why in zip((left, right), forms, rules):
+            link.steps.append(step(entry_of(side, indices), render(folding.fold(form), problem, namer, parts),
+                                   why=why))
+        difference = canonical(forms[0] - forms[1], builder.ranges, structure_of(problem))
+    except UnsupportedError as error:
+        link.reason = f"no rule: {str(error).splitlines()[0]}"
+        return link
+    if difference.terms and scalar_zero(difference):
+        link.proved = True
+        link.reason = "equal after rational simplification of the entries, for every size"
+        link.steps.append(step(_zero_node(), why="left minus right is zero as a rational function of its "
+                                            "entries, function values and sums (SymPy cancel)"))
+    elif difference.terms:
+        link.reason = "the canonical index forms differ"
+        size_symbols = set(problem.sizes.values())
+        link.size_coefficients = tuple(dict.fromkeys(
+            term.coeff for term in difference.terms
+            if isinstance(term.coeff, sympy.Basic) and term.coeff.free_symbols & size_symbols))
+        link.steps.append(step(render(difference, problem, namer), why="left minus right does not cancel"))
+        return link
+    else:
+        link.proved = True
+        link.reason = "identical canonical index forms, for every size"
+        link.steps.append(step(_zero_node(), why="left minus right cancels: identical canonical forms"))
+    if derivation is not None:
+        link.steps = _gradient_argument(problem, left, right, derivation, forms[1], rules[1], builder)
+    return link
+
+
+def _zero_node() -> ast.Node:
+    return ast.Number(Fraction(0))
+
+
+def _gradient_derivation(problem: Problem, left, indices) -> Derivation | None:
+    """The derivation of ``left`` when it is the gradient of a scalar, at the entry ``indices``."""
+    if not (isinstance(left, ast.Derivative) and isinstance(left.of, ast.Name)
+            and problem.shapes.get(left.of.id) == SCALAR and left.wrt in problem.shapes):
+        return None
+    try:
+        derivation = derive_gradient(problem, left.of.id, left.wrt)
+    except (UnsupportedError, ShapeError):
+        return None
+    return derivation if derivation.indices == tuple(indices) else None
+
+
+def entry_of(node: ast.Node, indices) -> ast.Node:
+    """Entry ``indices`` of the value ``node`` denotes: ``(A @ B)[i,j]``; a scalar as it is."""
+    items = tuple(k for k in indices if k != 1)
+    return ast.Index(node, items) if items else node
+
+
+def _gradient_argument(problem: Problem, left, right, derivation: Derivation, right_form: Expr,
+                       right_rules: str, builder: Builder) -> list[Step]:
+    """For a proved ``dL/dW = M``: the answer sheet's argument — the chain rule, the derivative of
+    each entry, the contraction, the collection, then back to matrix form, M's entry (i, j)."""
+    steps: list[Step] = []
+    for derived in derivation.steps:  # a step that changes nothing is not shown
+        if steps and derived.chain == steps[-1].chain:
+            continue
+        steps.append(derived)
+    namer = namer_for(problem, [k for k in derivation.indices if isinstance(k, str)])
+    if canonical(derivation.result - right_form, builder.ranges, structure_of(problem)).terms:
+        steps.append(step(render(folding_for(problem).fold(right_form), problem, namer),
+                          why="the same entries, as rational functions of the entries and sums"))
+    rules = "; ".join(r for r in right_rules.split("; ") if not r.startswith(("d", "chain rule", "as written")))
+    steps.append(step(entry_of(right, derivation.indices), why="back to matrix form" + (f": {rules}" if rules else "")))
+    return steps + [step(left, right, why="for every entry, and every size")]
