@@ -15,7 +15,7 @@ import re
 import unicodedata
 
 from ..errors import DeriveError
-from ..language.latex_names import TEX_SPECIAL, default_name
+from ..language.latex_names import TEX_SPECIAL, default_name, tex_escape
 from ..language.latex_out import packages, to_latex, to_latex_aligned
 from ..language import ast
 from ..language.parser import parse_sides
@@ -23,6 +23,7 @@ from ..problem.definition import Problem
 from ..problem.schema import latex_spelling_error
 from .safe_text import md_code, md_inline
 from ..language.shapes import ONE
+from ..language.text import to_text
 from ..verdict.evidence import ClaimVerdict
 
 _UNICODE_MATH = {"⊗": r"\otimes", "ᵀ": r"^{\top}", "⁻¹": r"^{-1}", "⁻": "^{-}", "⊙": r"\odot", "∘": r"\circ",
@@ -266,8 +267,7 @@ def _derivation(out: _Writer, problem: Problem, verdict: ClaimVerdict) -> None:
     with its justification below, and the conclusion."""
     out.text("For every size, in index notation:")
     for link in verdict.links:
-        steps = [(_step_lines(problem, e) if e != "0" else ["0"], why) for e, why in link.derivation]
-        steps = [(lines, why) for lines, why in steps if lines]
+        steps = [(_step_lines(problem, chain), why) for chain, why in link.steps]
         if not steps:
             continue
         conclusion = steps.pop() if len(steps) > 2 and steps[0][1].startswith("the entries") else None
@@ -295,17 +295,19 @@ def _tagged(lead: str, lines: list[str], number: int) -> list[str]:
     return [rf"{lead}{lines[0]} && \text{{({number})}}"] + [rf"&\qquad {line}" for line in lines[1:]]
 
 
-def _step_lines(problem: Problem, text: str) -> list[str] | None:
-    """A step's formula as LaTeX, a long sum broken before its + and - signs; None when the text
-    does not read."""
-    read = _read(problem, text)
-    if read is None:
-        return None
-    chain, scope = read
+def _step_lines(problem: Problem, chain: ast.Chain) -> list[str]:
+    """A step's formula as LaTeX, a long sum broken before its + and - signs; a step without
+    LaTeX is shown as its text, never left out."""
+    try:
+        scope = problem.claim_scope(chain) if problem is not None else None
+    except DeriveError:
+        scope = None
     names = latex_names(problem)
     math = _chain_latex(chain, scope, names)
-    if math is None or _width(math) <= LINE_WIDTH:
-        return None if math is None else [math]
+    if math is None:
+        return [_as_text(chain)]
+    if _width(math) <= LINE_WIDTH:
+        return [math]
     *head, last = chain.sides
     terms = _summands(last)
     if len(terms) < 2:
@@ -319,6 +321,11 @@ def _step_lines(problem: Problem, text: str) -> list[str] | None:
         else:
             lines[-1] = f"{lines[-1]} {piece}".strip()
     return lines
+
+
+def _as_text(chain: ast.Chain) -> str:
+    """A formula with no LaTeX, as its claim text inside math."""
+    return r"\texttt{" + tex_escape(to_text(chain)) + "}"
 
 
 def _summands(node: ast.Node) -> list[tuple[str, ast.Node]]:
@@ -367,12 +374,12 @@ def verdict_markdown(verdict: ClaimVerdict, problem: Problem | None = None, numb
 
 
 def steps_latex(steps, problem: Problem | None = None) -> str:
-    """Derivation steps as one display: ``$$\\begin{aligned} … \\end{aligned}$$``, a row a step."""
+    """Derivation steps, ``(chain, justification)`` trees, as one display:
+    ``$$\\begin{aligned} … \\end{aligned}$$``, a row a step (a step without LaTeX as its text)."""
     rows = []
-    for expression, why in steps:
-        math = claim_math(problem, expression, aligned=False) if expression != "0" else "0"
-        if math is not None:
-            rows.append(rf"&{math} && \text{{{tex_text(why.split(': ')[0])}}}")
+    for chain, why in steps:
+        math = chain_math(problem, chain, aligned=False) or _as_text(chain)
+        rows.append(rf"&{math} && \text{{{tex_text(why.split(': ')[0])}}}")
     return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 

@@ -87,6 +87,8 @@ class LinkVerdict:
     numeric_unavailable: str = ""  # why the numeric oracle could not evaluate the link, if so
     every_size: bool = False  # proved for every size (generic proof, or no size to vary)
     sides: tuple[ast.Node, ...] = field(default=(), metadata=TREE, repr=False, compare=False)  # left, right
+    # the derivation's steps as trees: (its chain, its justification); ``derivation`` is their text
+    steps: list[tuple[ast.Chain, str]] = field(default_factory=list, metadata=TREE, repr=False, compare=False)
 
     def evidence_summary(self) -> str:
         parts = []
