@@ -23,7 +23,7 @@ from derive.errors import BudgetExceeded, DeriveError, TooLarge
 from derive.language.latex_in import parse_latex_claim, parse_latex_expr
 from derive.language.parser import parse_claim, parse_expr
 from derive.problem.definition import find_problem, problem_from_dict
-from derive.language.shapes import infer
+from derive.language.shapes import infer, typed
 from derive.oracles.symbolic import ExactModel
 
 from . import synthetic_class as sc
@@ -172,9 +172,7 @@ def _slow_link():
     problem = problem_from_dict({"id": "slow", "sizes": ["m", "d"], "variables": {"W": "m x d", "x": "d"},
                                  "definitions": ["y = W @ x"], "arbitrary": {"J": ["y"]}})
     chain = parse_claim("dJ/dW[i,j] = sum_{a,b,c,e}(dJ/dy[i] * x[j] * x[a] * x[b] * x[c] * x[e])")
-    scope = problem.check_claim_names(chain)
-    for side in chain.sides:
-        infer(side, scope)
+    scope = typed(chain.sides, problem.check_claim_names(chain)).scope
     return problem, chain, scope
 
 

@@ -22,7 +22,7 @@ from derive.language.primitives import ELEMENTWISE, PRIMITIVES
 from derive.oracles.numpy_functions import NUMPY_FORMS, standin
 from derive.problem.definition import problem_from_dict
 from derive.oracles.reverse import gradient
-from derive.language.shapes import index_names_of, infer
+from derive.language.shapes import index_names_of, typed
 from derive.oracles.symbolic import ExactModel
 
 from .strategies import ORACLE_PROBLEM, ORACLE_SIZES, sympy_scalars, typed_texts
@@ -34,8 +34,7 @@ SHAPES = [(r, c) for r in ("1", "M", "N") for c in ("1", "M", "N")]
 
 def _scope(node):
     scope = PROBLEM.scope().for_claim(index_names_of(node) - set(PROBLEM.shapes) - set(PROBLEM.sizes))
-    infer(node, scope)
-    return scope
+    return typed((node,), scope).scope
 
 
 class Pair:
@@ -159,8 +158,7 @@ def _hand_pair():
 @pytest.mark.parametrize("text, expected", HAND_CASES, ids=[t for t, _ in HAND_CASES])
 def test_matrix_functions_match_a_hand_example_in_both_oracles(text, expected):
     node = parse_expr(text)
-    scope = HAND.scope().for_claim(index_names_of(node))
-    infer(node, scope)
+    scope = typed((node,), HAND.scope().for_claim(index_names_of(node))).scope
     pair = _hand_pair()
     expected = np.array(expected, dtype=complex)
     assert_close(pair.exact_value(node, scope), expected, 1e-12)

@@ -8,7 +8,7 @@ import sympy
 from derive.errors import ShapeError, UnknownNameError, UnsupportedError
 from derive.language.parser import parse_expr
 from derive.problem.definition import problem_from_dict
-from derive.language.shapes import fmt, index_names_of, infer, size_symbol
+from derive.language.shapes import fmt, index_names_of, infer, size_symbol, typed
 
 PROBLEM = problem_from_dict({
     "id": "shapes",
@@ -127,12 +127,21 @@ def test_one_index_with_two_ranges_is_an_error_naming_the_index(text, message):
     assert error_of(text) == message
 
 
-def test_index_ranges_are_recorded_in_the_scope():
+def test_index_ranges_are_in_the_typed_scope_and_the_given_scope_is_left_as_it_is():
     node = parse_expr("W[i,j] * u[j] * X[s,j]")
     scope = PROBLEM.scope().for_claim(index_names_of(node))
-    infer(node, scope)
+    result = typed((node,), scope)
     M, N, S = (size_symbol(n) for n in "MNS")
-    assert scope.index_ranges == {"i": N, "j": M, "s": S}
+    assert result.scope.index_ranges == {"i": N, "j": M, "s": S}
+    assert scope.index_ranges == {}
+    infer(node, scope)
+    assert scope.index_ranges == {}
+
+
+def test_trees_typed_together_share_their_index_ranges():
+    scope = PROBLEM.scope().for_claim({"i", "j"})
+    with pytest.raises(ShapeError, match="index i"):
+        typed((parse_expr("W[i,j]"), parse_expr("X[i,j]")), scope)
 
 
 def test_index_names_are_found_in_brackets_delta_and_sum_binders():

@@ -49,7 +49,7 @@ from ..problem.definition import ClaimSpec
 from ..documents.export import chain_math
 from ..documents.safe_text import md_block, md_code, md_inline
 from ..language import ast
-from ..language.shapes import infer
+from ..language.shapes import typed
 
 MEANING_SIZES = [4, 5, 6, 7, 8, 9, 10, 11]  # the sizes of the point that fingerprints an answer's value
 ANSWER_TIMEOUT = 30.0  # seconds of wall time per distinct answer
@@ -179,7 +179,7 @@ class Grader:
         problem = question.problem
         try:
             scope = problem.check_claim_names(answer.chain)
-            shapes = [infer(answer.chain.sides[-1], scope), infer(answer.chain.sides[0], scope)]
+            shapes = typed((answer.chain.sides[-1], answer.chain.sides[0]), scope).shapes
         except DeriveError:
             return ""
         sizes = self.checkers[question.id].exact_sizes[0]

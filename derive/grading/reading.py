@@ -15,7 +15,7 @@ from ..errors import DeriveError, ParseError
 from ..language import ast
 from ..language.latex_in import parse_latex_sides
 from ..language.parser import Reading, parse_sides
-from ..language.shapes import infer
+from ..language.shapes import typed
 from ..language.text import to_text
 from ..problem.definition import Problem, latex_reading
 
@@ -96,7 +96,7 @@ def _identity(sides, problem: Problem) -> tuple[ast.Node, ...]:
                       for side in sides)
         try:
             scope = problem.check_claim_names(ast.Chain(trial))
-            shapes = [infer(side, scope) for side in trial]
+            shapes = typed(trial, scope).shapes
         except DeriveError:
             continue
         types.append(trial)

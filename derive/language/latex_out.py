@@ -120,7 +120,7 @@ class _Context:
         if node not in self.shapes:
             try:
                 # infer records index ranges in the scope it is given: give it a fresh copy
-                self.shapes[node] = infer(node, replace(self.scope, index_ranges={}))
+                self.shapes[node] = infer(node, replace(self.scope, index_ranges={}))  # each on its own
             except (DeriveError, RecursionError):
                 self.shapes[node] = None
         return self.shapes[node]

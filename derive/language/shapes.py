@@ -13,7 +13,7 @@ and powers nested past ``MAX_EXPONENT`` (``((2**64)*1)**64``) are refused as ``T
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import singledispatch
 
 import sympy
@@ -111,11 +111,30 @@ def free_indices(node: ast.Node, index_names, memo: dict | None = None) -> froze
     return result
 
 
+@dataclass(frozen=True)
+class Typed:
+    """The shapes of some trees checked together, and their scope with the range of every index
+    they use (what the oracles need to evaluate them)."""
+
+    shapes: tuple[Shape, ...]
+    scope: Scope
+
+
+def typed(nodes, scope: Scope) -> Typed:
+    """The shape of each of ``nodes``, checked together: an index keeps one range across them
+    all. ``scope`` is left as it is; the ranges are in the result's scope. Raises ShapeError
+    naming the operation and both shapes, TooLarge for a node past the limits."""
+    local = replace(scope, index_ranges=dict(scope.index_ranges))
+    shapes = []
+    for node in nodes:
+        _check_powers(node)
+        shapes.append(_infer(node, local))
+    return Typed(tuple(shapes), local)
+
+
 def infer(node: ast.Node, scope: Scope) -> Shape:
-    """The shape of ``node``; raises ShapeError naming the operation and both shapes, TooLarge
-    for a node past the limits."""
-    _check_powers(node)
-    return _infer(node, scope)
+    """The shape of ``node`` (``typed`` of it alone); ``scope`` is left as it is."""
+    return typed((node,), scope).shapes[0]
 
 
 def _where(node) -> str:

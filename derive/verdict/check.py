@@ -32,7 +32,7 @@ from ..errors import BudgetExceeded, DeriveError, ShapeError, TooLarge
 from ..oracles.numeric import NumericModel, relative_gap
 from ..language.parser import parse_claim
 from ..problem.definition import ClaimSpec, Problem
-from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar
+from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar, typed
 from ..oracles.symbolic import ExactModel
 from ..language.text import to_text
 from .evidence import (
@@ -142,8 +142,9 @@ class ProblemChecker:
         try:
             scope = self.problem.check_claim_names(spec.chain)
             with _recursion_limit(RECURSION_LIMIT):
-                for left, right in spec.chain.links():
-                    verdict.links.append(self.check_link(left, right, scope))
+                for left, right in spec.chain.links():  # an index keeps its range from link to link
+                    link, scope = self._check_link(left, right, scope)
+                    verdict.links.append(link)
             verdict.verdict = combine(verdict.links)
         except DeriveError as error:
             verdict.error = str(error).splitlines()[0]
@@ -160,19 +161,24 @@ class ProblemChecker:
         return verdict
 
     def check_link(self, left, right, scope: Scope) -> LinkVerdict:
+        """The verdict of one link ``left = right``, with the evidence."""
+        return self._check_link(left, right, scope)[0]
+
+    def _check_link(self, left, right, scope: Scope) -> tuple[LinkVerdict, Scope]:
+        """The link's verdict, and ``scope`` with the ranges of the indices the link uses."""
         start = time.monotonic()
         reference, claimed = orient(left, right)
         link = LinkVerdict(left=to_text(left), right=to_text(right), verdict=UNDECIDED, sides=(left, right))
-        shapes = {}
-        for side in (reference, claimed):
-            try:
-                shapes[id(side)] = infer(side, scope)
-            except ShapeError as error:
-                return self._shape_failure(link, reference, claimed, scope, str(error), start)
-        if shapes[id(reference)] != shapes[id(claimed)]:
-            message = (f"shape mismatch: {to_text(claimed)} is {fmt(shapes[id(claimed)])}, "
-                       f"{to_text(reference)} is {fmt(shapes[id(reference)])}")
-            return self._shape_failure(link, reference, claimed, scope, message, start)
+        try:
+            sides = typed((reference, claimed), scope)
+        except ShapeError as error:
+            return self._shape_failure(link, reference, claimed, scope, str(error), start), scope
+        scope = sides.scope
+        true_shape, claimed_shape = sides.shapes
+        if true_shape != claimed_shape:
+            message = (f"shape mismatch: {to_text(claimed)} is {fmt(claimed_shape)}, "
+                       f"{to_text(reference)} is {fmt(true_shape)}")
+            return self._shape_failure(link, reference, claimed, scope, message, start), scope
         rng = claim_rng(self.problem, f"{link.left} = {link.right}", self.options.seed, self.options.salt)
         self._exact_check(link, reference, claimed, scope)
         if self.options.numeric:
@@ -183,7 +189,7 @@ class ProblemChecker:
         if link.verdict == FAILS:
             link.diagnosis = self._size_dependent(link) or self._diagnose(reference, claimed, scope)
         link.seconds = time.monotonic() - start
-        return link
+        return link, scope
 
     def _size_dependent(self, link: LinkVerdict) -> Diagnosis | None:
         """The diagnosis of a claim proved exactly at the usual sizes and wrong at others: a term

@@ -32,7 +32,7 @@ from ..oracles.numeric import NumericModel
 from ..oracles.numpy_functions import NUMPY_FORMS
 from ..language.primitives import ELEMENTWISE, canonical_function
 from ..problem.definition import Problem
-from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar
+from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar, typed
 from ..language.text import to_text
 from .evidence import Diagnosis
 from .slips import degenerate, positions, rebuild, rename_index, single_edits, unit_edits
@@ -108,9 +108,9 @@ class _Pair:
             self.got = [p(claimed, common, names) for p in self.points]
             return
         for side, node in (("true", reference), ("got", claimed)):
-            own = _fresh_scope(scope)
             try:
-                shape = infer(node, own)
+                alone = typed((node,), _fresh_scope(scope))
+                shape, own = alone.shapes[0], alone.scope
             except BudgetExceeded:
                 raise
             except DeriveError:
@@ -273,15 +273,12 @@ def _size_monomials(problem: Problem, assignments: list[dict]):
 
 def _common_scope(scope: Scope, *nodes) -> Scope | None:
     """A fresh scope in which all ``nodes`` type-check together (sharing index ranges), or None."""
-    local = _fresh_scope(scope)
     try:
-        for node in nodes:
-            infer(node, local)
+        return typed(nodes, _fresh_scope(scope)).scope
     except BudgetExceeded:
         raise
     except DeriveError:
         return None
-    return local
 
 
 def _well_formed(node, scope: Scope, *others) -> bool:

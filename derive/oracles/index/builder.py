@@ -23,7 +23,7 @@ import sympy
 from ...errors import ShapeError, UnsupportedError
 from ...language import ast
 from ...language.primitives import canonical_function
-from ...language.shapes import ONE, SCALAR, Dim, Scope, infer, is_vector
+from ...language.shapes import ONE, SCALAR, Dim, Scope, infer, is_vector, typed
 from ...language.text import to_text
 from ...problem.definition import Problem
 from .canonical import Structure, canonical
@@ -363,9 +363,9 @@ def index_form(node: ast.Node, problem: Problem, indices: tuple[Idx, Idx] | None
     scalar in index notation (``dL/dW[i,j]``) keeps the claim's own free indices.
     """
     if scope is None:
-        chain = ast.Chain((node,))
-        scope = problem.check_claim_names(chain)
-    shape = tuple(fixed_dim(problem, d) for d in infer(node, scope))
+        scope = problem.check_claim_names(ast.Chain((node,)))
+    alone = typed((node,), scope)
+    shape, scope = tuple(fixed_dim(problem, d) for d in alone.shapes[0]), alone.scope
     builder = builder or Builder(problem)
     builder.ranges.update({k: fixed_dim(problem, v) for k, v in scope.index_ranges.items()})
     if indices is None:

@@ -18,7 +18,7 @@ import sympy
 from ...errors import ShapeError, UnsupportedError
 from ...language import ast
 from ...language.parser import parse_claim
-from ...language.shapes import SCALAR, Scope, infer
+from ...language.shapes import SCALAR, Scope, typed
 from ...language.text import to_text
 from ...problem.definition import Problem
 from .builder import Builder, entry_names, fixed_dim, index_form, structure_of
@@ -90,7 +90,8 @@ def prove_link(problem: Problem, left: ast.Node, right: ast.Node, scope: Scope) 
     """One link ``left = right`` of a claim whose names ``scope`` has checked."""
     link = LinkProof(left, right, False, "", [])
     try:
-        shapes = [infer(side, scope) for side in (left, right)]
+        sides = typed((left, right), scope)
+        shapes, scope = sides.shapes, sides.scope
     except ShapeError as error:
         link.reason = f"shape: {str(error).splitlines()[0]}"
         return link
