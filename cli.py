@@ -21,10 +21,13 @@ import time
 import traceback
 
 from derive import __version__
-from derive.verdict.check import CheckOptions, ProblemChecker, check_problem, check_problems
+from derive.documents.export import export  # noqa: E402
+from derive.documents.report import claim_lines, summary_line
 from derive.errors import DeriveError
-from derive.verdict.evidence import FAILS, HOLDS, UNDECIDED
+from derive.language.latex_in import parse_latex_claim  # noqa: E402
+from derive.language.text import to_text  # noqa: E402
 from derive.problem.definition import (
+    ClaimSpec,  # noqa: E402
     catalog_paths,
     find_problem,
     find_problems,
@@ -32,12 +35,9 @@ from derive.problem.definition import (
     problem_from_dict,
     size_names_in,
 )
-from derive.documents.export import export  # noqa: E402
-from derive.language.latex_in import parse_latex_claim  # noqa: E402
-from derive.problem.definition import ClaimSpec  # noqa: E402
 from derive.problem.schema import one_line  # noqa: E402
-from derive.language.text import to_text  # noqa: E402
-from derive.documents.report import claim_lines, summary_line
+from derive.verdict.check import CheckOptions, ProblemChecker, check_problem, check_problems
+from derive.verdict.evidence import FAILS, HOLDS, UNDECIDED
 
 
 class Exit(enum.IntEnum):
@@ -226,8 +226,8 @@ def cmd_grade(args) -> Exit:
     from pathlib import Path
 
     from derive.grading.assignment import load_assignment
-    from derive.grading.report import prepare_output, read_overrides
     from derive.grading.grade import output_lock
+    from derive.grading.report import prepare_output, read_overrides
     from derive.grading.submissions import SubmissionError, read_submissions
 
     assignment = load_assignment(args.assignment)
@@ -258,6 +258,7 @@ def cmd_grade(args) -> Exit:
 def _grade_into(args, assignment, submissions, overrides, out) -> Exit:
     from pathlib import Path
 
+    from derive.grading.grade import Grader, class_salt, grading_options
     from derive.grading.report import (
         Classbook,
         apply_overrides,
@@ -267,7 +268,6 @@ def _grade_into(args, assignment, submissions, overrides, out) -> Exit:
         write_grades_csv,
         write_report,
     )
-    from derive.grading.grade import Grader, class_salt, grading_options
     from derive.grading.submissions import submission_files
 
     results = out / "results.jsonl"

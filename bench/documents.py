@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def measure(problem) -> dict:
     """Generic-proof time over the problem's true claims, and export + compile time."""
-    from derive.verdict.check import check_problem
     from derive.documents.export import export
     from derive.oracles.index import prove
+    from derive.verdict.check import check_problem
 
     true_claims = [c for c in problem.claims if c.expect == "holds"]
     start = time.perf_counter()

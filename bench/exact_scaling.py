@@ -18,13 +18,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sympy.core.cache import clear_cache
-
 from bench_problems import LINEAR, SOFTMAX, TWO_LAYER, BenchClaim, BenchProblem
-from derive.budget import deadline
-from derive.verdict.check import CheckOptions, ProblemChecker
-from derive.errors import BudgetExceeded
+from sympy.core.cache import clear_cache
 from tables import code, markdown_table, seconds
+
+from derive.budget import deadline
+from derive.errors import BudgetExceeded
+from derive.verdict.check import CheckOptions, ProblemChecker
 
 # (problem, sizes the brief asks for, extra sizes beyond the brief, target (n, seconds) or None)
 PLANS = {

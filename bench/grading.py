@@ -271,9 +271,9 @@ def large(jobs: int, answers: int) -> list[str]:
 
 def profile(top: int = 25) -> list[str]:
     """class8's distinct answers checked in this process under cProfile, as a worker checks them."""
+    from derive.errors import DeriveError
     from derive.grading.answers import read_answer
     from derive.grading.assignment import load_assignment
-    from derive.errors import DeriveError
     from derive.grading.grade import Grader, grading_options
 
     assignment = load_assignment(c8.ASSIGNMENT)

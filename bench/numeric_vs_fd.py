@@ -23,14 +23,13 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-
-from bench_problems import (DB_ONE_ENTRY_WRONG, DB_RIGHT, DW1_ONE_ENTRY_WRONG, DW1_RIGHT, DW1_WRONG,
-                            TWO_LAYER)
-from derive.verdict.check import NUMERIC_TOLERANCE, CheckOptions, ProblemChecker, orient
-from derive.oracles.numeric import NumericModel
-from derive.language.parser import parse_claim
-from derive.verdict.evidence import UNDECIDED, LinkVerdict
+from bench_problems import DB_ONE_ENTRY_WRONG, DB_RIGHT, DW1_ONE_ENTRY_WRONG, DW1_RIGHT, DW1_WRONG, TWO_LAYER
 from tables import code, markdown_table, seconds
+
+from derive.language.parser import parse_claim
+from derive.oracles.numeric import NumericModel
+from derive.verdict.check import NUMERIC_TOLERANCE, CheckOptions, ProblemChecker, orient
+from derive.verdict.evidence import UNDECIDED, LinkVerdict
 
 DECISIVE = 1e-6  # check.py: a numeric difference above this makes a link fail without an exact witness
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
-from derive.verdict.check import ProblemChecker
 from derive.problem.definition import problem_from_dict
+from derive.verdict.check import ProblemChecker
 
 PROBLEMS = {
     # a linear layer with an arbitrary loss J of its output, and a second input path for K
@@ -38,6 +38,6 @@ PROBLEMS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def checker(name: str) -> ProblemChecker:
     return ProblemChecker(problem_from_dict(PROBLEMS[name]))

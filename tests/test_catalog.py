@@ -7,15 +7,15 @@ The folder is globbed, so new problem files are picked up without touching this 
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from derive.language.parser import parse_expr
 from derive.language.text import to_text
-from derive.verdict.check import ProblemChecker
 from derive.problem.definition import catalog_paths, load_problem
+from derive.verdict.check import ProblemChecker
 
 FOLDER = Path(__file__).resolve().parent.parent / "problems"
 PATHS = sorted(FOLDER.glob("*.toml"))
@@ -36,7 +36,7 @@ def _claims():
             yield pytest.param(path, number - 1, id=f"{pid}:{number}", marks=marks)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _checker(path: Path) -> ProblemChecker:
     return ProblemChecker(load_problem(path))
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from derive.verdict.check import CheckOptions, ProblemChecker, check_problem, exact_size_assignments
 from derive.errors import ParseError
 from derive.problem.definition import find_problem, problem_from_dict
+from derive.verdict.check import CheckOptions, ProblemChecker, check_problem, exact_size_assignments
 from derive.verdict.evidence import ClaimVerdict, LinkVerdict, combine
 
 from .problems_inline import PROBLEMS, checker

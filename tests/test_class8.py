@@ -11,7 +11,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as cli.py does, in case numpy is not loaded yet
 
 import csv
-from pathlib import Path
 
 import pytest
 

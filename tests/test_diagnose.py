@@ -119,16 +119,16 @@ INVERSE = {
 
 
 def test_a_product_missing_its_transpose_is_a_misplaced_transpose():
-    from derive.verdict.check import ProblemChecker
     from derive.problem.definition import problem_from_dict
+    from derive.verdict.check import ProblemChecker
 
     verdict = ProblemChecker(problem_from_dict(INVERSE)).check("dg/dX = -inv(X).T @ (B @ A) @ inv(X).T")
     assert verdict.diagnosis.code == "misplaced-transpose"
 
 
 def test_a_missing_transpose_of_an_inner_product_is_found_without_parentheses():
-    from derive.verdict.check import ProblemChecker
     from derive.problem.definition import problem_from_dict
+    from derive.verdict.check import ProblemChecker
 
     verdict = ProblemChecker(problem_from_dict(INVERSE)).check("dg/dX = -inv(X).T @ B @ A @ inv(X).T")
     assert verdict.diagnosis.code == "misplaced-transpose"

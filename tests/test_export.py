@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
 
+from derive.documents.export import export, tex_text
 from derive.errors import DeriveError
 from derive.language.text import to_text
-from derive.verdict.check import check_problem
-from derive.documents.export import export, tex_text
 from derive.problem.definition import load_problem
+from derive.verdict.check import check_problem
 
 PATHS = sorted((Path(__file__).resolve().parent.parent / "problems").glob("*.toml"))
 PDFLATEX = shutil.which("pdflatex")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _checked(path: Path):
     problem = load_problem(path)
     return problem, check_problem(problem)

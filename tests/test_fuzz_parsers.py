@@ -21,13 +21,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive.grading.reading import latex_context, problem_reading
 from derive.errors import DeriveError, ParseError
+from derive.grading.reading import latex_context, problem_reading
 from derive.language.latex_in import parse_latex_claim
 from derive.language.latex_out import to_latex
 from derive.language.parser import parse_claim
-from derive.problem.definition import catalog_paths, load_catalog, load_problem
 from derive.language.text import to_text
+from derive.problem.definition import catalog_paths, load_catalog, load_problem
 
 GUARD = 5  # seconds for one read: far above any real one (well under 0.1 s), a hang below any CI's
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from . import synthetic_class as sc
 from cli import main
-from derive.grading.assignment import load_assignment
 from derive.errors import DeriveError, ProblemError
+from derive.grading.assignment import load_assignment
 from derive.grading.grade import Grader, Submission, load_results
 from derive.grading.submissions import read_submissions
+
+from . import synthetic_class as sc
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -317,9 +317,9 @@ def test_two_slips_earn_the_product_of_their_credits_never_one_slips_credit(tmp_
 
 
 def test_a_two_edit_diagnosis_names_both_slips():
-    from derive.verdict.diagnose import diagnose
     from derive.language.parser import parse_expr
     from derive.problem.definition import find_problem
+    from derive.verdict.diagnose import diagnose
 
     problem = find_problem("seed001-batched-linear")
     diagnosis = diagnose(problem, parse_expr("dL/dW"), parse_expr("X.T @ dL/dY.T"), problem.scope())

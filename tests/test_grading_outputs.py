@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from derive.grading.assignment import load_assignment
+from derive.documents.safe_text import csv_cell, csv_number, md_block, md_code, md_inline
 from derive.errors import DeriveError
+from derive.grading.assignment import load_assignment
+from derive.grading.grade import Graded, Grader, Submission, load_results, output_lock
 from derive.grading.report import (
     Classbook,
     feedback_names,
@@ -29,8 +31,6 @@ from derive.grading.report import (
     write_grades_csv,
     write_report,
 )
-from derive.grading.grade import Graded, Grader, Submission, load_results, output_lock
-from derive.documents.safe_text import csv_cell, csv_number, md_block, md_code, md_inline
 
 from .test_grading import _Stuck  # a grader whose check of one answer never returns
 
@@ -413,7 +413,7 @@ def test_gradescope_never_reads_through_a_symbolic_link(tmp_path, capsys):
 
 
 def test_gradescope_with_an_unreadable_file_still_writes_results(tmp_path, capsys):
-    results = _gradescope(tmp_path, {"q1.txt": "dJ/dy @ x.T".encode() + b" \xe9", "q2.txt": RIGHT["q2"]}, capsys)
+    results = _gradescope(tmp_path, {"q1.txt": b"dJ/dy @ x.T" + b" \xe9", "q2.txt": RIGHT["q2"]}, capsys)
     assert results["score"] == 0 and len(results["tests"]) == 2
     assert all("could not be read" in t["output"] for t in results["tests"])
 

@@ -30,12 +30,12 @@ from pathlib import Path
 
 import pytest
 
-from derive.verdict.check import CheckOptions, ProblemChecker
 from derive.errors import DeriveError, ParseError
 from derive.language.latex_in import parse_latex_claim
 from derive.language.parser import parse_claim
-from derive.problem.definition import ClaimSpec, find_problem, latex_reading, load_problem, problem_from_dict
 from derive.language.text import to_text
+from derive.problem.definition import ClaimSpec, find_problem, latex_reading, load_problem, problem_from_dict
+from derive.verdict.check import CheckOptions, ProblemChecker
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -47,7 +47,7 @@ MEMORY = 3 << 30  # bytes of address space for a subprocess: a runaway allocatio
 
 # -- the corpus ------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _corpus(name: str) -> dict:
     return tomllib.loads((HOSTILE / name).read_text(encoding="utf-8"))
 
@@ -69,7 +69,7 @@ def _text(case: dict, key: str) -> str:
     return "".join(part if isinstance(part, str) else part[0] * part[1] for part in case["parts"])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _problem(key: str):
     """A problem of claims.toml's [problems] table, or a catalog problem by id."""
     table = _corpus("claims.toml").get("problems", {})
@@ -78,7 +78,7 @@ def _problem(key: str):
     return find_problem(key)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _checker(key: str) -> ProblemChecker:
     return ProblemChecker(_problem(key), CheckOptions())
 

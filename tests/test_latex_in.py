@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from derive.language import ast
 from derive.errors import DeriveError, ParseError, TooLarge
+from derive.language import ast
 from derive.language.latex_in import parse_latex_claim, parse_latex_expr
 from derive.language.parser import MAX_DEPTH, MAX_LENGTH, parse_claim, parse_expr
 from derive.language.primitives import ELEMENTWISE, MATRIX_FUNCTIONS

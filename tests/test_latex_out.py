@@ -27,8 +27,8 @@ from derive.language.latex_names import default_name
 from derive.language.latex_out import packages, to_latex, to_latex_aligned
 from derive.language.parser import parse_claim, parse_expr
 from derive.language.primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
-from derive.problem.definition import latex_reading, load_problem, problem_from_dict
 from derive.language.shapes import index_names_of
+from derive.problem.definition import latex_reading, load_problem, problem_from_dict
 
 from .strategies import ORACLE_PROBLEM, asts, chains, latex_asts, latex_chains, typed_texts
 

@@ -18,7 +18,7 @@ failure — delete its entry then.
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -37,7 +37,7 @@ KNOWN: dict[tuple[str, str], str] = {}
 
 # -- the graph -------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def modules(package: Path = PACKAGE) -> dict[str, Path]:
     """Every module of the package by dotted name (a package by its __init__), but derive itself."""
     found = {}
@@ -73,7 +73,7 @@ def _imported(module: str, package_path: Path) -> set[str]:
     return {target for target in targets if target in known and target != module}
 
 
-@lru_cache(maxsize=None)
+@cache
 def graph(package: Path = PACKAGE) -> dict[str, frozenset[str]]:
     """Each module → the modules of the package it imports."""
     return {module: frozenset(_imported(module, package)) for module in modules(package)}
@@ -83,7 +83,7 @@ def layer(module: str) -> str:
     return module.split(".")[1]
 
 
-@lru_cache(maxsize=None)
+@cache
 def cycles(package: Path = PACKAGE) -> dict[str, frozenset[str]]:
     """Each module that lies on an import cycle → the modules of its cycle (its strongly connected
     component, found by Tarjan's algorithm, iteratively)."""

@@ -17,14 +17,14 @@ import pytest
 
 from derive import limits
 from derive.budget import deadline, map_killable
-from derive.verdict.check import CheckOptions, ProblemChecker, orient
-from derive.verdict.diagnose import diagnose
 from derive.errors import BudgetExceeded, DeriveError, TooLarge
 from derive.language.latex_in import parse_latex_claim, parse_latex_expr
 from derive.language.parser import parse_claim, parse_expr
-from derive.problem.definition import find_problem, problem_from_dict
 from derive.language.shapes import infer, typed
 from derive.oracles.symbolic import ExactModel
+from derive.problem.definition import find_problem, problem_from_dict
+from derive.verdict.check import CheckOptions, ProblemChecker, orient
+from derive.verdict.diagnose import diagnose
 
 from . import synthetic_class as sc
 

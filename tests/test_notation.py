@@ -10,14 +10,14 @@ notation is *invalid* (unreadable, 0 points, the message in the feedback), never
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
 
+from derive.errors import DeriveError, ParseError, ProblemError
 from derive.grading.answers import read_answer
 from derive.grading.assignment import Question, load_assignment
-from derive.errors import DeriveError, ParseError, ProblemError
 from derive.grading.grade import Grader, Submission
 from derive.language.latex_in import parse_latex_expr
 from derive.language.parser import parse_expr
@@ -42,12 +42,12 @@ LOCAL = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def problem(name: str):
     return problem_from_dict(LOCAL[name]) if name in LOCAL else find_problem(name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def question(name: str, asks: str) -> Question:
     return Question("q", problem(name), parse_expr(asks), 1.0)
 

@@ -15,15 +15,24 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derive.oracles.functions import SYMPY_FORMS, Relu, Sigmoid, SoftmaxEntry, Step, Tanh, derivative_override, undefined
-from derive.oracles.numeric import STEP, NumericModel
 from derive.language.parser import parse_expr
 from derive.language.primitives import ELEMENTWISE, PRIMITIVES
-from derive.oracles.numpy_functions import NUMPY_FORMS, standin
-from derive.problem.definition import problem_from_dict
-from derive.oracles.reverse import gradient
 from derive.language.shapes import index_names_of, typed
+from derive.oracles.functions import (
+    SYMPY_FORMS,
+    Relu,
+    Sigmoid,
+    SoftmaxEntry,
+    Step,
+    Tanh,
+    derivative_override,
+    undefined,
+)
+from derive.oracles.numeric import STEP, NumericModel
+from derive.oracles.numpy_functions import NUMPY_FORMS, standin
+from derive.oracles.reverse import gradient
 from derive.oracles.symbolic import ExactModel
+from derive.problem.definition import problem_from_dict
 
 from .strategies import ORACLE_PROBLEM, ORACLE_SIZES, sympy_scalars, typed_texts
 

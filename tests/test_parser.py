@@ -8,8 +8,8 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 
-from derive.language import ast
 from derive.errors import DeriveError, ParseError, TooLarge
+from derive.language import ast
 from derive.language.parser import MAX_DEPTH, MAX_LENGTH, parse_claim, parse_definition, parse_expr
 from derive.language.text import to_text
 

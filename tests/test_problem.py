@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from derive.documents.notebook import problem_markdown
 import sympy
 
+from derive.documents.notebook import problem_markdown
 from derive.errors import ProblemError
-from derive.problem.definition import find_problem, load_problem, parse_shape, problem_from_dict
 from derive.language.shapes import ONE, size_symbol
+from derive.problem.definition import find_problem, load_problem, parse_shape, problem_from_dict
 
 n, m = size_symbol("n"), size_symbol("m")
 SIZES = {"n": n, "m": m}

@@ -16,20 +16,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from derive.documents.notebook import problem_markdown
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cli
-from derive.verdict.check import ProblemChecker
-from derive.verdict.evidence import ClaimVerdict
-from derive.errors import DeriveError, ProblemError
 from derive.documents.export import export, md_text, tex_text
+from derive.documents.notebook import problem_markdown
+from derive.errors import DeriveError, ProblemError
 from derive.language.latex_names import default_name
 from derive.limits import MAX_SIZE
 from derive.problem.definition import load_problem, problem_from_dict
 from derive.problem.schema import NAME, SCHEMA, latex_spelling_error
+from derive.verdict.check import ProblemChecker
+from derive.verdict.evidence import ClaimVerdict
 
 HEAD = 'id = "demo"\n'
 VARS = '[variables]\nx = "n"\n'

@@ -7,8 +7,8 @@ import sympy
 
 from derive.errors import ShapeError, UnknownNameError, UnsupportedError
 from derive.language.parser import parse_expr
-from derive.problem.definition import problem_from_dict
 from derive.language.shapes import fmt, index_names_of, infer, size_symbol, typed
+from derive.problem.definition import problem_from_dict
 
 PROBLEM = problem_from_dict({
     "id": "shapes",

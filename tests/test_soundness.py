@@ -17,9 +17,9 @@ import re
 import pytest
 
 from derive.grading.assignment import load_assignment
-from derive.verdict.check import CheckOptions, ProblemChecker
 from derive.grading.grade import Grader, Submission
 from derive.problem.definition import find_problem, problem_from_dict
+from derive.verdict.check import CheckOptions, ProblemChecker
 
 from . import synthetic_class as sc
 from .problems_inline import PROBLEMS

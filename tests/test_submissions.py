@@ -79,7 +79,7 @@ ACCEPTED = [
                     .replace(b"dJ/dy@", f"dJ/dy{sep}@".encode())}, None,
                    [("ann", "q1", RIGHT), ("bob", "q1", "b")], id=f"jsonl-{name}-raw-inside-an-answer")
       for name, sep in SEPARATORS.items()],
-    pytest.param({"class/ann/q1.txt": "dJ/dy\x0c@ x.T".encode()}, None, [("ann", "q1", RIGHT)],
+    pytest.param({"class/ann/q1.txt": b"dJ/dy\x0c@ x.T"}, None, [("ann", "q1", RIGHT)],
                  id="folder-file-form-feed-inside-an-answer"),
 ]
 

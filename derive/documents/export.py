@@ -15,16 +15,16 @@ import re
 import unicodedata
 
 from ..errors import DeriveError
+from ..language import ast
 from ..language.latex_names import TEX_SPECIAL, default_name, tex_escape
 from ..language.latex_out import packages, to_latex, to_latex_aligned
-from ..language import ast
 from ..language.parser import parse_sides
-from ..problem.definition import Problem
-from ..problem.schema import latex_spelling_error
-from .safe_text import md_code, md_inline
 from ..language.shapes import ONE
 from ..language.text import to_text
+from ..problem.definition import Problem
+from ..problem.schema import latex_spelling_error
 from ..verdict.evidence import ClaimVerdict
+from .safe_text import md_code, md_inline
 
 _UNICODE_MATH = {"⊗": r"\otimes", "ᵀ": r"^{\top}", "⁻¹": r"^{-1}", "⁻": "^{-}", "⊙": r"\odot", "∘": r"\circ",
                  "⊘": r"\oslash", "×": r"\times", "≠": r"\neq", "≈": r"\approx", "≤": r"\leq", "≥": r"\geq",

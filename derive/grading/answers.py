@@ -18,6 +18,7 @@ from ..language.text import to_text
 from .assignment import Question
 from .reading import read_sides
 
+
 @dataclass(frozen=True)
 class Answer:
     """A parsed answer: the claim to check and its canonical text (the grouping key)."""

@@ -28,11 +28,11 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..language import ast
 from ..errors import DeriveError, ProblemError
-from ..problem.definition import Problem, find_problem, read_toml
+from ..language import ast
 from ..language.shapes import SCALAR
 from ..language.text import to_text
+from ..problem.definition import Problem, find_problem, read_toml
 from .reading import read_sides
 
 # the diagnosis codes derive gives (diagnose.py); a rubric keyed by anything else is a typo

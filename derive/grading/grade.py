@@ -39,17 +39,17 @@ from pathlib import Path
 import numpy as np
 import sympy
 
-from .answers import Answer, read_answer, reference
-from .assignment import Assignment, Question
 from ..budget import map_killable
-from ..verdict.check import CheckOptions, ProblemChecker
-from ..errors import DeriveError
-from ..oracles.numeric import NumericModel
-from ..problem.definition import ClaimSpec
 from ..documents.export import chain_math
 from ..documents.safe_text import md_block, md_code, md_inline
+from ..errors import DeriveError
 from ..language import ast
 from ..language.shapes import typed
+from ..oracles.numeric import NumericModel
+from ..problem.definition import ClaimSpec
+from ..verdict.check import CheckOptions, ProblemChecker
+from .answers import Answer, read_answer, reference
+from .assignment import Assignment, Question
 
 MEANING_SIZES = [4, 5, 6, 7, 8, 9, 10, 11]  # the sizes of the point that fingerprints an answer's value
 ANSWER_TIMEOUT = 30.0  # seconds of wall time per distinct answer

@@ -34,10 +34,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assignment import Assignment
-from ..errors import DeriveError
-from .grade import READ, Graded
 from ..documents.safe_text import csv_cell, csv_number, md_block, md_code, md_inline, md_table_cell
+from ..errors import DeriveError
+from .assignment import Assignment
+from .grade import READ, Graded
 
 Grades = dict[tuple[str, str], Graded]  # (student, question) -> grade
 

@@ -9,7 +9,7 @@ grammar's own terminal from here instead of writing the pattern again.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import lark
@@ -22,7 +22,7 @@ def claim_parser() -> lark.Lark:
     return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def terminal(name: str) -> re.Pattern:
     """The compiled pattern of one of the grammar's terminals, with its named groups: ``DERIV``
     (``of``, ``items``, ``wrt``: ``dY[m,n]/dW``), ``DWRT`` (``by``: ``dW`` after ``d(...)/``),

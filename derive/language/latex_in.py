@@ -36,8 +36,8 @@ from importlib import resources
 
 import lark
 
-from . import ast
 from ..errors import ParseError, TooLarge
+from . import ast
 from .latex_in_names import latex_key
 from .latex_in_rules import FUNCTIONS, LATEX_IN_RULES, reads_as_scalar
 from .latex_in_source import _STARTS, _expected, _pair_bars, _unexpected

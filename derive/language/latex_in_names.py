@@ -14,7 +14,7 @@ import re
 import lark
 
 from . import ast
-from .latex_in_pending import _Group, _Juxt, _Mark, _Marker, _fail, _join, _span
+from .latex_in_pending import _fail, _Group, _join, _Juxt, _Mark, _Marker, _span
 
 _GREEK_ALIASES = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi"}
 _SCRIPT_BRACES = re.compile(r"([_^])\{([A-Za-z0-9])\}")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ast
 from ..errors import ParseError
+from . import ast
 
 
 @dataclass(frozen=True)

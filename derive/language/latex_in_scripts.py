@@ -15,7 +15,7 @@ import lark
 
 from . import ast
 from .latex_in_names import latex_key
-from .latex_in_pending import _MINUS, _Args, _Bound, _Group, _Juxt, _Mark, _Marker, _Op, _fail, _span
+from .latex_in_pending import _MINUS, _Args, _Bound, _fail, _Group, _Juxt, _Mark, _Marker, _Op, _span
 from .latex_in_rules import reads_as_scalar
 
 _TRANSPOSE_LETTERS = {"T"}

@@ -16,32 +16,32 @@ from fractions import Fraction
 
 import lark
 
-from . import ast
 from .. import limits
 from ..errors import ParseError
+from . import ast
 from .latex_in_names import _Names, latex_key
 from .latex_in_pending import (
     _MARKER_ERRORS,
     _MINUS,
     _Args,
     _Bound,
-    _Group,
-    _Juxt,
-    _Mark,
-    _Marker,
-    _Op,
     _derivative,
     _factors,
     _fail,
+    _Group,
     _join,
+    _Juxt,
+    _Mark,
+    _Marker,
     _marks_match,
     _negate,
+    _Op,
     _span,
 )
 from .latex_in_rules import FUNCTIONS, PRODUCT_OPERATORS, reads_as_scalar
 from .latex_in_scripts import _Scripts
-from .primitives import PRIMITIVES
 from .parser import Reading
+from .primitives import PRIMITIVES
 
 # Product operators: \cdot and \times are @ or * as juxtaposition is; \otimes and its kind
 # build the primitive that registers them (latex_in_rules)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-
 _GREEK_WORDS = [
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
     "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho", "sigma",

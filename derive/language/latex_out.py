@@ -56,12 +56,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import singledispatch
 
-from . import ast
 from ..errors import DeriveError
+from . import ast
 from .latex_in import latex_key, reads_as_scalar
+from .latex_names import GREEK, default_name, scripts, tex_escape, tokens
 from .primitives import ELEMENTWISE, PRIMITIVES, canonical_function, engine_rules
 from .shapes import SCALAR, Scope, Shape, infer
-from .latex_names import GREEK, default_name, scripts, tex_escape, tokens
 from .text import decimal_text
 
 __all__ = ["default_name", "packages", "tex_escape", "to_latex", "to_latex_aligned"]

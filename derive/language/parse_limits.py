@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import lark
 
-from . import ast
 from ..errors import DeriveError, ParseError, TooLarge
 from ..limits import MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH
+from . import ast
 
 
 def check_limits(text: str) -> None:

@@ -17,15 +17,14 @@ from fractions import Fraction
 
 import lark
 
-from . import ast
-from .claim_grammar import claim_parser, terminal
-
 from .. import limits
 from ..errors import ParseError, TooLarge
+from ..limits import MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH  # noqa: F401 - their home is limits.py
+from . import ast
+from .claim_grammar import claim_parser, terminal
 from .latex_in_rules import reads_as_scalar
 from .parse_limits import check_limits, transform_checked
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
-from ..limits import MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH  # noqa: F401 - their home is limits.py
 
 
 def _span(meta_or_token) -> ast.Span:

@@ -18,11 +18,10 @@ from functools import singledispatch
 
 import sympy
 
-from . import ast
-
 from .. import limits
 from ..errors import ShapeError, TooLarge, UnsupportedError, unknown_name
 from ..limits import MAX_EXPONENT  # noqa: F401 - its home is limits.py
+from . import ast
 from .primitives import ELEMENTWISE, PRIMITIVES, canonical_function, engine_rules
 from .text import to_text
 

@@ -11,17 +11,15 @@ Numeric agreement is evidence, never proof: the verdict needs the exact oracle f
 
 from __future__ import annotations
 
-
 import numpy as np
-
-from ..language import ast
 
 from .. import limits
 from ..errors import ShapeError, UnsupportedError
+from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
-from .numpy_functions import NUMPY_FORMS, standin
-from ..problem.definition import Problem
 from ..language.shapes import Scope, free_indices
+from ..problem.definition import Problem
+from .numpy_functions import NUMPY_FORMS, standin
 
 STEP = 1e-20
 CACHE_LIMIT = 256

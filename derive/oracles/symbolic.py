@@ -18,14 +18,14 @@ from functools import reduce
 import sympy
 from sympy.matrices import kronecker_product
 
-from ..language import ast
 from ..errors import ShapeError, UnsupportedError
-from .functions import SYMPY_FORMS, SoftmaxEntry, undefined
-from ..limits import exact_shape
+from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
-from ..problem.definition import Problem
-from .reverse import gradient
 from ..language.shapes import Scope, free_indices, is_vector
+from ..limits import exact_shape
+from ..problem.definition import Problem
+from .functions import SYMPY_FORMS, SoftmaxEntry, undefined
+from .reverse import gradient
 
 Matrix = sympy.ImmutableMatrix
 STRUCTURED = {"symmetric", "spd", "stochastic"}

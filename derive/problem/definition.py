@@ -17,15 +17,15 @@ from pathlib import Path
 
 import sympy
 
-from ..language import ast
-from . import schema as problem_schema
 from ..errors import DeriveError, ProblemError, unknown_name
-from ..limits import MAX_SIZE
+from ..language import ast
 from ..language.latex_names import default_name  # the printer's spelling is the one students see
 from ..language.parser import parse_claim, parse_definition, parse_sides
 from ..language.primitives import PRIMITIVES
-from .schema import key_path, name_error, one_line, shown
 from ..language.shapes import ONE, SCALAR, Scope, Shape, fmt, index_names_of, infer, size_symbol
+from ..limits import MAX_SIZE
+from . import schema as problem_schema
+from .schema import key_path, name_error, one_line, shown
 
 CONSTRAINTS = set(problem_schema.CONSTRAINTS)
 VERDICTS = set(problem_schema.VERDICTS)

@@ -22,19 +22,18 @@ from functools import partial
 import numpy as np
 import sympy
 
-from ..language import ast
 from ..budget import call_with_timeout, deadline
-from .diagnose import diagnose
-from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes
-from .sizes_as_values import sizes_as_values
-from ..oracles.index import prove_link
 from ..errors import BudgetExceeded, DeriveError, ShapeError, TooLarge
-from ..oracles.numeric import NumericModel, relative_gap
+from ..language import ast
 from ..language.parser import parse_claim
-from ..problem.definition import ClaimSpec, Problem
 from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar, typed
-from ..oracles.symbolic import ExactModel
 from ..language.text import to_text
+from ..oracles.index import prove_link
+from ..oracles.numeric import NumericModel, relative_gap
+from ..oracles.symbolic import ExactModel
+from ..oracles.zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
+from ..problem.definition import ClaimSpec, Problem
+from .diagnose import diagnose
 from .evidence import (
     FAILS,
     HOLDS,
@@ -48,7 +47,8 @@ from .evidence import (
     combine,
     sizes_text,
 )
-from ..oracles.zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
+from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes
+from .sizes_as_values import sizes_as_values
 
 # ranges of the numeric oracle's sizes, drawn per claim (derive.fresh_sizes): large for a
 # gradient checked along random directions, medium for whole matrices, small for index forms

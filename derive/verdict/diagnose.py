@@ -24,16 +24,15 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..language import ast
-
 from .. import limits
 from ..errors import BudgetExceeded, DeriveError
-from ..oracles.numeric import NumericModel
-from ..oracles.numpy_functions import NUMPY_FORMS
+from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function
-from ..problem.definition import Problem
 from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar, typed
 from ..language.text import to_text
+from ..oracles.numeric import NumericModel
+from ..oracles.numpy_functions import NUMPY_FORMS
+from ..problem.definition import Problem
 from .evidence import Diagnosis
 from .slips import degenerate, positions, rebuild, rename_index, single_edits, unit_edits
 

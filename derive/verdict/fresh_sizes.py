@@ -26,8 +26,8 @@ import sympy
 
 from .. import limits
 from ..errors import DeriveError
-from ..problem.definition import Problem
 from ..language.text import to_text
+from ..problem.definition import Problem
 
 MAX_DRAWS = 200  # candidate assignments tried before the constraints are relaxed
 

@@ -329,7 +329,8 @@ def collect(terms: list[Term]) -> Expr:
         groups[key] = groups.get(key, 0) + term.coeff
     out = []
     for (factors, sums), coeff in groups.items():
-        coeff = sympy.cancel(sympy.together(coeff))
+        if not coeff.is_Rational:  # a rational number is in lowest terms already
+            coeff = sympy.cancel(sympy.together(coeff))
         if coeff != 0:
             out.append(Term(coeff, factors, sums))
     return Expr(tuple(sorted(out, key=term_key)))
