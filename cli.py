@@ -306,7 +306,8 @@ def _grade_into(args, assignment, submissions, overrides, out) -> Exit:
           + _why(plan) + f"; {review} need manual review"
           + (f"; {len(applied)} set by overrides" if overrides else ""), file=sys.stderr)
     if not args.jsonl:
-        print(f"{out}/grades.csv, {out}/report.md, {out}/feedback/" + (f", {out}/results.json" if args.gradescope else ""))
+        print(f"{out}/grades.csv, {out}/report.md, {out}/feedback/"
+              + (f", {out}/results.json" if args.gradescope else ""))
     return Exit.OK
 
 
@@ -358,7 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("items", nargs="+", metavar="[PROBLEM] CLAIM")
     verify.add_argument("--var", action="append", metavar="NAME=SHAPE", help="a variable, e.g. W='m x d' or x=d")
     verify.add_argument("--define", action="append", metavar="'y = W @ x + b'", help="a definition, in order")
-    verify.add_argument("--loss", action="append", metavar="J=y", help="a scalar function left arbitrary, and what it depends on")
+    verify.add_argument("--loss", action="append", metavar="J=y",
+                        help="a scalar function left arbitrary, and what it depends on")
     verify.add_argument("--function", action="append", metavar="h", help="an activation left undefined")
     verify.add_argument("--layout", choices=["numerator", "denominator"], default="numerator")
     verify.add_argument("--latex", action="store_true", help="the claim is LaTeX (docs/latex.md)")
@@ -367,7 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     exporting = commands.add_parser("export", help="write a problem and its verdicts as Markdown or LaTeX")
     exporting.add_argument("problem", metavar="ID|PATH")
-    exporting.add_argument("--format", choices=["md", "tex"], default="md", help="md (with $$ math) or tex (standalone)")
+    exporting.add_argument("--format", choices=["md", "tex"], default="md",
+                           help="md (with $$ math) or tex (standalone)")
     exporting.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     exporting.add_argument("--budget", type=float, default=10.0, help="seconds of exact work per claim link")
     exporting.add_argument("--no-numeric", action="store_true", help="skip the numeric oracle")

@@ -141,7 +141,7 @@ def summary_markdown(results: list[dict]) -> str:
         by_n: dict[int, list[Row]] = {}
         for row in result["rows"]:
             by_n.setdefault(row.n, []).append(row)
-        for n, rows in by_n.items():
+        for rows in by_n.values():
             right = [r.cold for r in rows if r.claim.expect == "holds" and r.cold is not None]
             wrong = [r.cold for r in rows if r.claim.expect == "fails" and r.cold is not None]
             ok = all(r.verdict == r.claim.expect for r in rows)

@@ -307,7 +307,8 @@ def profile(top: int = 25) -> list[str]:
     for order in ("cumulative", "tottime"):
         buffer = io.StringIO()
         pstats.Stats(profiler, stream=buffer).strip_dirs().sort_stats(order).print_stats(top)
-        lines += [f"by {order}:", "```", *[l for l in buffer.getvalue().splitlines() if l.strip()][3:], "```", ""]
+        printed = [line for line in buffer.getvalue().splitlines() if line.strip()]
+        lines += [f"by {order}:", "```", *printed[3:], "```", ""]
     return lines
 
 

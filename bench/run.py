@@ -58,7 +58,8 @@ def exact_section(quick: bool, budget: float, skip_after: float) -> str:
     parts = ["## 2. Exact oracle as sizes grow", "",
              "One size assignment, exact oracle only: `CheckOptions(exact_sizes=[sizes], numeric=False)`. "
              "Each claim is timed cold (fresh checker, SymPy cache cleared): *build* = the exact model, "
-             "*check* = `ProblemChecker.check`, *cold* = both. Exact method: `structural` (the two sides evaluate to identical expressions), `expand` / `rational` (proved "
+             "*check* = `ProblemChecker.check`, *cold* = both. Exact method: `structural` (the two sides "
+             "evaluate to identical expressions), `expand` / `rational` (proved "
              "zero) or `witness` (a point where the sides differ). Wrong claims are the right ones ×2. "
              f"Per-link exact budget raised to {budget:g} s; sizes stop once one size's claims together "
              f"take over {skip_after:g} s.", "",
@@ -87,8 +88,8 @@ def build_report(sections: list[str], quick: bool, budget: float, skip_after: fl
         parts += ["", exact_section(quick, budget, skip_after)]
     if "numeric" in sections:
         parts += ["", numeric_section(quick)]
-    parts += ["", f"_Benchmark wall time: {time.perf_counter() - start:.0f} s; {load_text('load average at the end')}._",
-              ""]
+    wall = time.perf_counter() - start
+    parts += ["", f"_Benchmark wall time: {wall:.0f} s; {load_text('load average at the end')}._", ""]
     return "\n".join(parts)
 
 

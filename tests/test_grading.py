@@ -139,7 +139,8 @@ def test_an_interrupted_run_resumes_without_losing_or_duplicating_a_grade(graded
     partial = len(load_results(results))
     assert partial < len(klass) * len(sc.QUESTIONS)
     assert main(["grade", str(assignment), str(submissions), "-o", str(out), "--jobs", "2"]) == 0
-    lines = [json.loads(line) for line in results.read_text().splitlines() if line.startswith("{") and line.endswith("}")]
+    lines = [json.loads(line) for line in results.read_text().splitlines()
+             if line.startswith("{") and line.endswith("}")]
     keys = [(line["student"], line["question"]) for line in lines]
     assert len(keys) == len(set(keys)) == len(klass) * len(sc.QUESTIONS)
     assert _grades_csv(out / "grades.csv") == _grades_csv(full / "grades.csv")
@@ -230,7 +231,8 @@ def test_answers_that_read_alike_are_checked_once(tmp_path):
     assignment, _ = sc.write(tmp_path, {})
     grader = _Counting(load_assignment(assignment), jobs=2)
     grader.log = tmp_path / "checks.log"
-    spellings = ["dJ/dy @ x.T", "dJ/dy@x.T", "  dJ/dy @ (x.T) ", "dJ/dW = dJ/dy @ x.T", r"\frac{\partial J}{\partial y} x^\top"]
+    spellings = ["dJ/dy @ x.T", "dJ/dy@x.T", "  dJ/dy @ (x.T) ", "dJ/dW = dJ/dy @ x.T",
+                 r"\frac{\partial J}{\partial y} x^\top"]
     grades = list(grader.grade([Submission(f"s{k}", "q1", text) for k, text in enumerate(spellings)]))
     assert [g.points for g in grades] == [2.0] * len(spellings)
     assert grader.log.read_text(encoding="utf-8").splitlines() == ["dJ/dW = dJ/dy @ x.T"]
@@ -243,7 +245,7 @@ def test_jsonl_streams_one_graded_answer_a_line(tmp_path, capsys):
                            '{"student": "bob", "question": "q1", "answer": "W["}\n', encoding="utf-8")
     assert main(["grade", str(assignment), str(submissions), "-o", str(tmp_path / "out"), "--jsonl"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert sorted((l["student"], l["points"], l["verdict"]) for l in lines) == [
+    assert sorted((row["student"], row["points"], row["verdict"]) for row in lines) == [
         ("ann", 1.0, "fails"), ("bob", 0.0, "invalid")]
 
 

@@ -218,7 +218,8 @@ def test_the_same_grades_whatever_jobs_or_resume(tmp_path, capsys):
     assert main(["grade", str(assignment), str(submissions), "-o", str(resumed), "--jobs", "2"]) == 0
     capsys.readouterr()
     assert _comparable(one) == _comparable(two) == _comparable(resumed)
-    assert (one / "grades.csv").read_bytes() == (two / "grades.csv").read_bytes() == (resumed / "grades.csv").read_bytes()
+    grades = [(run / "grades.csv").read_bytes() for run in (one, two, resumed)]
+    assert grades[0] == grades[1] == grades[2]
 
 
 def test_a_second_run_into_the_same_folder_stops_at_once(tmp_path, capsys):
@@ -292,7 +293,8 @@ def test_feedback_file_names_are_unique_and_safe(tmp_path, capsys):
         assert re.fullmatch(r"[A-Za-z0-9_@.-]{1,110}", name) and not name.startswith(".")
     assert names["bob"] == "bob" and names["ann b"].startswith("ann_b-") and names["ann_b"].startswith("ann_b-")
     assert feedback_names(reversed(ids)) == names  # the same names whatever the order
-    assignment, submissions = _setup(tmp_path, {i: {"q1": RIGHT["q1"] if i == "ann b" else TRANSPOSED["q1"]} for i in ids})
+    answers = {i: {"q1": RIGHT["q1"] if i == "ann b" else TRANSPOSED["q1"]} for i in ids}
+    assignment, submissions = _setup(tmp_path, answers)
     out = tmp_path / "out"
     assert _grade(assignment, submissions, out, capsys=capsys)[0] == 0
     pages = sorted((out / "feedback").glob("*.md"))
@@ -502,7 +504,8 @@ def test_a_write_failing_midway_is_one_line_and_a_rerun_resumes(tmp_path, capsys
 
 # -- D. the instructor's side ---------------------------------------------------------------------
 def test_the_report_lists_every_unreadable_answer_grouped_with_counts(tmp_path, capsys):
-    klass = {f"s{k}": {"q1": text} for k, text in enumerate(["W[", "W[", " W[ ", "lambda: 0", "10^10^10", "W[", RIGHT["q1"]])}
+    texts = ["W[", "W[", " W[ ", "lambda: 0", "10^10^10", "W[", RIGHT["q1"]]
+    klass = {f"s{k}": {"q1": text} for k, text in enumerate(texts)}
     klass["s9"] = {"q1": "a | b ``` **x**"}
     assignment, submissions = _setup(tmp_path, klass)
     out = tmp_path / "out"
@@ -514,7 +517,8 @@ def test_the_report_lists_every_unreadable_answer_grouped_with_counts(tmp_path, 
     assert any(row.startswith("| 1 | `lambda: 0` |") for row in rows)
     assert any(row.startswith("| 1 | `10^10^10` |") for row in rows)
     hostile = next(row for row in rows if "**x**" in row)
-    assert hostile.startswith("| 1 | ````a \\| b ``` **x**```` | unexpected character '\\|' | s9 |")  # the pipe cannot end the cell
+    # the pipe cannot end the cell
+    assert hostile.startswith("| 1 | ````a \\| b ``` **x**```` | unexpected character '\\|' | s9 |")
 
 
 OVERRIDES = 'student,question,points,comment\nbob,q1,1.5,"checked by hand: | **fine**"\ncy,q2,2,\n'
@@ -525,14 +529,15 @@ def test_overrides_are_applied_on_every_run_and_shown_everywhere(tmp_path, capsy
     overrides = tmp_path / "overrides.csv"
     overrides.write_text(OVERRIDES, encoding="utf-8")
     out = tmp_path / "out"
-    for run in range(2):
+    for _ in range(2):  # the second run reuses the grades of the first: the overrides apply again
         code, err = _grade(assignment, submissions, out, "--overrides", str(overrides), capsys=capsys)
         assert code == 0 and "2 set by overrides" in err
         rows = _rows(out)
         assert (rows["bob"]["q1"], rows["bob"]["total"], rows["bob"]["overridden"]) == ("1.5", "2.5", "q1")
         assert (rows["cy"]["q2"], rows["cy"]["overridden"]) == ("2", "q2") and rows["ann"]["overridden"] == ""
         page = (out / "feedback" / "bob.md").read_text(encoding="utf-8")
-        assert "**Points set by your instructor: 1.5 / 2** (derive gave 1). checked by hand: \\| \\*\\*fine\\*\\*" in page
+        assert ("**Points set by your instructor: 1.5 / 2** (derive gave 1). "
+                "checked by hand: \\| \\*\\*fine\\*\\*") in page
         assert "Total: 2.5 / 4 points." in page
         report = (out / "report.md").read_text(encoding="utf-8")
         assert "## Overrides" in report and "| bob | q1 | 1 | 1.5 | checked by hand: \\| \\*\\*fine\\*\\* |" in report

@@ -54,7 +54,7 @@ def _corpus(name: str) -> dict:
 
 def _cases(name: str, *, cli: bool = False) -> list:
     cases = _corpus(name)["case"]
-    chosen = [case for case in cases if case.get("cli")] if cli else [case for case in cases if case.get("library", True)]
+    chosen = [case for case in cases if (case.get("cli") if cli else case.get("library", True))]
     return [pytest.param(case, id=case["id"], marks=_marks(case)) for case in chosen]
 
 

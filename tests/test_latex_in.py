@@ -417,7 +417,8 @@ def parse_seed_formula(seed: str, formula: str):
 
 def listed_formulas() -> dict[tuple[str, str], str]:
     """The table of docs/latex.md: (seed, key) → reason."""
-    rows = re.findall(r"^\| (\d{3}) \| `([0-9a-f]{8})` \| .* \| ([^|]+) \|$", DOC.read_text(encoding="utf-8"), re.MULTILINE)
+    row = r"^\| (\d{3}) \| `([0-9a-f]{8})` \| .* \| ([^|]+) \|$"
+    rows = re.findall(row, DOC.read_text(encoding="utf-8"), re.MULTILINE)
     return {(seed, key): reason.strip() for seed, key, reason in rows}
 
 

@@ -32,7 +32,8 @@ from derive.verdict.evidence import ClaimVerdict
 
 HEAD = 'id = "demo"\n'
 VARS = '[variables]\nx = "n"\n'
-NOT_A_NAME = "is not a name (letters, digits and _, not starting with a digit; a LaTeX spelling goes in the [latex] table)"
+NOT_A_NAME = ("is not a name (letters, digits and _, not starting with a digit; a LaTeX spelling goes in the "
+              "[latex] table)")
 SIZE_WANTED = f"expected a whole number from 1 to {MAX_SIZE} (0 leaves the size free)"
 PAYLOAD = r"x}\immediate\write18{touch pwned}\input{/etc/passwd}\iffalse"
 
@@ -204,7 +205,8 @@ def test_fixed_sizes_at_the_limit_and_zero_for_free_load():
 
 
 def test_the_name_rule_is_the_grammars():
-    grammar = (Path(__file__).resolve().parent.parent / "derive" / "language" / "claim.lark").read_text(encoding="utf-8")
+    grammar = (Path(__file__).resolve().parent.parent / "derive" / "language" / "claim.lark").read_text(
+        encoding="utf-8")
     assert re.search(r"^NAME: /(.*)/$", grammar, re.M)[1] == NAME.pattern
 
 

@@ -133,5 +133,6 @@ def test_doubling_a_nonzero_expression_has_a_witness(expr, seed):
     value = sympy.N(expr.xreplace({x: sympy.Rational(7, 10), y: sympy.Rational(-9, 10), z: sympy.Rational(13, 10)}))
     if abs(complex(value)) < 1e-6:
         return  # zero or nearly so at a typical point: doubling may well be invisible
-    witness = find_witness(sympy.Matrix([[expr]]), sympy.Matrix([[2 * expr]]), list(SYMBOLS), random.Random(seed), tries=3)
+    witness = find_witness(sympy.Matrix([[expr]]), sympy.Matrix([[2 * expr]]), list(SYMBOLS), random.Random(seed),
+                           tries=3)
     assert witness is not None

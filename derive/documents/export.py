@@ -332,8 +332,10 @@ def _summands(node: ast.Node) -> list[tuple[str, ast.Node]]:
     """The terms of a sum with their signs: a - b + c → [(+, a), (-, b), (+, c)]."""
     if isinstance(node, ast.Binary) and node.op in "+-":
         right = _summands(node.right)
-        if node.op == "-":
-            right = [("-" if sign == "+" else "+", term) for sign, term in right] if len(right) == 1 else [("-", node.right)]
+        if node.op == "-" and len(right) == 1:
+            right = [("-" if sign == "+" else "+", term) for sign, term in right]
+        elif node.op == "-":
+            right = [("-", node.right)]
         return _summands(node.left) + right
     if isinstance(node, ast.Neg):
         return [("-", node.operand)]

@@ -170,8 +170,8 @@ class Grader:
                            diagnosis.message if diagnosis else link.reason, failing, verdict.evidence_summary(),
                            diagnosis.correct if diagnosis else None, self._meaning(question, answer),
                            slips=diagnosis.slips if diagnosis else ())
-        link = next((l for l in verdict.links if l.verdict != "holds"), None)
-        return Outcome("undecided", message=link.reason if link else "", evidence=verdict.evidence_summary())
+        open_link = next((each for each in verdict.links if each.verdict != "holds"), None)
+        return Outcome("undecided", message=open_link.reason if open_link else "", evidence=verdict.evidence_summary())
 
     def _shapes(self, question: Question, answer: Answer) -> str:
         """The answer's shape and the quantity's, in the problem's sizes and at example sizes:

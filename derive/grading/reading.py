@@ -80,6 +80,11 @@ def _every_entry(side: ast.Node, target: ast.Derivative) -> bool:
                      f"index name for each position, as in {to_text(target)}[i,j] = ...")
 
 
+def _with_identity(side: ast.Node, eye: ast.Node) -> ast.Node:
+    """The side with every bare ``I`` replaced by ``eye``."""
+    return ast.rebuild(side, lambda n: eye if isinstance(n, ast.Name) and n.id == "I" else n)
+
+
 def _identity(sides, problem: Problem) -> tuple[ast.Node, ...]:
     """A bare ``I`` (not a quantity of the problem) is the identity ``eye(n)`` of the one size n
     for which the claim's shapes fit; if no size or several do, it is unreadable and the
@@ -92,8 +97,7 @@ def _identity(sides, problem: Problem) -> tuple[ast.Node, ...]:
     fits, types = [], []
     for size in candidates:
         eye = ast.Call("eye", (ast.Name(size),))
-        trial = tuple(ast.rebuild(side, lambda n: eye if isinstance(n, ast.Name) and n.id == "I" else n)
-                      for side in sides)
+        trial = tuple(_with_identity(side, eye) for side in sides)
         try:
             scope = problem.check_claim_names(ast.Chain(trial))
             shapes = typed(trial, scope).shapes

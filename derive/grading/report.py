@@ -347,7 +347,8 @@ def histogram_svg(scores: list[float], maximum: float, bins: int = 10) -> str:
              f'font-family="sans-serif" font-size="11">',
              f'<text x="{width / 2}" y="16" text-anchor="middle">total score (of {maximum:g}): '
              f'number of students</text>',
-             f'<line x1="{margin}" y1="{height - margin}" x2="{width - margin}" y2="{height - margin}" stroke="black"/>']
+             f'<line x1="{margin}" y1="{height - margin}" x2="{width - margin}" y2="{height - margin}" '
+             f'stroke="black"/>']
     for k, count in enumerate(counts):
         h = (height - 2 * margin - 10) * count / top
         x = margin + k * bar
@@ -378,7 +379,9 @@ def _not_found(question_id: str, found: list[str] | None) -> str:
         return text
     if not found:
         return text + " Your submission has no files."
-    listed = ", ".join(md_code(name) for name in found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+    listed = ", ".join(md_code(name) for name in found[:10])
+    if len(found) > 10:
+        listed += f" and {len(found) - 10} more"
     text += f" Your submission has: {listed}."
     if any(name.lower().endswith(".pdf") for name in found):
         text += " A PDF cannot be read: type the answer in a text file."
@@ -451,9 +454,12 @@ def read_overrides(path: str | Path, assignment: Assignment) -> dict[tuple[str, 
     col = {name: header.index(name) for name in ("student", "question", "points", "comment") if name in header}
     out: dict[tuple[str, str], Override] = {}
     ids = [q.id for q in assignment.questions]
+
+    def cell(row: list[str], name: str) -> str:
+        return row[col[name]].strip() if name in col and col[name] < len(row) else ""
+
     for line, row in rows[1:]:
-        cell = lambda name: row[col[name]].strip() if name in col and col[name] < len(row) else ""  # noqa: E731
-        student, qid, points = cell("student"), cell("question"), cell("points")
+        student, qid, points = cell(row, "student"), cell(row, "question"), cell(row, "points")
         where = f"{path}: line {line}"
         if not student:
             raise DeriveError(f"{where}: no student")
@@ -469,7 +475,7 @@ def read_overrides(path: str | Path, assignment: Assignment) -> dict[tuple[str, 
         if (student, qid) in out:
             raise DeriveError(f"{where}: {student} {qid} is decided twice (first on line "
                               f"{out[(student, qid)].line}); keep one row")
-        out[(student, qid)] = Override(student, qid, value, cell("comment"), line)
+        out[(student, qid)] = Override(student, qid, value, cell(row, "comment"), line)
     return out
 
 

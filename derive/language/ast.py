@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Union
 
 Span = tuple[int, int] | None
 
@@ -93,7 +92,7 @@ class IndexSum:
     span: Span = _span()
 
 
-Node = Union[Number, Name, Neg, Binary, Transpose, Call, Index, Derivative, IndexSum]
+Node = Number | Name | Neg | Binary | Transpose | Call | Index | Derivative | IndexSum
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,8 @@ def _(node: ast.Binary, scope):
         if not isinstance(node.right, ast.Number):
             raise TooLarge(f"{_where(node)}: an exponent must be a number, as in x**2")
         if abs(node.right.value) > MAX_EXPONENT:
-            raise TooLarge(f"{_where(node)}: the exponent {node.right.value} is too large (the limit is {MAX_EXPONENT})")
+            raise TooLarge(f"{_where(node)}: the exponent {node.right.value} is too large "
+                           f"(the limit is {MAX_EXPONENT})")
         return left
     return broadcast(left, right, _where(node), node.op)
 

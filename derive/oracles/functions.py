@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import types
+from collections.abc import Callable, Mapping
 
 import mpmath
 import sympy
 
-_OVERRIDE: contextvars.ContextVar[dict] = contextvars.ContextVar("derivative_override", default={})
+# the default is read-only: a ContextVar's default is shared by every context, so it must never change
+_OVERRIDE: contextvars.ContextVar[Mapping[str, Callable]] = contextvars.ContextVar(
+    "derivative_override", default=types.MappingProxyType({}))
 
 
 @contextlib.contextmanager
@@ -67,7 +71,7 @@ class Sigmoid(sympy.Function):
             return sympy.Float(1 / (1 + mpmath.exp(-mpmath.mpmathify(value))), precision=prec)
 
     def _latex(self, printer):
-        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+        return rf"\sigma\left({printer._print(self.args[0])}\right)"
 
 
 class Tanh(sympy.Function):

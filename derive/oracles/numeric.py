@@ -205,7 +205,8 @@ class _Evaluation:
             if node.id in self.env:
                 return self.env[node.id]
             if node.id in self.model.problem.arbitrary or node.id in self.model.problem.loss_dependent:
-                raise UnsupportedError(f"{node.id} is (computed from) an arbitrary function: only its derivatives have values")
+                raise UnsupportedError(f"{node.id} is (computed from) an arbitrary function: "
+                                       "only its derivatives have values")
             if node.id in self.model.sizes:
                 return np.array([[float(self.model.sizes[node.id])]])
             raise ShapeError(f"'{node.id}' has no value here")

@@ -391,11 +391,12 @@ def find_witness(left, right, symbols, rng: random.Random, tries: int = 2, thoro
                  bounds: dict | None = None):
     """An entry where ``left`` and ``right`` (same shape) differ beyond doubt, or None.
 
-    ``tries`` random points near ±1 (``bounds``: symbols kept inside an interval); with ``thorough``, first an exact evaluation of entries that
-    are rational functions (so that a difference of 1e-300 is still seen), then the
-    ``thorough_points``, then one point at as many digits as the entries' exact numbers need (a
-    term times 1e-300 of a softmax). A gap found at D digits counts only if it is the same at 2D:
-    rounding noise shrinks with the precision, a real difference does not.
+    ``tries`` random points near ±1 (``bounds``: symbols kept inside an interval); with
+    ``thorough``, first an exact evaluation of entries that are rational functions (so that a
+    difference of 1e-300 is still seen), then the ``thorough_points``, then one point at as many
+    digits as the entries' exact numbers need (a term times 1e-300 of a softmax). A gap found at D
+    digits counts only if it is the same at 2D: rounding noise shrinks with the precision, a real
+    difference does not.
     """
     symbols = list(symbols)
     if thorough:

@@ -379,7 +379,8 @@ class ProblemChecker:
     def _numeric_check(self, link: LinkVerdict, reference, claimed, scope, sizes_rng: random.Random,
                        fresh: str = "") -> None:
         """The numeric oracle at sizes drawn for this claim; ``fresh`` "near": different from every
-        assignment used so far, "wide": log-uniform up to WIDE sizes. NaN, inf or an unavailable evaluation is never agreement."""
+        assignment used so far, "wide": log-uniform up to WIDE sizes. NaN, inf or an unavailable
+        evaluation is never agreement."""
         indexed = _uses(reference, _is_indexing) or _uses(claimed, _is_indexing)
         extra_derivatives = _uses(claimed, lambda n: isinstance(n, ast.Derivative) and not self._upstream(n))
         heavy = _uses(reference, _is_heavy) or _uses(claimed, _is_heavy)

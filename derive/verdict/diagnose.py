@@ -231,7 +231,8 @@ def _describe_factor(problem: Problem, factors: list[float]) -> tuple[str, str |
         if abs(float(ratio) - first) < 1e-9 * max(1.0, abs(first)) and len(str(ratio)) <= 12:
             return (str(ratio), f"({ratio})" if ratio.denominator != 1 or ratio < 0 else str(ratio), "",
                     _signed(1 if ratio >= 0 else -1, _fraction(abs(ratio))))
-        return f"{first:.6g}", f"{first:.12g}", "", _signed(1 if first >= 0 else -1, ast.Number(Fraction(f"{abs(first):.12g}")))
+        magnitude = ast.Number(Fraction(f"{abs(first):.12g}"))
+        return f"{first:.6g}", f"{first:.12g}", "", _signed(1 if first >= 0 else -1, magnitude)
     assignments = [problem.sizes_from(table) for table in SIZE_TABLES]
     for shown, tree, values in _size_monomials(problem, assignments):
         for sign, prefix in ((1, ""), (-1, "-")):

@@ -151,7 +151,7 @@ class ClaimVerdict:
 
     def evidence_summary(self) -> str:
         """The evidence of the first link that does not hold (of the last link when all do)."""
-        link = next((l for l in self.links if l.verdict != HOLDS), self.links[-1] if self.links else None)
+        link = next((each for each in self.links if each.verdict != HOLDS), self.links[-1] if self.links else None)
         return link.evidence_summary() if link else ""
 
     @property

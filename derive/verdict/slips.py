@@ -68,7 +68,9 @@ def degenerate(node, target=None, original=None) -> bool:
     """An edit that restates the other side, brings in the very derivative being computed, or makes
     a delta of one index with itself, proves nothing."""
     introduced = circular(node, target) and not circular(original, target) if original is not None else False
-    return node == target or introduced or any(isinstance(n, ast.Call) and n.func == "delta" and len(n.args) == 2 and n.args[0] == n.args[1]
+    if node == target or introduced:
+        return True
+    return any(isinstance(n, ast.Call) and n.func == "delta" and len(n.args) == 2 and n.args[0] == n.args[1]
                for n in ast.walk(node))
 
 
@@ -131,7 +133,8 @@ def single_edits(problem: Problem, scope: Scope, node):
                 isinstance(sub, ast.Name) and sub.id in shapes) or (isinstance(sub, ast.Binary) and sub.op == "@")):
             yield "misplaced-transpose", f"{to_text(sub)} where its transpose was meant", edit(ast.Transpose(sub))
         if isinstance(sub, ast.Binary) and sub.op == "@":
-            yield "swapped-operands", f"the operands of {to_text(sub)} are swapped", edit(ast.Binary("@", sub.right, sub.left))
+            yield "swapped-operands", f"the operands of {to_text(sub)} are swapped", \
+                edit(ast.Binary("@", sub.right, sub.left))
             yield "hadamard-matmul", f"{to_text(sub)} is a matrix product where the elementwise product was meant", \
                 edit(ast.Binary("*", sub.left, sub.right))
         if isinstance(sub, ast.Binary) and sub.op == "*":
@@ -161,7 +164,8 @@ def single_edits(problem: Problem, scope: Scope, node):
         if isinstance(sub, ast.Derivative):
             for other in shapes:
                 if other != sub.wrt and other not in problem.arbitrary:
-                    yield "wrong-index", f"d/d{sub.wrt} where d/d{other} was meant", edit(dataclasses.replace(sub, wrt=other))
+                    yield "wrong-index", f"d/d{sub.wrt} where d/d{other} was meant", \
+                        edit(dataclasses.replace(sub, wrt=other))
 
 
 DIAGNOSIS_RULES = engine_rules("diagnosis")  # the slips a call of each primitive invites
@@ -222,4 +226,5 @@ def unit_edits(problem: Problem, node):
             if new != old and shape == problem.shapes[old] and new not in problem.arbitrary:
                 renamed = _rename_variable(node, old, new)
                 if renamed != node:
-                    yield "wrong-index", f"{old} where {new} was meant (the term is attached to the wrong unit)", renamed
+                    yield "wrong-index", f"{old} where {new} was meant (the term is attached to the wrong unit)", \
+                        renamed
