@@ -148,8 +148,8 @@ def test_the_batched_derivation_has_the_issue_steps():
     d = derive_gradient(problem("seed001-batched-linear"), "L", "W")
     kinds = [s.justification.split()[0] for s in d.steps]
     assert kinds == ["the", "chain", "derivative", "contract", "rename"]
-    assert "delta" in d.steps[2].expression
-    assert d.steps[-1].expression == "sum_k(dL/dY[k,i] * X[k,j])"
+    assert "delta" in d.steps[2].text
+    assert d.steps[-1].text == "sum_k(dL/dY[k,i] * X[k,j])"
 
 
 DERIVATIONS = [
@@ -171,7 +171,7 @@ DERIVATIONS = [
 @pytest.mark.parametrize("pid, loss, wrt", DERIVATIONS, ids=[f"{p}:d{loss}/d{w}" for p, loss, w in DERIVATIONS])
 def test_every_step_of_a_derivation_holds_exactly(pid, loss, wrt):
     steps = derive_gradient(problem(pid), loss, wrt).steps
-    text = " = ".join(s.expression for s in steps if not s.justification.startswith("definition"))
+    text = " = ".join(s.text for s in steps if not s.justification.startswith("definition"))
     assert exact(pid).check(text).verdict == "holds"
 
 
@@ -225,22 +225,22 @@ def test_a_proved_gradient_reads_from_the_chain_rule_back_to_matrix_form(pid, cl
     whys = [step.justification for step in link.steps]
     assert whys[0].startswith("the entries") and whys[-1] == "for every entry, and every size"
     assert whys[-2].startswith("back to matrix form")
-    assert link.steps[-1].expression == claim
-    chain = " = ".join(step.expression for step in link.steps[:-1]
+    assert link.steps[-1].text == claim
+    chain = " = ".join(step.text for step in link.steps[:-1]
                        if not step.justification.startswith("definition"))
     assert exact(pid).check(chain).verdict == "holds"
 
 
 def test_an_index_split_for_vec_is_named_in_the_steps():
     (link,) = prove(problem("seed004-vec-identity"), "vec(A @ B @ C) = kron(C.T, A) @ vec(B)").links
-    assert "#" not in " ".join(s.expression for s in link.steps)
+    assert "#" not in " ".join(s.text for s in link.steps)
     assert "i = (" in link.steps[0].justification
 
 
 def test_a_derivation_writes_definitions_by_their_names_again():
     steps = derive_gradient(problem("seed001-softmax"), "L", "X").steps
-    assert steps[-1].expression == "dL/dY[i,j] * Y[i,j] - sum_l(dL/dY[i,l] * Y[i,j] * Y[i,l])"
-    assert exact("seed001-softmax").check(f"dL/dX[i,j] = {steps[-1].expression}").verdict == "holds"
+    assert steps[-1].text == "dL/dY[i,j] * Y[i,j] - sum_l(dL/dY[i,l] * Y[i,j] * Y[i,l])"
+    assert exact("seed001-softmax").check(f"dL/dX[i,j] = {steps[-1].text}").verdict == "holds"
 
 
 # -- soundness over random expressions ------------------------------------------------------------

@@ -33,11 +33,6 @@ class Step:
         """The expression in claim-language text."""
         return to_text(self.chain)
 
-    @property
-    def expression(self) -> str:
-        """The expression's text, by the name a step's text had when steps held text."""
-        return self.text
-
 
 def step(*sides: ast.Node, why: str) -> Step:
     """A step whose expression is the chain ``sides[0] = sides[1] = ...``."""
