@@ -10,7 +10,7 @@ evidence there is. ``as_json`` is the documented ``--json`` schema (docs/json.md
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 
 from ..language import ast
 
@@ -171,6 +171,12 @@ class ClaimVerdict:
             found = self.diagnosis.code if self.diagnosis else None
             return found == self.expected_diagnosis
         return True
+
+    def without_trees(self) -> ClaimVerdict:
+        """The verdict with its text and evidence only (lighter to send between processes)."""
+        links = [replace(link, sides=(), steps=[], diagnosis=replace(link.diagnosis, correction=None)
+                         if link.diagnosis else None) for link in self.links]
+        return replace(self, links=links, chain=None, correct_chain=None)
 
     def as_json(self) -> dict:
         data = _record(self)
