@@ -19,6 +19,8 @@ import select
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from . import limits
 from .errors import BudgetExceeded
@@ -29,6 +31,9 @@ except ImportError:  # pragma: no cover - no fork there either: items run in-pro
     resource = None
 
 
+T = TypeVar("T")
+Item = TypeVar("Item")
+
 REPEAT = 0.2  # seconds between the alarms that follow an expired deadline, until the block ends
 
 
@@ -37,7 +42,7 @@ def _can_use_alarm() -> bool:
 
 
 @contextlib.contextmanager
-def deadline(seconds: float | None, what: str = "the computation"):
+def deadline(seconds: float | None, what: str = "the computation") -> Iterator[None]:
     """Raise BudgetExceeded inside the block once ``seconds`` have passed."""
     if not seconds or not _can_use_alarm():
         yield
@@ -69,7 +74,7 @@ def deadline(seconds: float | None, what: str = "the computation"):
             signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-3), outer[1])
 
 
-def call_with_timeout(fn, seconds: float | None, what: str = "the computation"):
+def call_with_timeout(fn: Callable[[], T], seconds: float | None, what: str = "the computation") -> T:
     """``fn()`` run in a forked child that is killed after ``seconds``; its result is returned.
 
     Compiled code (SymEngine's expand) does not return to the interpreter until it is done, so a
@@ -87,7 +92,8 @@ def call_with_timeout(fn, seconds: float | None, what: str = "the computation"):
     return value
 
 
-def map_killable(fn, items, jobs: int, seconds: float, memory: int | None = None):
+def map_killable(fn: Callable[[Item], Any], items: Iterable[Item], jobs: int, seconds: float,
+                 memory: int | None = None) -> Iterator[tuple[Item, str, Any]]:
     """Yield ``(item, status, value)`` for each item as its ``fn(item)`` finishes, in up to ``jobs``
     forked worker processes, each item killed after ``seconds`` of wall time.
 

@@ -8,6 +8,7 @@ and, where possible, the fix. Each class also subclasses the builtin a caller wo
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 
 
 class DeriveError(Exception):
@@ -60,7 +61,7 @@ class TooLarge(DeriveError, ValueError):
     """Input past the size or nesting limits."""
 
 
-def unknown_name(kind: str, name: str, known) -> UnknownNameError:
+def unknown_name(kind: str, name: str, known: Iterable[str]) -> UnknownNameError:
     """An error for an unknown ``name`` that suggests the nearest of ``known``."""
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     hint = f" (did you mean '{close[0]}'?)" if close else ""

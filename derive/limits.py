@@ -9,7 +9,9 @@ text before it becomes a Fraction, a shape on its sizes before a matrix is built
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from fractions import Fraction
+from typing import Any, Protocol
 
 from .errors import TooLarge
 
@@ -120,7 +122,19 @@ def exact_shape(shape: tuple[int, int], name: str) -> tuple[int, int]:
     return shape
 
 
-def check_model(problem, sizes: dict, limit: int = MAX_NUMERIC_ENTRIES, oracle: str = "the numeric oracle") -> None:
+class SizedProblem(Protocol):
+    """What ``check_model`` reads of a problem: its size symbols and the shapes of its names
+    (``derive.problem.Problem`` is one; this module sits below it and does not import it)."""
+
+    @property
+    def sizes(self) -> Mapping[str, Any]: ...
+
+    @property
+    def shapes(self) -> Mapping[str, tuple[Any, Any]]: ...
+
+
+def check_model(problem: SizedProblem, sizes: dict, limit: int = MAX_NUMERIC_ENTRIES,
+                oracle: str = "the numeric oracle") -> None:
     """Every size, variable and definition of ``problem`` at ``sizes`` within the limits, before a
     model of it is built (the numeric oracle's guard; diagnose uses it for its points)."""
     for name, value in sizes.items():

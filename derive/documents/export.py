@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from ..errors import DeriveError
 from ..language import ast
@@ -375,7 +376,7 @@ def verdict_markdown(verdict: ClaimVerdict, problem: Problem | None = None, numb
     return "\n".join(out.lines) + "\n"
 
 
-def steps_latex(steps, problem: Problem | None = None) -> str:
+def steps_latex(steps: Iterable[tuple[ast.Chain, str]], problem: Problem | None = None) -> str:
     """Derivation steps, ``(chain, justification)`` trees, as one display:
     ``$$\\begin{aligned} … \\end{aligned}$$``, a row a step (a step without LaTeX as its text)."""
     rows = []

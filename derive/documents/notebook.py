@@ -8,6 +8,9 @@ imported inside an IPython session.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..problem.definition import Problem
 from ..verdict.evidence import ClaimVerdict
 from .export import export, verdict_markdown
@@ -29,7 +32,7 @@ def verdict_view(verdict: ClaimVerdict) -> str:
     return verdict_markdown(verdict)
 
 
-def register(formatters) -> None:
+def register(formatters: Mapping[str, Any]) -> None:
     """Register every view with ``formatters`` (IPython's ``display_formatter.formatters``)."""
     for mime, module, name, function in VIEWS:
         formatters[mime].for_type_by_name(module, name, globals()[function])

@@ -10,6 +10,7 @@ the same tree are one answer. docs/grading.md lists what a TA accepts and how it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import ParseError
@@ -39,7 +40,7 @@ def read_answer(text: str, question: Question) -> Answer:
     return reference(sides)
 
 
-def reference(sides) -> Answer:
+def reference(sides: Sequence[ast.Node]) -> Answer:
     """The answer whose claim is ``sides`` (the quantity asked first)."""
     chain = ast.Chain(tuple(sides), text=" = ".join(to_text(side) for side in sides))
     return Answer(chain, chain.text)

@@ -46,7 +46,7 @@ from ..errors import DeriveError
 from ..language import ast
 from ..language.shapes import typed
 from ..oracles.numeric import NumericModel
-from ..problem.definition import ClaimSpec
+from ..problem.definition import ClaimSpec, Problem
 from ..verdict.check import CheckOptions, ProblemChecker
 from .answers import Answer, read_answer, reference
 from .assignment import Assignment, Question
@@ -326,7 +326,7 @@ class Grader:
 READ = {"holds", "fails", "undecided"}  # the verdicts of answers that were read
 
 
-def answer_maths(problem, chain: ast.Chain) -> tuple[str, str]:
+def answer_maths(problem: Problem, chain: ast.Chain) -> tuple[str, str]:
     """An answer's LaTeX as read, and its value's (the sides after the first), printed from its
     tree once per distinct answer; "" where a tree has no LaTeX."""
     value = ast.Chain(chain.sides[1:] or chain.sides)
@@ -478,7 +478,7 @@ def class_salt(folder: Path) -> str:
     return salt
 
 @contextlib.contextmanager
-def output_lock(folder: Path):
+def output_lock(folder: Path) -> Iterator[None]:
     """Hold the output folder for one run: a second ``derive grade`` into it stops at once with
     a one-line error instead of grading everything again beside the first. The lock is
     a POSIX record lock (``lockf``) on ``folder/.derive-grade.lock``: it belongs to this process

@@ -7,6 +7,7 @@ node came from in the source text for error messages and takes no part in equali
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -123,7 +124,7 @@ def children(node: Node) -> tuple[Node, ...]:
     return ()
 
 
-def walk(node: Node):
+def walk(node: Node) -> Iterator[Node]:
     """Every node of the tree, parents before children."""
     stack = [node]
     while stack:
@@ -132,7 +133,7 @@ def walk(node: Node):
         stack.extend(reversed(children(current)))
 
 
-def rebuild(node: Node, change) -> Node:
+def rebuild(node: Node, change: Callable[[Node], Node]) -> Node:
     """The tree with ``change`` applied to every node, children first (``change`` returns the
     node itself, or its replacement)."""
     if isinstance(node, (Neg, Transpose, Index)):

@@ -8,6 +8,7 @@ text safe inside TeX.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _GREEK_WORDS = [
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
@@ -69,7 +70,7 @@ def _name_part(name: str) -> str:
 _TOKEN = re.compile(r"\\(?:left|right)(?![A-Za-z])(?:\\[A-Za-z]+|\\.|.)|\\[A-Za-z]+|\\.|.", re.DOTALL)
 
 
-def tokens(text: str):
+def tokens(text: str) -> Iterator[tuple[str, int]]:
     """``(token, depth)`` pairs: TeX tokens with their depth in braces and ``\\left``…``\\right``
     pairs (an opening token has the depth outside it)."""
     depth = 0

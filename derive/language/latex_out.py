@@ -165,7 +165,7 @@ def _names_in(node) -> set[str]:
     return names
 
 
-def to_latex(node, names: Mapping[str, str] | None = None, *, scope: Scope | None = None) -> str:
+def to_latex(node: ast.Node | ast.Chain, names: Mapping[str, str] | None = None, *, scope: Scope | None = None) -> str:
     r"""The LaTeX of an expression or chain (math mode, amsmath).
 
     ``names`` maps variable (and index) names to LaTeX, e.g. ``{"W1": "W^{(1)}"}``; other names
@@ -178,7 +178,8 @@ def to_latex(node, names: Mapping[str, str] | None = None, *, scope: Scope | Non
     return _latex(node, ctx).text
 
 
-def to_latex_aligned(chain, names: Mapping[str, str] | None = None, *, scope: Scope | None = None) -> str:
+def to_latex_aligned(chain: ast.Chain | ast.Node, names: Mapping[str, str] | None = None, *,
+                     scope: Scope | None = None) -> str:
     r"""A chain as rows for ``\begin{aligned}`` or ``align*``: ``A &= B \\ &= C``."""
     if not isinstance(chain, ast.Chain):
         return to_latex(chain, names, scope=scope)

@@ -29,7 +29,7 @@ def check_limits(text: str) -> None:
         raise TooLarge(f"the text nests brackets {deepest} deep; the limit is {MAX_DEPTH}")
 
 
-def transform_checked(transformer: lark.Transformer, tree, text: str) -> list[ast.Node]:
+def transform_checked(transformer: lark.Transformer, tree: lark.Tree, text: str) -> list[ast.Node]:
     """``transformer.transform(tree)`` with its failures as derive errors and the depth limit
     applied (shared by the claim and the LaTeX grammars)."""
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 ELEMENTWISE_KIND = "elementwise"  # a scalar function applied entry by entry
 MATRIX_KIND = "matrix"  # a function of whole arrays
@@ -116,7 +117,7 @@ class Rules:
     def __getitem__(self, name: str):
         return self._rules[name]
 
-    def get(self, name: str, default=None):
+    def get(self, name: str, default: Any = None) -> Any:
         return self._rules.get(name, default)
 
     def missing(self) -> list[str]:

@@ -13,6 +13,7 @@ and powers nested past ``MAX_EXPONENT`` (``((2**64)*1)**64``) are refused as ``T
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field, replace
 from functools import singledispatch
 
@@ -65,15 +66,15 @@ class Scope:
     index_ranges: dict[str, Dim] = field(default_factory=dict)
     bound: tuple[str, ...] = ()
 
-    def for_claim(self, index_names) -> Scope:
+    def for_claim(self, index_names: Iterable[str]) -> Scope:
         return Scope(self.shapes, self.sizes, self.activations, self.arbitrary, self.layout,
                      self.leaves, frozenset(index_names))
 
-    def known_names(self):
+    def known_names(self) -> set[str]:
         return set(self.shapes) | set(self.sizes) | self.activations | set(PRIMITIVES)
 
 
-def index_names_of(node) -> set[str]:
+def index_names_of(node: ast.Node | ast.Chain) -> set[str]:
     """Names a claim uses as indices: inside ``[...]``, as delta arguments, or as sum binders."""
     names: set[str] = set()
     sides = node.sides if isinstance(node, ast.Chain) else (node,)
@@ -88,7 +89,7 @@ def index_names_of(node) -> set[str]:
     return names
 
 
-def free_indices(node: ast.Node, index_names, memo: dict | None = None) -> frozenset[str]:
+def free_indices(node: ast.Node, index_names: Container[str], memo: dict | None = None) -> frozenset[str]:
     """The index names ``node`` leaves free: used in it and not bound by one of its sums.
 
     ``memo`` (keyed by node identity) lets an evaluator that asks about every subtree pay for
@@ -119,7 +120,7 @@ class Typed:
     scope: Scope
 
 
-def typed(nodes, scope: Scope) -> Typed:
+def typed(nodes: Iterable[ast.Node], scope: Scope) -> Typed:
     """The shape of each of ``nodes``, checked together: an index keeps one range across them
     all. ``scope`` is left as it is; the ranges are in the result's scope. Raises ShapeError
     naming the operation and both shapes, TooLarge for a node past the limits."""

@@ -7,6 +7,7 @@ a faithful name for an expression: error messages quote it, and grading groups a
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from functools import lru_cache, singledispatch
 
 from . import ast
@@ -16,7 +17,7 @@ _SUM, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(1, 7)
 _BINARY_LEVEL = {"+": _SUM, "-": _SUM, "@": _PRODUCT, "*": _PRODUCT, "/": _PRODUCT, "**": _POWER}
 
 
-def to_text(node) -> str:
+def to_text(node: ast.Node | ast.Chain) -> str:
     """The claim-language text of an expression or chain."""
     if isinstance(node, ast.Chain):
         return " = ".join(to_text(side) for side in node.sides)
@@ -53,7 +54,7 @@ def _(node: ast.Number):
     return (text, _POWER) if node.value >= 0 else (text, _UNARY)
 
 
-def decimal_text(value) -> str:
+def decimal_text(value: Fraction) -> str:
     """Exact decimal text of a Fraction (the grammar's numbers are decimals)."""
     if value.denominator == 1:
         return str(value.numerator)

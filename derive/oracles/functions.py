@@ -14,18 +14,20 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import mpmath
 import sympy
 
+DerivativeRule = Callable[[sympy.Expr], sympy.Expr]  # an activation's argument → its derivative there
+
 # the default is read-only: a ContextVar's default is shared by every context, so it must never change
-_OVERRIDE: contextvars.ContextVar[Mapping[str, Callable]] = contextvars.ContextVar(
+_OVERRIDE: contextvars.ContextVar[Mapping[str, DerivativeRule]] = contextvars.ContextVar(
     "derivative_override", default=types.MappingProxyType({}))
 
 
 @contextlib.contextmanager
-def derivative_override(rules: dict):
+def derivative_override(rules: Mapping[str, DerivativeRule]) -> Iterator[None]:
     """Within the block, ``rules[name](x)`` replaces the derivative of activation ``name``."""
     token = _OVERRIDE.set({**_OVERRIDE.get(), **rules})
     try:
@@ -216,7 +218,7 @@ def undefined(name: str, order: int = 0) -> type:
     return _UNDEFINED[key]
 
 
-def is_undefined(func) -> bool:
+def is_undefined(func: type) -> bool:
     return any(func is cls for cls in _UNDEFINED.values())
 
 

@@ -17,7 +17,7 @@ from .. import limits
 from ..errors import ShapeError, UnsupportedError
 from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
-from ..language.shapes import Scope, free_indices
+from ..language.shapes import Scope, Shape, free_indices
 from ..problem.definition import Problem
 from .numpy_functions import NUMPY_FORMS, standin
 
@@ -61,7 +61,7 @@ class NumericModel:
         }
         self.base = self.forward({})
 
-    def concrete(self, shape) -> tuple[int, int]:
+    def concrete(self, shape: Shape) -> tuple[int, int]:
         return tuple(_concrete(d, self._subs) for d in shape)
 
     def _leaf(self, variable) -> np.ndarray:
@@ -111,7 +111,8 @@ class NumericModel:
         value = self.base[wrt] + 1j * STEP * direction
         return self.forward({wrt: value}, losses=True)
 
-    def directional(self, of: ast.Node, wrt: str, direction: np.ndarray, scope: Scope, idx=None):
+    def directional(self, of: ast.Node, wrt: str, direction: np.ndarray, scope: Scope,
+                    idx: dict | None = None) -> np.ndarray:
         """d(of)/d(wrt) applied to ``direction``, by the complex step."""
         env = self.perturbed(wrt, direction)
         return self.evaluate(of, env, scope, idx).imag / STEP
@@ -172,7 +173,7 @@ class NumericModel:
             self._evaluations[key] = (env, scope, _Evaluation(self, env, scope))
         return self._evaluations[key][2]
 
-    def evaluate(self, node, env, scope: Scope, idx: dict | None = None) -> np.ndarray:
+    def evaluate(self, node: ast.Node, env: dict, scope: Scope, idx: dict | None = None) -> np.ndarray:
         return self.evaluation(env, scope).value(node, idx or {})
 
     def index_range(self, scope: Scope, name: str) -> int:

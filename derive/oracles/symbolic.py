@@ -13,6 +13,7 @@ for every first derivative.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import reduce
 
 import sympy
@@ -21,7 +22,7 @@ from sympy.matrices import kronecker_product
 from ..errors import ShapeError, UnsupportedError
 from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
-from ..language.shapes import Scope, free_indices, is_vector
+from ..language.shapes import Scope, Shape, free_indices, is_vector
 from ..limits import exact_shape
 from ..problem.definition import Problem
 from .functions import SYMPY_FORMS, SoftmaxEntry, undefined
@@ -69,7 +70,7 @@ class ExactModel:
         self.base = self._environment({}, reuse=(), losses=False)
 
     # -- set-up ---------------------------------------------------------------------------
-    def concrete(self, shape) -> tuple[int, int]:
+    def concrete(self, shape: Shape) -> tuple[int, int]:
         return tuple(self._size(d) for d in shape)
 
     def _size(self, dim) -> int:
@@ -210,7 +211,7 @@ class ExactModel:
             raise ShapeError(f"the range of index {name} is unknown: use it to index a vector or matrix")
         return self._size(scope.index_ranges[name])
 
-    def prime(self, name: str, order: int):
+    def prime(self, name: str, order: int) -> Callable[[sympy.Expr], sympy.Expr]:
         key = (name, order)
         if key not in self._primes:
             self._primes[key] = _prime_rule(name, order)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import mpmath
@@ -63,7 +64,7 @@ class Atomizer:
             self.table[key] = sympy.Symbol(f"_atom{len(self.table)}")
         return self.table[key]
 
-    def atom(self, application):
+    def atom(self, application: sympy.Function) -> sympy.Expr:
         """The symbol standing for a function application (exp(Σ c·m) → Π u_m^c, u_m for exp(m))."""
         if application in self.memo:
             return self.memo[application]
@@ -91,7 +92,7 @@ class Atomizer:
             self.memo[application] = self._symbol((application.func, args))
         return self.memo[application]
 
-    def root(self, power):
+    def root(self, power: sympy.Pow) -> sympy.Expr:
         """b**e for a non-integer e: t**p for a radical t = b**(1/q) when e = p/q, else an atom."""
         if power in self.memo:
             return self.memo[power]
@@ -124,7 +125,7 @@ class Atomizer:
         self.memo[expr] = result
         return result
 
-    def reduce_radicals(self, polynomial):
+    def reduce_radicals(self, polynomial: symengine.Basic | sympy.Expr) -> symengine.Basic | sympy.Expr:
         """An expanded SymEngine polynomial with every radical's power below q (t**q = b)."""
         if not self.radicals or polynomial == 0:
             return polynomial
@@ -173,7 +174,7 @@ def _expand(expr):
     return symengine.expand(expr) if symengine is not None else sympy.expand(expr)
 
 
-def is_zero_polynomial(difference, atomizer: Atomizer) -> bool:
+def is_zero_polynomial(difference: sympy.Expr, atomizer: Atomizer) -> bool:
     """True when the difference is the zero polynomial in its symbols and atoms."""
     if difference == 0:
         return True
@@ -215,7 +216,7 @@ def _fraction(expr):
     return expr, engine.Integer(1)
 
 
-def is_zero_rational(difference, atomizer: Atomizer) -> bool:
+def is_zero_rational(difference: sympy.Expr, atomizer: Atomizer) -> bool:
     """True when the difference, rewritten with exponentials, is the zero rational function."""
     rewritten = difference.rewrite(sympy.exp) if difference.has(Sigmoid, Tanh, SoftmaxEntry) else difference
     numerator, _ = _fraction(_to_engine(atomizer(rewritten)))
@@ -281,7 +282,7 @@ class Witness:
     right: object
     point: dict
 
-    def as_floats(self):
+    def as_floats(self) -> tuple[float | complex | str, float | complex | str]:
         """Both values as Python numbers, or as text where a double cannot hold them."""
         return _plain_number(self.left), _plain_number(self.right)
 
@@ -310,7 +311,8 @@ def _plain_number(value):
     return double.real if abs(double.imag) < 1e-12 * (1 + abs(double.real)) else double
 
 
-def random_point(symbols, rng: random.Random, positive=frozenset(), signs=None,
+def random_point(symbols: Iterable[sympy.Symbol], rng: random.Random, positive: Container[sympy.Symbol] = frozenset(),
+                 signs: Sequence[int] | None = None,
                  scale: tuple[float, float] | None = None, bounds: dict | None = None) -> dict:
     """A random point: by default 3 decimals per coordinate, |value| in [0.3, 1.5] ([0.5, 2] for
     a symbol declared positive); with ``scale``, 3 significant digits and |value| in ``scale``.
@@ -349,7 +351,8 @@ GRID_MAGNITUDES = (0.4, 2.7)  # a small and a large magnitude: reaches regions s
 NEAR_ZERO, LARGE = (1e-3, 1e-2), (10.0, 100.0)
 
 
-def thorough_points(symbols, rng: random.Random, bounds: dict | None = None):
+def thorough_points(symbols: Sequence[sympy.Symbol], rng: random.Random,
+                    bounds: dict | None = None) -> Iterator[dict]:
     """Points that reach what random points near ±1 can miss: every sign pattern (with few
     symbols, every pattern of signs and of a small or large magnitude), values near zero and
     large values. Each coordinate is jittered, so that no point is special by construction."""
@@ -387,8 +390,8 @@ def _differs(a, b, tolerance) -> bool:
 STABLE = 1e-6  # the gap at 2D digits must match the one at D this closely: not rounding noise
 
 
-def find_witness(left, right, symbols, rng: random.Random, tries: int = 2, thorough: bool = False,
-                 bounds: dict | None = None):
+def find_witness(left: sympy.MatrixBase, right: sympy.MatrixBase, symbols: Iterable[sympy.Symbol], rng: random.Random,
+                 tries: int = 2, thorough: bool = False, bounds: dict | None = None) -> Witness | None:
     """An entry where ``left`` and ``right`` (same shape) differ beyond doubt, or None.
 
     ``tries`` random points near ±1 (``bounds``: symbols kept inside an interval); with

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -79,7 +80,7 @@ class Problem:
         """The sizes a check may choose, in declaration order (the others are fixed)."""
         return [name for name in self.sizes if name not in self.fixed_sizes]
 
-    def sizes_from(self, values) -> dict[str, int]:
+    def sizes_from(self, values: Iterable[int]) -> dict[str, int]:
         """The free sizes take ``values`` in order, the fixed ones keep theirs: {name: value}."""
         sizes = {**self.fixed_sizes, **dict(zip(self.free_sizes, values))}
         return {name: sizes[name] for name in self.sizes}
@@ -129,7 +130,7 @@ def _dim(token, sizes: dict, where: str):
     return sizes[token]
 
 
-def parse_shape(spec, sizes: dict, where: str) -> Shape:
+def parse_shape(spec: object, sizes: dict, where: str) -> Shape:
     """``"m x d"`` → (m, d); ``"d"`` → (d, 1) (a column vector); ``"scalar"`` or ``[]`` → (1, 1)."""
     if isinstance(spec, list):
         if len(spec) == 0:

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import ProblemError
 from ..limits import MAX_SIZE
@@ -55,7 +56,7 @@ class _Invalid(Exception):
         self.message = message
 
 
-def shown(value, limit: int = 40) -> str:
+def shown(value: object, limit: int = 40) -> str:
     """A value as a message shows it: one line, quoted, cut at ``limit`` characters."""
     if isinstance(value, str):
         text = value if len(value) <= limit else value[:limit] + "…"
@@ -65,7 +66,7 @@ def shown(value, limit: int = 40) -> str:
     return repr(value) if isinstance(value, (int, float)) else type(value).__name__
 
 
-def describe(value) -> str:
+def describe(value: object) -> str:
     """What a value is, for 'expected …, not …': the text 'abc', the number 2.7, a list."""
     if isinstance(value, str):
         return f"the text {shown(value)}"
@@ -89,7 +90,7 @@ def key_path(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def name_error(name) -> str | None:
+def name_error(name: object) -> str | None:
     """Why ``name`` cannot be a name of a problem (a variable, size, function, definition), or None."""
     if not isinstance(name, str):
         return f"a name is a text, not {describe(name)}"
@@ -130,7 +131,7 @@ LATEX_COMMANDS = LATEX_GREEK | LATEX_ACCENTS | LATEX_FONTS | LATEX_SYMBOLS
 _LATEX_TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9 _^{}()\[\]',+\-*./]")
 
 
-def latex_spelling_error(text) -> str | None:
+def latex_spelling_error(text: object) -> str | None:
     r"""Why ``text`` is not a safe LaTeX spelling of a name, or None: the allowed characters are
     letters, digits, spaces, ``_ ^ { } ( ) [ ] ' , + - * . /``, and commands of ``LATEX_COMMANDS``
     (``\hat{y}``, ``\delta``, ``\mathbf{x}``, ``W^{(1)}``); braces balance, and ``^^`` (TeX's
@@ -181,16 +182,16 @@ class Rule:
     kind: type | tuple[type, ...] = object
     expected = "a value"
 
-    def fits(self, value) -> bool:
+    def fits(self, value: object) -> bool:
         return isinstance(value, self.kind) and not (isinstance(value, bool) and bool not in _kinds(self.kind))
 
-    def check(self, value, path: str) -> None:
+    def check(self, value: object, path: str) -> None:
         if not self.fits(value):
             raise _Invalid(path, f"expected {self.expected}, not {describe(value)}")
         self.check_value(value, path)
 
-    def check_value(self, value, path: str) -> None:
-        """Checks beyond the type (the type already fits)."""
+    def check_value(self, value: Any, path: str) -> None:
+        """Checks beyond the type (the type already fits: a subclass names its ``kind``)."""
 
 
 def _kinds(kind) -> tuple:
@@ -204,7 +205,7 @@ class Text(Rule):
     pattern: re.Pattern | None = None
     kind = str
 
-    def check_value(self, value, path):
+    def check_value(self, value: str, path: str) -> None:
         problem = text_error(value, self.multiline)
         if problem is None and self.pattern is not None and not self.pattern.fullmatch(value):
             problem = f"expected {self.expected}, not {shown(value)}"
@@ -217,7 +218,7 @@ class Name(Rule):
     expected: str = "a name"
     kind = str
 
-    def check_value(self, value, path):
+    def check_value(self, value: str, path: str) -> None:
         problem = name_error(value)
         if problem:
             raise _Invalid(path, problem)
@@ -233,7 +234,7 @@ class Choice(Rule):
         quoted = [repr(o) for o in self.options]
         return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
-    def check_value(self, value, path):
+    def check_value(self, value: str, path: str) -> None:
         if value not in self.options:
             raise _Invalid(path, f"expected {self.expected}, not {shown(value)}")
 
@@ -245,7 +246,7 @@ class Size(Rule):
     expected: str = f"a whole number from 1 to {MAX_SIZE} (0 leaves the size free)"
     kind = int
 
-    def check_value(self, value, path):
+    def check_value(self, value: int, path: str) -> None:
         if value < 0:
             raise _Invalid(path, f"a size is positive (or 0, free), not {value}")
         if value > MAX_SIZE:
@@ -259,7 +260,7 @@ class Dim(Rule):
     expected: str = "a size name or a whole number"
     kind = (str, int)
 
-    def check_value(self, value, path):
+    def check_value(self, value: str | int, path: str) -> None:
         if isinstance(value, int):
             if not 1 <= value <= MAX_SIZE:
                 raise _Invalid(path, f"a dimension is a whole number from 1 to {MAX_SIZE}, not {value}")
@@ -275,7 +276,7 @@ class ListOf(Rule):
     most: int | None = None
     kind = list
 
-    def check_value(self, value, path):
+    def check_value(self, value: list, path: str) -> None:
         if self.most is not None and len(value) > self.most:
             raise _Invalid(path, f"expected at most {self.most} items, found {len(value)}")
         seen = set()
@@ -297,7 +298,7 @@ class TableOf(Rule):
     expected: str = "a table"
     kind = dict
 
-    def check_value(self, table, path):
+    def check_value(self, table: dict, path: str) -> None:
         for key, value in table.items():
             self.key.check_value(key, path or "(top level)")
             self.value.check(value, key_path(path, key))
@@ -306,7 +307,7 @@ class TableOf(Rule):
 class LatexSpelling(Rule):
     kind = str
 
-    def check_value(self, value, path):
+    def check_value(self, value: str, path: str) -> None:
         problem = latex_spelling_error(value)
         if problem:
             raise _Invalid(path, f"{shown(value)}: {problem}")
@@ -322,7 +323,7 @@ class Table(Rule):
     expected: str = "a table"
     kind = dict
 
-    def check_value(self, table, path):
+    def check_value(self, table: dict, path: str) -> None:
         for key in self.required:
             if key not in table:
                 raise _Invalid(key_path(path, key), f"missing (expected {self.keys[key].expected})")
@@ -343,10 +344,10 @@ class AnyOf(Rule):
     options: tuple[Rule, ...] = ()
     expected: str = ""
 
-    def fits(self, value):
+    def fits(self, value: object) -> bool:
         return any(option.fits(value) for option in self.options)
 
-    def check(self, value, path):
+    def check(self, value: object, path: str) -> None:
         for option in self.options:
             if option.fits(value):
                 option.check(value, path)
@@ -399,7 +400,7 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def validate(data, where: str) -> str:
+def validate(data: object, where: str) -> str:
     """Check a parsed problem file against ``SCHEMA``; a ``ProblemError`` names ``where`` (the
     file), the key and what was expected. Returns how further errors name the problem."""
     where = one_line(where)

@@ -16,6 +16,7 @@ import multiprocessing
 import random
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -105,7 +106,7 @@ def _is_derivative(node) -> bool:
     )
 
 
-def orient(left, right):
+def orient(left: ast.Node, right: ast.Node) -> tuple[ast.Node, ast.Node]:
     """(reference, claimed): the derivative side is the truth a claim is measured against."""
     if _is_derivative(right) and not _is_derivative(left):
         return right, left
@@ -160,7 +161,7 @@ class ProblemChecker:
         verdict.seconds = time.monotonic() - start
         return verdict
 
-    def check_link(self, left, right, scope: Scope) -> LinkVerdict:
+    def check_link(self, left: ast.Node, right: ast.Node, scope: Scope) -> LinkVerdict:
         """The verdict of one link ``left = right``, with the evidence."""
         return self._check_link(left, right, scope)[0]
 
@@ -559,7 +560,8 @@ def _check_one(problem: Problem, options: CheckOptions | None) -> list[ClaimVerd
     return check_problem(problem, options)
 
 
-def check_problems(problems: list[Problem], options: CheckOptions | None = None, jobs: int = 1):
+def check_problems(problems: list[Problem], options: CheckOptions | None = None,
+                   jobs: int = 1) -> Iterator[tuple[Problem, list[ClaimVerdict]]]:
     """(problem, verdicts) for each problem, in the order they finish; ``jobs`` worker processes.
 
     Each problem is checked whole in one worker, so its models are shared by its claims; the
@@ -576,8 +578,10 @@ def check_problems(problems: list[Problem], options: CheckOptions | None = None,
             yield futures[future], future.result()
 
 
-def check_problem(problem: Problem, options: CheckOptions | None = None, progress=None) -> list[ClaimVerdict]:
-    """Every claim of a problem, in order."""
+def check_problem(problem: Problem, options: CheckOptions | None = None,
+                  progress: Callable[[Problem, int, ClaimSpec], None] | None = None) -> list[ClaimVerdict]:
+    """Every claim of a problem, in order; ``progress(problem, number, spec)`` is called before
+    each claim is checked."""
     checker = ProblemChecker(problem, options)
     results = []
     for number, spec in enumerate(problem.claims, 1):

@@ -121,7 +121,8 @@ class _Pair:
         return side is not None and all(v is not None for v in side)
 
 
-def diagnose(problem: Problem, reference, claimed, scope: Scope, shape_message: str | None = None) -> Diagnosis:
+def diagnose(problem: Problem, reference: ast.Node, claimed: ast.Node, scope: Scope,
+             shape_message: str | None = None) -> Diagnosis:
     """The first row of the table of slips that explains ``claimed`` ≠ ``reference``."""
     try:
         pair = _Pair(problem, scope, reference, claimed)

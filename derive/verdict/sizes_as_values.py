@@ -14,7 +14,7 @@ from ..language.primitives import CONSTANT_KIND, COUNTING, PRIMITIVES
 from ..language.shapes import Scope, infer
 
 
-def sizes_as_values(node, free: set[str], quantities: set[str], scope: Scope) -> set[str]:
+def sizes_as_values(node: ast.Node, free: set[str], quantities: set[str], scope: Scope) -> set[str]:
     """The free sizes a claim side uses as numbers: by name (``(n - 1) * x``, ``1/m``), or counted
     by an operation on constant arrays that mixes their entries (``sum(ones(n))``,
     ``trace(inv(eye(n)))``, ``det(2*eye(n))``: values of the size with no variable in them) —

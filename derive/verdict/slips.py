@@ -10,6 +10,7 @@ outer product, a function where its derivative was meant).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 from ..errors import BudgetExceeded, DeriveError
 from ..language import ast
@@ -18,8 +19,10 @@ from ..language.shapes import Scope, infer, is_scalar
 from ..language.text import to_text
 from ..problem.definition import Problem
 
+Edit = tuple[str, str, ast.Node]  # (slip code, what it is in words, the edited tree)
 
-def rebuild(node, path, new):
+
+def rebuild(node: ast.Node, path: tuple[int, ...], new: ast.Node) -> ast.Node:
     """``node`` with the subtree at ``path`` (a tuple of child positions) replaced by ``new``."""
     if not path:
         return new
@@ -41,20 +44,20 @@ def rebuild(node, path, new):
     raise TypeError(type(node).__name__)
 
 
-def positions(node, path=()):
+def positions(node: ast.Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], ast.Node]]:
     yield path, node
     kids = node.args if isinstance(node, ast.Call) else ast.children(node)
     for position, child in enumerate(kids):
         yield from positions(child, path + (position,))
 
 
-def names_in(node) -> set:
+def names_in(node: ast.Node) -> set[str]:
     """The variable names in ``node``, and the variables it differentiates by."""
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
         n.wrt for n in ast.walk(node) if isinstance(n, ast.Derivative)}
 
 
-def circular(node, target) -> bool:
+def circular(node: ast.Node, target: ast.Node | None) -> bool:
     """Whether ``node`` uses the derivative that ``target`` is (dJ/dW restated as d(J.T)/dW)."""
     wanted = [d for d in ast.walk(target) if isinstance(d, ast.Derivative)] if target is not None else []
     for mine in (d for d in ast.walk(node) if isinstance(d, ast.Derivative)):
@@ -64,7 +67,7 @@ def circular(node, target) -> bool:
     return False
 
 
-def degenerate(node, target=None, original=None) -> bool:
+def degenerate(node: ast.Node, target: ast.Node | None = None, original: ast.Node | None = None) -> bool:
     """An edit that restates the other side, brings in the very derivative being computed, or makes
     a delta of one index with itself, proves nothing."""
     introduced = circular(node, target) and not circular(original, target) if original is not None else False
@@ -110,7 +113,7 @@ def _chain_edits(sub, edit):
             yield "misplaced-transpose", f"{to_text(run)} where its transpose was meant", edit(new)
 
 
-def single_edits(problem: Problem, scope: Scope, node):
+def single_edits(problem: Problem, scope: Scope, node: ast.Node) -> Iterator[Edit]:
     """(code, description, edited tree) for every single edit of the claim."""
     shapes = problem.shapes
     parents = {id(child): sub for _, sub in positions(node) for child in ast.children(sub)}
@@ -191,7 +194,7 @@ def _no_slip_of_its_own(call: ast.Call):
     return ()
 
 
-def rename_index(node, old: str, new: str):
+def rename_index(node: ast.Node, old: str, new: str) -> ast.Node:
     """``node`` with index ``old`` renamed ``new`` everywhere (items, delta arguments, sums)."""
     def change(sub):
         if isinstance(sub, ast.Name) and sub.id == old:
@@ -217,7 +220,7 @@ def _rename_variable(node, old: str, new: str):
     return ast.rebuild(node, change)
 
 
-def unit_edits(problem: Problem, node):
+def unit_edits(problem: Problem, node: ast.Node) -> Iterator[Edit]:
     """One quantity renamed everywhere it occurs: a chain routed through the wrong unit
     (dL/dz1 * dz1/dw1 where w1 feeds z0)."""
     used = [n for n in names_in(node) if n in problem.shapes]

@@ -14,6 +14,7 @@ An operation with no rule raises ``UnsupportedError`` naming it.
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import singledispatchmethod
@@ -23,7 +24,7 @@ import sympy
 from ...errors import ShapeError, UnsupportedError
 from ...language import ast
 from ...language.primitives import canonical_function
-from ...language.shapes import ONE, SCALAR, Dim, Scope, infer, is_vector, typed
+from ...language.shapes import ONE, SCALAR, Dim, Scope, Shape, infer, is_vector, typed
 from ...language.text import to_text
 from ...problem.definition import Problem
 from .canonical import Structure, canonical
@@ -84,7 +85,7 @@ class Builder:
         self.ranges[name] = dim
         return name
 
-    def over(self, expr: Expr, names) -> Expr:
+    def over(self, expr: Expr, names: Iterable[Idx]) -> Expr:
         """Σ over the fresh indices ``names`` (constants, for sizes one, are skipped); a sum over
         an index split in two (see ``split``) is the double sum over its parts."""
         names = [part for n in names for part in self.splits.get(n, (n,))]
@@ -118,12 +119,12 @@ class Builder:
             raise UnsupportedError(f"the index {index} is read as pairs of two different shapes")
         return known
 
-    def shape(self, node: ast.Node, scope: Scope):
+    def shape(self, node: ast.Node, scope: Scope) -> Shape:
         return infer(node, scope)
 
     # entry (r, c) of a node's 2-D value
     @singledispatchmethod
-    def entry(self, node, r: Idx, c: Idx, scope: Scope, env: dict) -> Expr:
+    def entry(self, node: ast.Node, r: Idx, c: Idx, scope: Scope, env: dict[str, Idx]) -> Expr:
         raise UnsupportedError(f"no index-notation rule for {type(node).__name__}")
 
     @entry.register
@@ -192,7 +193,7 @@ class Builder:
             return mul(left, power(right, Fraction(-1)))
         raise UnsupportedError(f"no index-notation rule for the operator {node.op}")
 
-    def index_of(self, item, env) -> Idx:
+    def index_of(self, item: ast.Node | Idx, env: Mapping[str, Idx]) -> Idx:
         """The index an item of ``A[...]`` or an argument of ``delta`` stands for."""
         if isinstance(item, ast.Number):
             if item.value.denominator != 1:
@@ -349,7 +350,7 @@ def structure_of(problem: Problem) -> Structure:
                      frozenset(name for name, v in variables if "stochastic" in v.constraints))
 
 
-def entry_names(shape, taken) -> tuple[Idx, Idx]:
+def entry_names(shape: Shape, taken: Container[str]) -> tuple[Idx, Idx]:
     """Index names for entry (i, j) of a matrix value; 1 for a dimension of size one."""
     pool = [n for n in ("i", "j", "i1", "j1", "i2", "j2") if n not in taken]
     return (pool[0] if shape[0] != ONE else 1, pool[1] if shape[1] != ONE else 1)

@@ -275,7 +275,7 @@ def _canonical_number(name: str) -> int | None:
     return int(name[1:]) if name.startswith("·") else None
 
 
-def canonical_names(term: Term, ranges: dict, structure) -> Term:
+def canonical_names(term: Term, ranges: dict, structure: Structure) -> Term:
     """Bound indices named ·n in the order that gives the least key. The numbering starts above
     every ·n the term uses freely (an enclosing term's), so that no name is captured and a
     function's argument gets the same form wherever it occurs."""

@@ -60,7 +60,7 @@ class Derivation:
         return to_text(self.node(problem))
 
 
-def derivative_entry(of: ast.Node, wrt: str, indices) -> ast.Node:
+def derivative_entry(of: ast.Node, wrt: str, indices: tuple[Idx, Idx]) -> ast.Node:
     """``dJ/dW[i,j]``: entry ``indices`` of the derivative of ``of`` by ``wrt``."""
     node = ast.Derivative(of, wrt)
     if indices == (1, 1):

@@ -8,6 +8,7 @@ atom h^(n)(u), so that a proof holds for every h.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from fractions import Fraction
 
 import sympy
@@ -46,7 +47,7 @@ def _from_sympy(value, arg: Expr) -> Expr:
     raise UnsupportedError(f"no index-notation rule for {value}")
 
 
-def apply_function(name: str, order: int, arg: Expr, activations) -> Expr:
+def apply_function(name: str, order: int, arg: Expr, activations: Container[str]) -> Expr:
     """f^(order)(arg) for an elementwise ``name``: an atom for an undefined activation, else the
     closed form SymPy's derivative gives (sigmoid' = σ(1-σ), relu' = step, log' = 1/t...)."""
     if name in activations:
@@ -77,7 +78,7 @@ def single_apply(expr: Expr) -> Apply | None:
     return None
 
 
-def function_prime(factor: Apply, activations) -> Expr:
+def function_prime(factor: Apply, activations: Container[str]) -> Expr:
     """The derivative of ``factor`` by its argument."""
     if factor.func == "pow":
         q = factor.power

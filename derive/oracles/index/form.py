@@ -13,6 +13,7 @@ factor away from the other's names, a substitution never captures a free index b
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -93,7 +94,7 @@ class Expr:
 ZERO = Expr()
 
 
-def as_sympy(value):
+def as_sympy(value: int | Fraction | sympy.Expr) -> sympy.Expr:
     """An internal number (int, Fraction) or SymPy expression as SymPy; never text."""
     if isinstance(value, Fraction):
         return sympy.Rational(value.numerator, value.denominator)
@@ -104,7 +105,7 @@ def as_sympy(value):
     return value
 
 
-def const(value) -> Expr:
+def const(value: int | Fraction | sympy.Expr) -> Expr:
     value = as_sympy(value)
     return ZERO if value == 0 else Expr((Term(value),))
 
@@ -113,11 +114,11 @@ def atom(factor: Factor) -> Expr:
     return Expr((Term(sympy.Integer(1), (factor,)),))
 
 
-def scale(expr: Expr, value) -> Expr:
+def scale(expr: Expr, value: int | sympy.Expr) -> Expr:
     return Expr(tuple(replace(t, coeff=t.coeff * value) for t in expr.terms))
 
 
-def constant_value(expr: Expr):
+def constant_value(expr: Expr) -> sympy.Expr | None:
     """The value of an expression with no factors and no sums, else None."""
     if all(not t.factors and not t.sums for t in expr.terms):
         return sympy.Add(*[t.coeff for t in expr.terms])
@@ -283,7 +284,7 @@ def power(base: Expr, exponent: Fraction) -> Expr:
     return atom(Apply("pow", 0, base, exponent))
 
 
-def replace_factors(expr: Expr, change) -> Expr:
+def replace_factors(expr: Expr, change: Callable[[Factor], Expr | None]) -> Expr:
     """``expr`` with each factor for which ``change`` returns an expression replaced by it."""
     out: list[Term] = []
     for term in expr.terms:

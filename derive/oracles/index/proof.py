@@ -10,6 +10,7 @@ way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -25,7 +26,7 @@ from .builder import Builder, entry_names, fixed_dim, index_form, structure_of
 from .canonical import canonical, scalar_zero
 from .derivation import Derivation, Step, derive_gradient, step
 from .folding import folding_for
-from .form import Expr, free_names
+from .form import Expr, Idx, free_names
 from .render import namer_for, render
 
 GENERIC = "generic proof"
@@ -173,7 +174,7 @@ def _gradient_derivation(problem: Problem, left, indices) -> Derivation | None:
     return derivation if derivation.indices == tuple(indices) else None
 
 
-def entry_of(node: ast.Node, indices) -> ast.Node:
+def entry_of(node: ast.Node, indices: Iterable[Idx]) -> ast.Node:
     """Entry ``indices`` of the value ``node`` denotes: ``(A @ B)[i,j]``; a scalar as it is."""
     items = tuple(k for k in indices if k != 1)
     return ast.Index(node, items) if items else node

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Collection, Container, Iterable, Mapping
 from fractions import Fraction
 
 import sympy
@@ -19,7 +20,7 @@ from sympy.core.mul import _keep_coeff
 from ...errors import UnsupportedError
 from ...language import ast
 from ...language.primitives import ELEMENTWISE
-from ...language.shapes import ONE, SCALAR
+from ...language.shapes import ONE, SCALAR, Dim
 from ...problem.definition import Problem
 from .form import Apply, Delta, Expr, Factor, Idx, Loss, Tensor, Term, free_names
 
@@ -30,11 +31,11 @@ class Namer:
     """Letters for bound indices, shared by every expression of one derivation: a letter never
     names two ranges (the claim language forbids it) nor a sum inside a sum that uses it."""
 
-    def __init__(self, taken):
+    def __init__(self, taken: Iterable[str]):
         self.taken = set(taken)
         self.range_of: dict[str, str] = {}
 
-    def pick(self, dim, active) -> str:
+    def pick(self, dim: Dim, active: Container[str]) -> str:
         letters = itertools.chain(_LETTERS, (f"{a}{n}" for n in range(2, 99) for a in _LETTERS))
         for letter in letters:
             if letter in self.taken or letter in active:
@@ -44,13 +45,13 @@ class Namer:
         raise UnsupportedError("too many indices to name")  # pragma: no cover
 
 
-def namer_for(problem: Problem, free=()) -> Namer:
+def namer_for(problem: Problem, free: Iterable[str] = ()) -> Namer:
     return Namer(set(problem.shapes) | set(problem.sizes) | set(problem.activations)
                  | set(ELEMENTWISE) | {"d", "delta", "sum", "T", "i", "j"} | set(free))
 
 
-def render(expr: Expr, problem: Problem, namer: Namer | None = None, mapping=None,
-           active=frozenset()) -> ast.Node:
+def render(expr: Expr, problem: Problem, namer: Namer | None = None, mapping: Mapping[str, Idx] | None = None,
+           active: Collection[str] = frozenset()) -> ast.Node:
     """``expr`` as a claim-language tree, its bound indices named by ``namer`` (free ones by
     ``mapping``, or as they are)."""
     if namer is None:
@@ -123,7 +124,7 @@ def index_node(index: Idx) -> ast.Node:
     return ast.Number(Fraction(index)) if isinstance(index, int) else ast.Name(index)
 
 
-def entry_node(factor: Tensor, problem: Problem, items) -> ast.Node:
+def entry_node(factor: Tensor, problem: Problem, items: Iterable[Idx]) -> ast.Node:
     """The entry ``factor`` at the index items ``items``: ``W[k,j]``, ``dL/dY[m,n]``, ``x[k]``
     for a column, ``inv(X)[a,b]``, ``det(X)``, a scalar by its name."""
     if factor.kind == "det":

@@ -9,21 +9,46 @@ builder reports a call of a function outside the table the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
+from typing import Protocol
 
 from ...errors import UnsupportedError
 from ...language import ast
 from ...language.primitives import ELEMENTWISE, canonical_function, engine_rules
-from ...language.shapes import ONE, SCALAR, is_vector
+from ...language.shapes import ONE, SCALAR, Dim, Scope, Shape, is_vector
 from ...language.text import to_text
+from ...problem.definition import Problem
 from .elementwise import apply_function
 from .form import ZERO, Expr, Idx, Tensor, atom, const, make_delta, mul, power
 
 INDEX_RULES = engine_rules("index engine")
 
 
+class EntryBuilder(Protocol):
+    """What a rule uses of the ``builder.Builder`` that calls it (builder.py imports the rules,
+    so the rules name it by this protocol rather than import it back)."""
+
+    problem: Problem
+
+    def rule(self, text: str) -> None: ...
+
+    def index(self, base: str, dim: Dim) -> Idx: ...
+
+    def over(self, expr: Expr, names: Iterable[Idx]) -> Expr: ...
+
+    def split(self, index: Idx, slow: Dim, fast: Dim) -> tuple[Idx, Idx]: ...
+
+    def shape(self, node: ast.Node, scope: Scope) -> Shape: ...
+
+    def entry(self, node: ast.Node, r: Idx, c: Idx, scope: Scope, env: dict[str, Idx]) -> Expr: ...
+
+    def index_of(self, item: ast.Node | Idx, env: Mapping[str, Idx]) -> Idx: ...
+
+
 @INDEX_RULES.register(*ELEMENTWISE)
-def apply_elementwise(builder, node: ast.Call, r, c, scope, env) -> Expr:
+def apply_elementwise(builder: EntryBuilder, node: ast.Call, r: Idx, c: Idx, scope: Scope,
+                      env: dict[str, Idx]) -> Expr:
     """f(A)[i,j] = f(A[i,j]) (and h'(A)[i,j] = h'(A[i,j]) for an activation left undefined)."""
     arg = builder.entry(node.args[0], r, c, scope, env)
     return apply_function(canonical_function(node.func), node.prime, arg, builder.problem.activations)
