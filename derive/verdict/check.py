@@ -557,12 +557,15 @@ def _show(value) -> str:
 
 
 def _check_one(problem: Problem, options: CheckOptions | None) -> list[ClaimVerdict]:
-    return check_problem(problem, options)
+    """A worker's verdicts, sent back without their trees: the parent reports them as text and
+    JSON, and pickling every derivation's trees cost more than checking some claims."""
+    return [verdict.without_trees() for verdict in check_problem(problem, options)]
 
 
 def check_problems(problems: list[Problem], options: CheckOptions | None = None,
                    jobs: int = 1) -> Iterator[tuple[Problem, list[ClaimVerdict]]]:
-    """(problem, verdicts) for each problem, in the order they finish; ``jobs`` worker processes.
+    """(problem, verdicts) for each problem, in the order they finish; ``jobs`` worker processes
+    (whose verdicts come back without trees: check_problem keeps them, for documents).
 
     Each problem is checked whole in one worker, so its models are shared by its claims; the
     time budgets work the same in a worker as in the main process.
