@@ -78,10 +78,10 @@ def test_a_notebook_shows_verdicts_and_derivations_as_math():
     markdown = verdict_view(verdicts[0])
     assert markdown.startswith("### Claim 1") and "$$" in markdown and "Holds." in markdown
     # the index engine's derivations and proofs know nothing of documents: the export writes their steps
-    latex = steps_latex([(s.chain, s.justification) for s in derive_gradient(problem, "J", "W").steps], problem)
+    latex = steps_latex(derive_gradient(problem, "J", "W").steps, problem)
     assert latex.startswith("$$\\begin{aligned}") and r"\delta_{ki}" in latex
     proof = prove(problem, "dJ/dW = dJ/dy @ x.T")
-    steps = [(s.chain, s.justification) for link in proof.links for s in link.steps]
+    steps = [s for link in proof.links for s in link.steps]
     assert r"\frac{\partial J}{\partial W_{ij}}" in steps_latex(steps, problem)
 
 
@@ -91,7 +91,7 @@ def test_a_derivation_step_without_latex_is_shown_as_its_text_not_dropped(monkey
     path = next(p for p in PATHS if p.stem == "linear-layer")
     problem, verdicts = _checked(path)
     proved = next(v for v in verdicts if v.verdict == "holds" and v.generic)
-    steps = [chain for link in proved.links for chain, _ in link.steps]
+    steps = [step.chain for link in proved.links for step in link.steps]
     missing = steps[1]  # a step whose LaTeX fails, as a printer defect would
     real = export_module.to_latex
 

@@ -19,9 +19,9 @@ from ..errors import DeriveError
 from ..language import ast
 from ..language.latex_names import TEX_SPECIAL, default_name, tex_escape
 from ..language.latex_out import packages, to_latex, to_latex_aligned
-from ..language.parser import parse_sides
 from ..language.shapes import ONE
 from ..language.text import to_text
+from ..oracles.index import Step
 from ..problem.definition import Problem
 from ..problem.schema import latex_spelling_error
 from ..verdict.evidence import ClaimVerdict
@@ -122,31 +122,12 @@ def chain_math(problem: Problem | None, chain: ast.Chain, aligned: bool = True) 
     return _chain_latex(chain, scope, latex_names(problem), aligned=aligned)
 
 
-def claim_math(problem: Problem | None, text: str, aligned: bool = True) -> str | None:
-    """A claim (or one expression, a chain of one side) in claim-language text as LaTeX, with
-    the problem's shapes for the notation; None when it does not read."""
-    read = _read(problem, text)
-    if read is None:
-        return None
-    return _chain_latex(*read, latex_names(problem), aligned=aligned)
-
-
 def _chain_latex(chain: ast.Chain, scope, names: dict, aligned: bool = False) -> str | None:
     """A read chain as LaTeX (aligned rows for three sides or more); None where it has no LaTeX."""
     try:
         if aligned and len(chain.sides) > 2:
             return to_latex_aligned(chain, names, scope=scope)
         return to_latex(chain, names, scope=scope)
-    except DeriveError:
-        return None
-
-
-def _read(problem: Problem | None, text: str):
-    """(chain, scope) of a claim-language text, a chain of one side for an expression; None when
-    it does not parse or its names and shapes do not fit the problem."""
-    try:
-        chain = parse_sides(text)
-        return chain, problem.claim_scope(chain) if problem is not None else None
     except DeriveError:
         return None
 
@@ -268,21 +249,22 @@ def _derivation(out: _Writer, problem: Problem, verdict: ClaimVerdict) -> None:
     with its justification below, and the conclusion."""
     out.text("For every size, in index notation:")
     for link in verdict.links:
-        steps = [(_step_lines(problem, chain), why) for chain, why in link.steps]
+        steps = [(_step_lines(problem, step.chain), step.justification, step.reasons) for step in link.steps]
         if not steps:
             continue
         conclusion = steps.pop() if len(steps) > 2 and steps[0][1].startswith("the entries") else None
         rows = []
         if conclusion:
-            (first, _), *steps = steps
-            for k, (lines, _) in enumerate(steps, 1):
+            (first, _, _), *steps = steps
+            for k, (lines, _, _) in enumerate(steps, 1):
                 lead = f"{' '.join(first)} &= " if k == 1 else "&= "
                 rows += _tagged(lead, lines, k)
         else:
-            for k, (lines, _) in enumerate(steps, 1):
+            for k, (lines, _, _) in enumerate(steps, 1):
                 rows += _tagged("&", lines, k)
         out.display(r" \\ ".join(rows), aligned=True)
-        out.item_list([f"({k}) {_justification(out, problem, why)}" for k, (_, why) in enumerate(steps, 1)])
+        out.item_list([f"({k}) {_justification(out, problem, reasons)}"
+                       for k, (_, _, reasons) in enumerate(steps, 1)])
         if conclusion:
             out.text(f"Hence, {conclusion[1]}:")
             out.display(" ".join(conclusion[0]))
@@ -348,18 +330,18 @@ def _width(latex: str) -> int:
     return len(re.sub(r"\\(?:left|right|[a-zA-Z]+)|[{}_^\s]", "", latex))
 
 
-def _justification(out: _Writer, problem: Problem, why: str) -> str:
-    """A step's justification: its formulas (claim-language equations) as inline math."""
-    head, colon, rest = why.partition(": ")
-    if not colon:
-        head, rest = "", why
+def _justification(out: _Writer, problem: Problem, reasons: tuple[str, tuple]) -> str:
+    """A step's justification, ``Step.reasons``: its head, then each rule it cites as inline math
+    (with the problem's notation, or without it for a rule about placeholders u, A, B) or prose."""
+    head, parts = reasons
     pieces = []
-    for part in rest.split("; "):
-        math = claim_math(problem, part, aligned=False) or claim_math(None, part, aligned=False) \
-            if "=" in part else None  # a rule about placeholders (u, A, B) reads without the problem
-        pieces.append(out.inline(math) if math else (tex_text(part) if out.tex else md_inline(part)))
-    text = (tex_text(head) if out.tex else md_inline(head)) + ": " if head else ""
-    return text + "; ".join(pieces)
+    for part in parts:
+        math = (chain_math(problem, part, aligned=False) or chain_math(None, part, aligned=False)
+                if isinstance(part, ast.Chain) else None)
+        text = part if isinstance(part, str) else to_text(part)
+        pieces.append(out.inline(math) if math else (tex_text(text) if out.tex else md_inline(text)))
+    lead = (tex_text(head) if out.tex else md_inline(head)) + ": " if head else ""
+    return lead + "; ".join(pieces)
 
 
 def _number(value) -> str:
@@ -376,13 +358,13 @@ def verdict_markdown(verdict: ClaimVerdict, problem: Problem | None = None, numb
     return "\n".join(out.lines) + "\n"
 
 
-def steps_latex(steps: Iterable[tuple[ast.Chain, str]], problem: Problem | None = None) -> str:
-    """Derivation steps, ``(chain, justification)`` trees, as one display:
+def steps_latex(steps: Iterable[Step], problem: Problem | None = None) -> str:
+    """Derivation steps (``Step``: a chain and its justification) as one display:
     ``$$\\begin{aligned} … \\end{aligned}$$``, a row a step (a step without LaTeX as its text)."""
     rows = []
-    for chain, why in steps:
-        math = chain_math(problem, chain, aligned=False) or _as_text(chain)
-        rows.append(rf"&{math} && \text{{{tex_text(why.split(': ')[0])}}}")
+    for step in steps:
+        math = chain_math(problem, step.chain, aligned=False) or _as_text(step.chain)
+        rows.append(rf"&{math} && \text{{{tex_text(step.reasons[0] or step.justification)}}}")
     return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 

@@ -225,7 +225,7 @@ class ProblemChecker:
             link.generic = f"no generic proof: {str(error).splitlines()[0]}"
             return None
         link.generic = "proved" if proof.proved else f"no generic proof: {proof.reason}"
-        link.steps = [(step.chain, step.justification) for step in proof.steps]
+        link.steps = list(proof.steps)
         link.derivation = [(step.text, step.justification) for step in proof.steps]
         return proof
 

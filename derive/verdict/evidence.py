@@ -87,8 +87,9 @@ class LinkVerdict:
     numeric_unavailable: str = ""  # why the numeric oracle could not evaluate the link, if so
     every_size: bool = False  # proved for every size (generic proof, or no size to vary)
     sides: tuple[ast.Node, ...] = field(default=(), metadata=TREE, repr=False, compare=False)  # left, right
-    # the derivation's steps as trees: (its chain, its justification); ``derivation`` is their text
-    steps: list[tuple[ast.Chain, str]] = field(default_factory=list, metadata=TREE, repr=False, compare=False)
+    # the derivation's steps (derive.oracles.index.Step: a chain, its justification and the trees of
+    # the rules it cites); ``derivation`` is their text
+    steps: list = field(default_factory=list, metadata=TREE, repr=False, compare=False)
 
     def evidence_summary(self) -> str:
         parts = []

@@ -50,6 +50,7 @@ from .form import (
     upstream,
     within,
 )
+from .notes import DETERMINANT, INVERSE, VARIABLE, of_function, of_variable
 from .rules import INDEX_RULES, apply_elementwise
 
 
@@ -299,22 +300,26 @@ class Builder:
                 return ZERO
             a, b = factor.indices
             if factor.kind in ("var", "cut"):
-                self.rule(f"d{wrt}[a,b]/d{wrt}[i,j] = delta(a,i)*delta(b,j)")
+                self.rule(of_variable(VARIABLE, f"d{wrt}[a,b]/d{wrt}[i,j] = delta(a,i)*delta(b,j)", wrt))
                 return mul(delta(a, p), delta(b, q))
             if factor.kind == "inv":
-                self.rule(f"dinv({wrt})[a,b]/d{wrt}[i,j] = -inv({wrt})[a,i]*inv({wrt})[j,b]")
+                self.rule(of_variable(INVERSE, f"dinv({wrt})[a,b]/d{wrt}[i,j] = -inv({wrt})[a,i]*inv({wrt})[j,b]",
+                                      wrt))
                 return -mul(atom(Tensor(wrt, (a, p), "inv")), atom(Tensor(wrt, (q, b), "inv")))
             if factor.kind == "det":
-                self.rule(f"ddet({wrt})/d{wrt}[i,j] = det({wrt})*inv({wrt})[j,i]")
+                self.rule(of_variable(DETERMINANT, f"ddet({wrt})/d{wrt}[i,j] = det({wrt})*inv({wrt})[j,i]", wrt))
                 return mul(atom(factor), atom(Tensor(wrt, (q, p), "inv")))
             return ZERO
         if isinstance(factor, Apply):
             inner = self.differentiate(factor.arg, wrt, p, q)
             if not inner.terms:
                 return ZERO
-            name = factor.func + "'" * (factor.order + 1) if factor.func != "pow" else "(.)**q"
-            self.rule(f"d({factor.func}{chr(39) * factor.order}(u))/du = {name}(u)" if factor.func != "pow"
-                      else "d(u**q)/du = q*u**(q - 1)")
+            if factor.func == "pow":
+                self.rule("d(u**q)/du = q*u**(q - 1)")
+            else:
+                name = factor.func + "'" * (factor.order + 1)
+                self.rule(of_function(f"d({factor.func}{chr(39) * factor.order}(u))/du = {name}(u)",
+                                      factor.func, factor.order))
             return mul(function_prime(factor, self.problem.activations), inner)
         if isinstance(factor, Loss):
             return self._loss_derivative(factor.name, wrt, p, q)

@@ -17,16 +17,22 @@ from .builder import Builder, entry_names, fixed_dim, structure_of
 from .canonical import canonical, contract
 from .folding import folding_for
 from .form import Expr, Idx, Tensor, rename_all_bound, upstream
+from .notes import reasons
 from .render import entry_node, namer_for, render
 
 
 @dataclass(frozen=True)
 class Step:
     """One step of a derivation: the expression (a chain of one side, or ``entry = form``) and
-    why it follows."""
+    why it follows, as text and as ``reasons``: its head and its parts, each the tree of a rule
+    it cites or prose (derive.oracles.index.notes)."""
 
     chain: ast.Chain
     justification: str
+
+    @property
+    def reasons(self) -> tuple[str, tuple[ast.Chain | str, ...]]:
+        return reasons(self.justification)
 
     @property
     def text(self) -> str:

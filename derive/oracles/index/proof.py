@@ -27,7 +27,8 @@ from .canonical import canonical, scalar_zero
 from .derivation import Derivation, Step, derive_gradient, step
 from .folding import folding_for
 from .form import Expr, Idx, free_names
-from .render import namer_for, render
+from .notes import remember
+from .render import namer_for, render, sympy_node
 
 GENERIC = "generic proof"
 
@@ -127,7 +128,9 @@ def prove_link(problem: Problem, left: ast.Node, right: ast.Node, scope: Scope) 
         for name, (slow, fast) in builder.splits.items():
             if name in indices:
                 pair = [parts.get(k, str(k)) for k in (slow, fast)]
-                rules[0] += f"; {name} = ({pair[0]} - 1)*{builder.ranges.get(fast, 1)} + {pair[1]}"
+                size = builder.ranges.get(fast, 1)
+                text = f"{name} = ({pair[0]} - 1)*{size} + {pair[1]}"
+                rules[0] += "; " + remember(text, _pair_rule(name, pair, size))
         folding = folding_for(problem)
         for side, form, why in zip((left, right), forms, rules):
             link.steps.append(step(entry_of(side, indices), render(folding.fold(form), problem, namer, parts),
@@ -196,3 +199,13 @@ def _gradient_argument(problem: Problem, left, right, derivation: Derivation, ri
     rules = "; ".join(r for r in right_rules.split("; ") if not r.startswith(("d", "chain rule", "as written")))
     steps.append(step(entry_of(right, derivation.indices), why="back to matrix form" + (f": {rules}" if rules else "")))
     return steps + [step(left, right, why="for every entry, and every size")]
+
+
+def _pair_rule(name: str, pair: list, size) -> ast.Chain:
+    """``p = (a - 1)*m + b``: an index over m·n read as the pair (a, b)."""
+    def index(item) -> ast.Node:
+        return ast.Number(Fraction(int(item))) if str(item).isdigit() else ast.Name(str(item))
+
+    slow = ast.Binary("-", index(pair[0]), ast.Number(Fraction(1)))
+    return ast.Chain((ast.Name(name), ast.Binary("+", ast.Binary("*", slow, sympy_node(sympy.sympify(size))),
+                                                 index(pair[1]))))
