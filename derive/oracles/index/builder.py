@@ -303,11 +303,11 @@ class Builder:
                 self.rule(of_variable(VARIABLE, f"d{wrt}[a,b]/d{wrt}[i,j] = delta(a,i)*delta(b,j)", wrt))
                 return mul(delta(a, p), delta(b, q))
             if factor.kind == "inv":
-                self.rule(of_variable(INVERSE, f"dinv({wrt})[a,b]/d{wrt}[i,j] = -inv({wrt})[a,i]*inv({wrt})[j,b]",
+                self.rule(of_variable(INVERSE, f"d(inv({wrt})[a,b])/d{wrt}[i,j] = -inv({wrt})[a,i]*inv({wrt})[j,b]",
                                       wrt))
                 return -mul(atom(Tensor(wrt, (a, p), "inv")), atom(Tensor(wrt, (q, b), "inv")))
             if factor.kind == "det":
-                self.rule(of_variable(DETERMINANT, f"ddet({wrt})/d{wrt}[i,j] = det({wrt})*inv({wrt})[j,i]", wrt))
+                self.rule(of_variable(DETERMINANT, f"d(det({wrt}))/d{wrt}[i,j] = det({wrt})*inv({wrt})[j,i]", wrt))
                 return mul(atom(factor), atom(Tensor(wrt, (q, p), "inv")))
             return ZERO
         if isinstance(factor, Apply):

@@ -26,8 +26,8 @@ _RULES = [
 ]
 # the rules of a variable X's entries, its inverse and its determinant, X put in by ``of_variable``
 VARIABLE = "dX[a,b]/dX[i,j] = delta(a,i)*delta(b,j)"
-INVERSE = "dinv(X)[a,b]/dX[i,j] = -inv(X)[a,i]*inv(X)[j,b]"
-DETERMINANT = "ddet(X)/dX[i,j] = det(X)*inv(X)[j,i]"
+INVERSE = "d(inv(X)[a,b])/dX[i,j] = -inv(X)[a,i]*inv(X)[j,b]"
+DETERMINANT = "d(det(X))/dX[i,j] = det(X)*inv(X)[j,i]"
 
 
 def _read(text: str) -> ast.Chain | None:
