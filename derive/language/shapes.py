@@ -14,7 +14,7 @@ and powers nested past ``MAX_EXPONENT`` (``((2**64)*1)**64``) are refused as ``T
 from __future__ import annotations
 
 from collections.abc import Container, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import singledispatch
 
 import sympy
@@ -124,12 +124,14 @@ def typed(nodes: Iterable[ast.Node], scope: Scope) -> Typed:
     """The shape of each of ``nodes``, checked together: an index keeps one range across them
     all. ``scope`` is left as it is; the ranges are in the result's scope. Raises ShapeError
     naming the operation and both shapes, TooLarge for a node past the limits."""
-    local = replace(scope, index_ranges=dict(scope.index_ranges))
+    local = object.__new__(Scope)  # a shallow copy; this runs for every shape asked, so cheaply
+    local.__dict__.update(scope.__dict__, index_ranges=dict(scope.index_ranges))
     shapes = []
     for node in nodes:
         _check_powers(node)
         shapes.append(_infer(node, local))
-    return Typed(tuple(shapes), local)
+    # nothing new learned: the same scope, so that the oracles' caches (keyed by scope) carry over
+    return Typed(tuple(shapes), scope if local.index_ranges == scope.index_ranges else local)
 
 
 def infer(node: ast.Node, scope: Scope) -> Shape:
