@@ -341,3 +341,11 @@ COEFFICIENTS = st.recursive(
 def test_a_coefficient_is_the_tree_its_sympy_printing_reads_as(value):
     assert sympy_node(value) == parse_expr(str(value))
     assert sympy_node(-value) == parse_expr(str(-value))
+
+
+def test_a_folded_definition_never_shows_an_index_it_does_not_name():
+    # B = ones(S) @ b.T: B[m,n] = b[n] says nothing of the row, so b[n] is not written B[?,n]
+    p = problem("seed001-batched-linear")
+    steps = [step for spec in p.claims if spec.expect == "holds"
+             for link in prove(p, spec.chain).links for step in link.steps]
+    assert steps and not [step.text for step in steps if "#" in step.text]

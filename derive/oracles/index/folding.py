@@ -87,7 +87,9 @@ class Folding:
         else:
             found = _unify_factors(list(pattern.factors), list(term.factors), {}, variables)
         for mapping, rest in found:
-            if all(not isinstance(v, str) or v in scope for v in mapping.values()):  # not an inner index
+            # every index of the entry is named (B[m,n] = b[n] does not say which row b[n] is), and
+            # none is an inner index
+            if variables <= mapping.keys() and all(not isinstance(v, str) or v in scope for v in mapping.values()):
                 entry = Tensor(name, tuple(renamed_index(m, mapping) for m in marks))
                 sums = () if pattern.sums else term.sums
                 return Term(term.coeff / pattern.coeff, tuple(rest) + (entry,), sums)
