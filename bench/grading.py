@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import collections
 import cProfile
-import csv
 import io
 import json
 import os
@@ -238,18 +237,6 @@ def large_class(answers: int, questions=("q1", "q8"), seed: int = 100) -> dict:
     return {f"s{k:06d}": {q: columns[q][k] for q in questions} for k in range(students)}
 
 
-def write_wide(folder: Path, klass: dict) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "submissions.csv"
-    questions = list(next(iter(klass.values())))
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(["student", *questions])
-        for student, answers in klass.items():
-            writer.writerow([student, *[answers[q] for q in questions]])
-    return path
-
-
 def large(jobs: int, answers: int) -> list[str]:
     rows = ["| answers | students × questions | distinct answers | jobs | wall s | ms per answer | "
             "peak MiB: largest process RSS / main process RSS / all PSS |", "|---|---|---|---|---|---|---|"]
@@ -257,7 +244,7 @@ def large(jobs: int, answers: int) -> list[str]:
         klass = large_class(count)
         unique = len({(q, a) for a_ in klass.values() for q, a in a_.items()})
         with tempfile.TemporaryDirectory() as folder:
-            submissions = write_wide(Path(folder), klass)
+            submissions = c8.write(Path(folder), klass)
             out = c8.output_folder(Path(folder) / "out")
             run = measure(grade_command(c8.ASSIGNMENT, submissions, out, jobs))
         total = sum(len(a) for a in klass.values())

@@ -472,14 +472,17 @@ def expected_totals(klass: dict[str, dict[str, str]]) -> dict[str, float]:
 
 
 def write(folder: Path, klass: dict[str, dict[str, str]]) -> Path:
-    """A wide CSV of the class in ``folder`` (the assignment stays in tests/class8/)."""
+    """A wide CSV of the class in ``folder`` (the assignment stays in tests/class8/): a column for
+    each question the class answers, in the assignment's order."""
     folder.mkdir(parents=True, exist_ok=True)
     submissions = folder / "submissions.csv"
+    answered = next(iter(klass.values()))
+    questions = [q for q in QUESTIONS if q in answered]
     with submissions.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["student", *QUESTIONS])
+        writer.writerow(["student", *questions])
         for student, answers in klass.items():
-            writer.writerow([student, *[answers[q] for q in QUESTIONS]])
+            writer.writerow([student, *[answers[q] for q in questions]])
     return submissions
 
 
