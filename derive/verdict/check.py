@@ -113,6 +113,16 @@ def orient(left: ast.Node, right: ast.Node) -> tuple[ast.Node, ast.Node]:
     return left, right
 
 
+@contextlib.contextmanager
+def _timed(link: LinkVerdict, stage: str) -> Iterator[None]:
+    """Adds the seconds the block takes to ``link.timings[stage]``."""
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        link.timings[stage] = link.timings.get(stage, 0.0) + time.monotonic() - start
+
+
 def _uses(node, predicate) -> bool:
     return any(predicate(n) for n in ast.walk(node))
 
@@ -188,7 +198,8 @@ class ProblemChecker:
         if link.verdict == HOLDS or _exact_zero(link):
             self._every_size(link, left, right, reference, claimed, scope, rng)
         if link.verdict == FAILS:
-            link.diagnosis = self._size_dependent(link) or self._diagnose(reference, claimed, scope)
+            with _timed(link, "diagnosis"):
+                link.diagnosis = self._size_dependent(link) or self._diagnose(reference, claimed, scope)
         link.seconds = time.monotonic() - start
         return link, scope
 
@@ -212,14 +223,15 @@ class ProblemChecker:
         link.verdict = FAILS
         link.reason = message
         link.exact.append(ExactEvidence(sizes={}, outcome="shape", method="shapes", detail=message))
-        link.diagnosis = self._diagnose(reference, claimed, scope, message)
+        with _timed(link, "diagnosis"):
+            link.diagnosis = self._diagnose(reference, claimed, scope, message)
         link.seconds = time.monotonic() - start
         return link
 
     def _generic(self, link: LinkVerdict, left, right, scope):
         """The index-notation engine's proof for every size, or None when it gave up."""
         try:
-            with deadline(GENERIC_BUDGET, "the generic proof"):
+            with _timed(link, "generic"), deadline(GENERIC_BUDGET, "the generic proof"):
                 proof = prove_link(self.problem, left, right, scope)
         except (BudgetExceeded, DeriveError) as error:
             link.generic = f"no generic proof: {str(error).splitlines()[0]}"
@@ -346,7 +358,7 @@ class ProblemChecker:
         start = time.monotonic()
         evidence = ExactEvidence(sizes=sizes, outcome="undecided")
         try:
-            with deadline(self.options.exact_budget, "the exact check"):
+            with _timed(link, "exact"), deadline(self.options.exact_budget, "the exact check"):
                 model = self.exact_model(sizes)
                 left, right, assignments = self._exact_values(model, reference, claimed, scope)
                 witness = find_witness(left, right, model.symbols(), rng, bounds=model.bounds())
@@ -403,7 +415,7 @@ class ProblemChecker:
         rng = np.random.default_rng(self.options.seed + 1 + len(link.numeric))
         try:
             # an underflow to 0 would read as a disagreement: the check is unavailable instead
-            with deadline(self.options.exact_budget, "the numeric check"), \
+            with _timed(link, "numeric"), deadline(self.options.exact_budget, "the numeric check"), \
                     np.errstate(all="ignore", under="raise"):
                 model = NumericModel(self.problem, sizes, rng)
                 if directional:

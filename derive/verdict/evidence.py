@@ -86,6 +86,8 @@ class LinkVerdict:
     derivation: list[tuple[str, str]] = field(default_factory=list)  # (expression, justification)
     numeric_unavailable: str = ""  # why the numeric oracle could not evaluate the link, if so
     every_size: bool = False  # proved for every size (generic proof, or no size to vary)
+    # seconds spent by each stage of the check (exact, numeric, generic, diagnosis): where time goes
+    timings: dict[str, float] = field(default_factory=dict)
     sides: tuple[ast.Node, ...] = field(default=(), metadata=TREE, repr=False, compare=False)  # left, right
     # the derivation's steps (derive.oracles.index.Step: a chain, its justification and the trees of
     # the rules it cites); ``derivation`` is their text
