@@ -19,25 +19,20 @@ import json
 import sys
 import time
 import traceback
+from typing import TYPE_CHECKING
 
 from derive import __version__
-from derive.documents.export import export  # noqa: E402
 from derive.documents.report import claim_lines, summary_line
 from derive.errors import DeriveError
-from derive.language.latex_in import parse_latex_claim  # noqa: E402
-from derive.language.text import to_text  # noqa: E402
-from derive.problem.definition import (
-    ClaimSpec,  # noqa: E402
-    catalog_paths,
-    find_problem,
-    find_problems,
-    load_problem,
-    problem_from_dict,
-    size_names_in,
-)
-from derive.problem.schema import one_line  # noqa: E402
-from derive.verdict.check import CheckOptions, ProblemChecker, check_problem, check_problems
+from derive.problem.schema import one_line
 from derive.verdict.evidence import FAILS, HOLDS, UNDECIDED
+
+# SymPy and NumPy take most of a second to import: the modules that bring them in (problems built,
+# the checker, the documents) are imported by the commands that use them, so that --help, --version
+# and list start at once (tests/test_startup.py). The imports above bring in neither.
+if TYPE_CHECKING:
+    from derive.problem.definition import ClaimSpec
+    from derive.verdict.check import CheckOptions
 
 
 class Exit(enum.IntEnum):
@@ -66,13 +61,17 @@ def _progress(enabled: bool):
 
 
 def _options(args) -> CheckOptions:
+    from derive.verdict.check import CheckOptions  # SymPy and NumPy: see the imports above
+
     return CheckOptions(exact_budget=args.budget, numeric=not args.no_numeric, seed=args.seed)
 
 
 def cmd_list(args) -> Exit:
-    problems = [load_problem(p) for p in catalog_paths()]
+    from derive.problem.files import catalog_summaries
+
+    problems = catalog_summaries()  # read from the files' tables: no problem is built
     if args.json:
-        print(json.dumps([{"id": p.id, "title": p.title, "source": p.source, "claims": len(p.claims)}
+        print(json.dumps([{"id": p.id, "title": p.title, "source": p.source, "claims": p.claims}
                           for p in problems], indent=2))
     else:
         width = max(len(p.id) for p in problems) if problems else 0
@@ -82,6 +81,9 @@ def cmd_list(args) -> Exit:
 
 
 def cmd_check(args) -> Exit:
+    from derive.problem.definition import catalog_paths, find_problems
+    from derive.verdict.check import check_problems
+
     keys = args.problems or [str(p) for p in catalog_paths()]
     problems = [problem for key in keys for problem in find_problems(key)]
     start = time.monotonic()
@@ -124,6 +126,8 @@ def _outcome(verdicts) -> Exit:
 
 
 def _adhoc_problem(args) -> dict:
+    from derive.problem.definition import size_names_in
+
     sizes: list[str] = []
     variables = {}
     for spec in args.var or []:
@@ -148,14 +152,21 @@ def _read_claim(text: str, problem, latex: bool) -> ClaimSpec:
     (x^T, A', dJ/dy x^T, len(Z), a problem's LaTeX spellings); LaTeX only with --latex."""
     from derive.grading.reading import latex_context, problem_reading
     from derive.language.parser import parse_claim
+    from derive.problem.definition import ClaimSpec
 
     if latex:
+        from derive.language.latex_in import parse_latex_claim
+        from derive.language.text import to_text
+
         chain = parse_latex_claim(text, **latex_context(problem))
         return ClaimSpec(text=to_text(chain), chain=chain)
     return ClaimSpec(text=text, chain=parse_claim(text, problem_reading(problem)))
 
 
 def cmd_verify(args) -> Exit:
+    from derive.problem.definition import find_problem, problem_from_dict
+    from derive.verdict.check import ProblemChecker
+
     if len(args.items) == 2:
         problem = find_problem(args.items[0])
         text = args.items[1]
@@ -198,6 +209,10 @@ def _check_output(path: str, option: str) -> None:
 
 
 def cmd_export(args) -> Exit:
+    from derive.documents.export import export
+    from derive.problem.definition import find_problems
+    from derive.verdict.check import check_problem
+
     if args.output:
         _check_output(args.output, "-o")
     problems = find_problems(args.problem)

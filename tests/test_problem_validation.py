@@ -359,7 +359,7 @@ def test_the_notebook_view_of_a_problem_is_escaped_too(hostile):
 ])
 def test_export_checks_its_output_before_any_work(tmp_path, capsys, monkeypatch, where, message):
     (tmp_path / "file.txt").write_text("", encoding="utf-8")
-    monkeypatch.setattr(cli, "check_problem", lambda *a, **k: pytest.fail("the check ran"))
+    monkeypatch.setattr("derive.verdict.check.check_problem", lambda *a, **k: pytest.fail("the check ran"))
     target = str(tmp_path / where) if where else str(tmp_path)
     assert cli.main(["export", "linear-layer", "-o", target]) == 2
     err = capsys.readouterr().err
@@ -367,7 +367,7 @@ def test_export_checks_its_output_before_any_work(tmp_path, capsys, monkeypatch,
 
 
 def test_a_failed_output_check_leaves_no_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "find_problems", lambda key: (_ for _ in ()).throw(DeriveError("stop")))
+    monkeypatch.setattr("derive.problem.definition.find_problems", lambda key: (_ for _ in ()).throw(DeriveError("stop")))
     target = tmp_path / "x.md"
     assert cli.main(["export", "linear-layer", "-o", str(target)]) == 2
     assert not target.exists()

@@ -10,10 +10,8 @@ file fails at once with the file and the place named.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import sympy
@@ -26,7 +24,8 @@ from ..language.primitives import PRIMITIVES
 from ..language.shapes import ONE, SCALAR, Scope, Shape, fmt, index_names_of, infer, size_symbol
 from ..limits import MAX_SIZE
 from . import schema as problem_schema
-from .schema import key_path, name_error, one_line, shown
+from .files import catalog_paths, read_toml  # their home is files.py (no SymPy there)
+from .schema import key_path, name_error, shown
 
 CONSTRAINTS = set(problem_schema.CONSTRAINTS)
 VERDICTS = set(problem_schema.VERDICTS)
@@ -314,34 +313,10 @@ def _claim_spec(problem: Problem, entry, where: str) -> ClaimSpec:
     )
 
 
-def read_toml(path: Path) -> dict:
-    """A TOML file's table; a missing, unreadable or malformed file is a ProblemError naming it.
-    A UTF-8 byte-order mark is accepted (editors on Windows write one)."""
-    name = one_line(str(path))
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except RecursionError:  # arrays or tables nested hundreds deep: tomllib recurses
-        raise ProblemError(f"{name}: not valid TOML: nested too deeply") from None
-    except FileNotFoundError:
-        raise ProblemError(f"{name}: no such file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
-        raise ProblemError(f"{name}: cannot read it: {error.__class__.__name__}") from None
-    except OSError as error:
-        raise ProblemError(f"{name}: cannot read it: {one_line(error.strerror or error.__class__.__name__)}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ProblemError(f"{name}: not valid TOML: {one_line(str(error))}") from None
-
-
 def load_problem(path: str | Path) -> Problem:
     """Read one problem file."""
     path = Path(path)
     return problem_from_dict(read_toml(path), str(path), path)
-
-
-def catalog_paths() -> list[Path]:
-    """The built-in catalog's problem files, in a stable order."""
-    folder = resources.files("derive.catalog")
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
 def load_catalog() -> list[Problem]:

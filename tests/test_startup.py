@@ -1,0 +1,60 @@
+"""Start-up: the commands that only print (``--help``, ``--version``, ``list``) import neither
+SymPy nor NumPy, which take most of a second; the commands that check import them when they run.
+
+Each command runs in a fresh interpreter (a test process has imported everything already), and
+the test reads ``sys.modules`` after it: what was imported, not how long it took (timings belong
+in bench/).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from derive.problem.definition import catalog_paths, load_problem
+from derive.problem.files import catalog_summaries
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("sympy", "numpy", "symengine", "mpmath")
+
+# runs cli.py as `python cli.py ARGS` does, then prints the heavy modules imported, as JSON, on stderr
+PROBE = """
+import json, runpy, sys
+sys.argv = ["cli.py", *ARGV]
+try:
+    runpy.run_path("cli.py", run_name="__main__")
+except SystemExit as exit_:
+    code = exit_.code
+else:
+    code = 0
+print(json.dumps({"code": code, "heavy": [m for m in HEAVY if m in sys.modules]}), file=sys.stderr)
+"""
+
+
+def imported_by(*argv: str) -> dict:
+    """The exit code of ``cli.py ARGV`` in a fresh interpreter, and the heavy modules it imported."""
+    program = f"ARGV = {list(argv)!r}\nHEAVY = {HEAVY!r}\n" + PROBE
+    result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return json.loads(result.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["list"], ["list", "--json"], ["check", "--help"]],
+                         ids=" ".join)
+def test_commands_that_only_print_import_neither_sympy_nor_numpy(argv):
+    assert imported_by(*argv) == {"code": 0, "heavy": []}
+
+
+def test_a_command_that_checks_imports_them_when_it_runs():
+    found = imported_by("verify", "linear-layer", "dJ/dW = dJ/dy @ x.T")
+    assert found["code"] == 0 and {"sympy", "numpy"} <= set(found["heavy"])
+
+
+def test_the_listing_read_from_the_files_tables_is_the_built_problems():
+    built = [load_problem(path) for path in catalog_paths()]
+    listed = catalog_summaries()
+    assert [(s.id, s.title, s.source, s.claims) for s in listed] == \
+        [(p.id, p.title, p.source, len(p.claims)) for p in built]
