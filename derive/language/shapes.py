@@ -14,6 +14,7 @@ and powers nested past ``MAX_EXPONENT`` (``((2**64)*1)**64``) are refused as ``T
 from __future__ import annotations
 
 from collections.abc import Container, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import singledispatch
 
@@ -120,36 +121,84 @@ class Typed:
     scope: Scope
 
 
-def typed(nodes: Iterable[ast.Node], scope: Scope) -> Typed:
+class ShapeMemo:
+    """The shapes of subtrees, remembered by identity (each node kept alive), with the index
+    ranges each subtree records.
+
+    A shape never depends on index ranges (an entry is 1×1 whatever its index runs over); a
+    subtree only adds ranges, which must agree with those known. So within one claim (same
+    problem, same index names) a remembered subtree is typed again by recording its ranges once
+    more. The diagnosis types thousands of edits of a claim that share most of their subtrees
+    with it: with a memo, each is typed in the time of the nodes the edit made. An error's
+    message may name another of the conflicting places than typing afresh would.
+    """
+
+    def __init__(self) -> None:
+        self.shapes: dict[int, tuple[ast.Node, Shape, tuple]] = {}
+        self.powers_checked: dict[int, ast.Node] = {}  # subtrees whose nested powers are within the limit
+        self.frames: list[list] = []  # the ranges recorded by each subtree being typed
+
+
+_MEMO: ContextVar[ShapeMemo | None] = ContextVar("shape_memo", default=None)
+
+
+def typed(nodes: Iterable[ast.Node], scope: Scope, memo: ShapeMemo | None = None) -> Typed:
     """The shape of each of ``nodes``, checked together: an index keeps one range across them
     all. ``scope`` is left as it is; the ranges are in the result's scope. Raises ShapeError
-    naming the operation and both shapes, TooLarge for a node past the limits."""
+    naming the operation and both shapes, TooLarge for a node past the limits. A ``memo`` must
+    only be shared by scopes of one claim (they may differ in index ranges only)."""
     local = object.__new__(Scope)  # a shallow copy; this runs for every shape asked, so cheaply
     local.__dict__.update(scope.__dict__, index_ranges=dict(scope.index_ranges))
     shapes = []
-    for node in nodes:
-        _check_powers(node)
-        shapes.append(_infer(node, local))
+    token = _MEMO.set(memo)
+    try:
+        for node in nodes:
+            _check_powers(node)
+            shapes.append(_infer(node, local))
+    finally:
+        _MEMO.reset(token)
     # nothing new learned: the same scope, so that the oracles' caches (keyed by scope) carry over
     return Typed(tuple(shapes), scope if local.index_ranges == scope.index_ranges else local)
 
 
-def infer(node: ast.Node, scope: Scope) -> Shape:
+def infer(node: ast.Node, scope: Scope, memo: ShapeMemo | None = None) -> Shape:
     """The shape of ``node`` (``typed`` of it alone); ``scope`` is left as it is."""
-    return typed((node,), scope).shapes[0]
+    return typed((node,), scope, memo).shapes[0]
 
 
-def _where(node) -> str:
-    return to_text(node)
+class Place:
+    """Where in a claim a shape rule is: the node's text, written only when an error message
+    needs it (every node's shape is asked, far more often than one is wrong)."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: ast.Node):
+        self.node = node
+
+    def __str__(self) -> str:
+        return to_text(self.node)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def _where(node) -> Place:
+    return Place(node)
 
 
 def _check_powers(node: ast.Node) -> None:
     """Powers nested in one another multiply their exponents: ``((2**64)*1)**64`` is 2**4096, and
     six such levels would be a number of gigabytes, computed exactly. Along every path from the
     root, the exponents (at least 1 each) multiply to at most MAX_EXPONENT."""
+    memo = _MEMO.get()
     stack = [(node, 1)]
+    whole = []  # subtrees entered at power 1: once all are checked, each holds at power 1 anywhere
     while stack:
         current, power = stack.pop()
+        if memo is not None and power == 1:
+            if id(current) in memo.powers_checked:
+                continue
+            whole.append(current)
         if isinstance(current, ast.Binary) and current.op == "**" and isinstance(current.right, ast.Number):
             inner = power * max(1, abs(current.right.value))
             if inner > limits.MAX_EXPONENT and power > 1:
@@ -159,13 +208,35 @@ def _check_powers(node: ast.Node) -> None:
             stack.append((current.right, power))
             continue
         stack.extend((child, power) for child in ast.children(current))
+    if memo is not None:
+        memo.powers_checked.update((id(each), each) for each in whole)
 
 
 def _infer(node, scope: Scope) -> Shape:
     """``_rule``'s shape for ``node``, within the limits: a shape whose sizes are all numbers
     (``eye(20000)``, ``kron(eye(100), eye(100))``) has at most MAX_SIZE rows and columns and no more
     entries than the exact oracle may hold; the claim is refused before anything is built."""
-    shape = _rule(node, scope)
+    memo = _MEMO.get()
+    if memo is None:
+        return _limited(node, _rule(node, scope))
+    known = memo.shapes.get(id(node))
+    if known is not None:
+        _, shape, records = known
+        for index, dim in records:
+            _record_range(scope, index, dim, _where(node))
+        return shape
+    memo.frames.append([])
+    try:
+        shape = _limited(node, _rule(node, scope))
+    finally:
+        records = tuple(memo.frames.pop())
+    memo.shapes[id(node)] = (node, shape, records)
+    if memo.frames:
+        memo.frames[-1].extend(records)
+    return shape
+
+
+def _limited(node, shape: Shape) -> Shape:
     rows, cols = shape
     if getattr(rows, "is_Integer", False) and getattr(cols, "is_Integer", False) and (
             max(rows, cols) > limits.MAX_SIZE or rows * cols > limits.MAX_EXACT_ENTRIES):
@@ -207,12 +278,12 @@ def _(node: ast.Transpose, scope):
     return (cols, rows)
 
 
-def broadcast(left: Shape, right: Shape, where: str, op: str) -> Shape:
+def broadcast(left: Shape, right: Shape, where: str | Place, op: str) -> Shape:
     out = []
     for a, b in zip(left, right):
-        if a == b or b == ONE:
+        if a is b or b is ONE or a == b or b == ONE:  # sizes are mostly the same objects: cheap tests first
             out.append(a)
-        elif a == ONE:
+        elif a is ONE or a == ONE:
             out.append(b)
         else:
             raise ShapeError(f"{where}: {fmt(left)} {op} {fmt(right)}: shapes do not match")
@@ -224,7 +295,7 @@ def _(node: ast.Binary, scope):
     left = _infer(node.left, scope)
     right = _infer(node.right, scope)
     if node.op == "@":
-        if left[1] != right[0]:
+        if left[1] is not right[0] and left[1] != right[0]:
             raise ShapeError(
                 f"{_where(node)}: {fmt(left)} @ {fmt(right)}: inner sizes {left[1]} and {right[0]} differ"
             )
@@ -241,7 +312,7 @@ def _(node: ast.Binary, scope):
     return broadcast(left, right, _where(node), node.op)
 
 
-def _size_argument(arg: ast.Node, scope: Scope, where: str) -> Dim:
+def _size_argument(arg: ast.Node, scope: Scope, where: str | Place) -> Dim:
     if isinstance(arg, ast.Number) and arg.value.denominator == 1 and arg.value > 0:
         limits.check_dimension(arg.value.numerator, where)
         return sympy.Integer(arg.value.numerator)
@@ -250,7 +321,7 @@ def _size_argument(arg: ast.Node, scope: Scope, where: str) -> Dim:
     raise ShapeError(f"{where}: the argument must be a size name or a positive integer, not {to_text(arg)}")
 
 
-def _square(shape: Shape, where: str, what: str) -> Shape:
+def _square(shape: Shape, where: str | Place, what: str) -> Shape:
     if shape[0] != shape[1]:
         raise ShapeError(f"{where}: {what} needs a square matrix, not {fmt(shape)}")
     return shape
@@ -273,13 +344,13 @@ def _(node: ast.Call, scope):
 
 
 @SHAPE_RULES.register(*ELEMENTWISE)
-def _elementwise_shape(node: ast.Call, scope: Scope, where: str) -> Shape:
+def _elementwise_shape(node: ast.Call, scope: Scope, where: str | Place) -> Shape:
     if len(node.args) != 1 or node.kwargs:
         raise ShapeError(f"{where}: {node.func} takes one argument")
     return _infer(node.args[0], scope)
 
 
-def _arguments(node: ast.Call, where: str) -> None:
+def _arguments(node: ast.Call, where: str | Place) -> None:
     """Refuse a derivative of a matrix function, a wrong number of arguments, an unknown keyword."""
     spec = PRIMITIVES[canonical_function(node.func)]
     if node.prime:
@@ -295,7 +366,7 @@ def _arguments(node: ast.Call, where: str) -> None:
 def _matrix_rule(rule):
     """A shape rule of a matrix function, given its arguments' shapes once they are checked."""
 
-    def checked(node: ast.Call, scope: Scope, where: str) -> Shape:
+    def checked(node: ast.Call, scope: Scope, where: str | Place) -> Shape:
         _arguments(node, where)
         return rule(node, [_infer(a, scope) for a in node.args], where)
 
@@ -303,7 +374,7 @@ def _matrix_rule(rule):
 
 
 @SHAPE_RULES.register("ones", "zeros", "eye")
-def _constant_shape(node: ast.Call, scope: Scope, where: str) -> Shape:
+def _constant_shape(node: ast.Call, scope: Scope, where: str | Place) -> Shape:
     _arguments(node, where)
     dims = [_size_argument(a, scope, where) for a in node.args]
     if node.func == "eye":
@@ -312,7 +383,7 @@ def _constant_shape(node: ast.Call, scope: Scope, where: str) -> Shape:
 
 
 @SHAPE_RULES.register("delta")
-def _delta_shape(node: ast.Call, scope: Scope, where: str) -> Shape:
+def _delta_shape(node: ast.Call, scope: Scope, where: str | Place) -> Shape:
     _arguments(node, where)
     for arg in node.args:
         if not (isinstance(arg, ast.Name) and arg.id in scope.index_names) and not (
@@ -324,7 +395,7 @@ def _delta_shape(node: ast.Call, scope: Scope, where: str) -> Shape:
 
 @SHAPE_RULES.register("sum")
 @_matrix_rule
-def _sum_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+def _sum_shape(node: ast.Call, shapes: list[Shape], where: str | Place) -> Shape:
     axis = dict(node.kwargs).get("axis")
     if axis is None:
         return SCALAR
@@ -335,33 +406,33 @@ def _sum_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
 
 @SHAPE_RULES.register("trace", "det")
 @_matrix_rule
-def _square_to_scalar(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+def _square_to_scalar(node: ast.Call, shapes: list[Shape], where: str | Place) -> Shape:
     _square(shapes[0], where, node.func)
     return SCALAR
 
 
 @SHAPE_RULES.register("inv")
 @_matrix_rule
-def _inverse_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+def _inverse_shape(node: ast.Call, shapes: list[Shape], where: str | Place) -> Shape:
     return _square(shapes[0], where, "inv")
 
 
 @SHAPE_RULES.register("kron")
 @_matrix_rule
-def _kron_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+def _kron_shape(node: ast.Call, shapes: list[Shape], where: str | Place) -> Shape:
     (a_rows, a_cols), (b_rows, b_cols) = shapes
     return (a_rows * b_rows, a_cols * b_cols)
 
 
 @SHAPE_RULES.register("vec")
 @_matrix_rule
-def _vec_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+def _vec_shape(node: ast.Call, shapes: list[Shape], where: str | Place) -> Shape:
     return (shapes[0][0] * shapes[0][1], ONE)
 
 
 @SHAPE_RULES.register("diag")
 @_matrix_rule
-def _diag_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+def _diag_shape(node: ast.Call, shapes: list[Shape], where: str | Place) -> Shape:
     first = shapes[0]
     if is_vector(first):
         n = vector_length(first)
@@ -372,7 +443,7 @@ def _diag_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
 
 @SHAPE_RULES.register("outer")
 @_matrix_rule
-def _outer_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+def _outer_shape(node: ast.Call, shapes: list[Shape], where: str | Place) -> Shape:
     for shape in shapes:
         if not is_vector(shape):
             raise ShapeError(f"{where}: outer takes two vectors, not {fmt(shape)}")
@@ -381,21 +452,24 @@ def _outer_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
 
 @SHAPE_RULES.register("softmax")
 @_matrix_rule
-def _same_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+def _same_shape(node: ast.Call, shapes: list[Shape], where: str | Place) -> Shape:
     return shapes[0]
 
 
 @SHAPE_RULES.register("norm")
 @_matrix_rule
-def _scalar_shape(node: ast.Call, shapes: list[Shape], where: str) -> Shape:
+def _scalar_shape(node: ast.Call, shapes: list[Shape], where: str | Place) -> Shape:
     return SCALAR
 
 
-def _record_range(scope: Scope, index: str, dim: Dim, where: str) -> None:
+def _record_range(scope: Scope, index: str, dim: Dim, where: str | Place) -> None:
     known = scope.index_ranges.get(index)
     if known is not None and known != dim:
         raise ShapeError(f"{where}: index {index} ranges over {dim} here but over {known} elsewhere")
     scope.index_ranges[index] = dim
+    memo = _MEMO.get()
+    if memo is not None and memo.frames:
+        memo.frames[-1].append((index, dim))
 
 
 @_rule.register
@@ -434,7 +508,7 @@ def _(node: ast.IndexSum, scope):
     return _infer(node.body, scope)
 
 
-def derivative_shape(of: Shape, wrt: Shape, layout: str, where: str) -> Shape:
+def derivative_shape(of: Shape, wrt: Shape, layout: str, where: str | Place) -> Shape:
     """Shape of d(of)/d(wrt): a gradient, an elementwise derivative, or a Jacobian."""
     if is_scalar(of):
         return wrt

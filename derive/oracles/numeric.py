@@ -23,6 +23,7 @@ from .numpy_functions import NUMPY_FORMS, standin
 
 STEP = 1e-20
 CACHE_LIMIT = 256
+CACHE_BYTES = 256 * 2**20  # values one evaluation may keep
 
 
 def _concrete(dim, subs: dict) -> int:
@@ -183,19 +184,38 @@ class NumericModel:
 
 
 class _Evaluation:
+    """Values of trees in one environment under one scope, cached per subtree and index values.
+
+    The caches are keyed by node identity, so every node they know of is kept alive (``alive``):
+    an identity is never reused while its entry exists. That lets the diagnosis evaluate
+    thousands of candidate edits in one evaluation, each sharing its untouched subtrees' values
+    with the claim; the caches are emptied past CACHE_BYTES of values.
+    """
+
     def __init__(self, model: NumericModel, env: dict, scope: Scope):
         self.model, self.env, self.scope = model, env, scope
         self.cache: dict = {}
         self.free: dict = {}
+        self.alive: dict = {}
+        self.bytes = 0
 
     def free_indices(self, node) -> frozenset:
+        self.alive[id(node)] = node  # its subtrees, memoised by identity, live as long as it does
         return free_indices(node, self.scope.index_names, self.free)
 
     def value(self, node, idx) -> np.ndarray:
         key = (id(node), tuple(sorted((k, idx[k]) for k in self.free_indices(node) if k in idx)))
-        if key not in self.cache:
-            self.cache[key] = np.asarray(self._compute(node, idx), dtype=complex)
-        return self.cache[key]
+        found = self.cache.get(key)
+        if found is None:
+            found = np.asarray(self._compute(node, idx), dtype=complex)
+            if self.bytes > CACHE_BYTES:
+                self.cache.clear()
+                self.free.clear()
+                self.alive = {id(node): node}
+                self.bytes = 0
+            self.cache[key] = found
+            self.bytes += found.nbytes + 200  # the key and the entry, roughly
+        return found
 
     def _compute(self, node, idx):
         if isinstance(node, ast.Number):

@@ -28,13 +28,13 @@ from .. import limits
 from ..errors import BudgetExceeded, DeriveError
 from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function
-from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar, typed
+from ..language.shapes import Scope, ShapeMemo, fmt, free_indices, infer, is_scalar, typed
 from ..language.text import to_text
 from ..oracles.numeric import NumericModel
 from ..oracles.numpy_functions import NUMPY_FORMS
 from ..problem.definition import Problem
 from .evidence import Diagnosis
-from .slips import degenerate, positions, rebuild, rename_index, single_edits, unit_edits
+from .slips import Degenerate, positions, rebuild, rename_index, single_edits, unit_edits
 
 SEEDS = (20_261_125, 77_001)
 # two points, at two size assignments: a factor that follows a size is told from a constant
@@ -42,6 +42,7 @@ SCALE_HINT = " (a sum where an average was meant, or the reverse, or a missing s
 SIZE_TABLES = ([3, 4, 5, 6, 7, 8, 9, 10], [5, 6, 7, 8, 9, 10, 11, 12])
 CLOSE = 1e-7
 MAX_EDITS = 3000
+SAMPLED = 3  # index assignments a candidate is first compared at, in index notation
 # when two edits are needed, the diagnosis is named after the more telling one
 PRIORITY = ["transposed", "missing-batch-sum", "hadamard-matmul", "kron-outer", "activation-for-derivative",
             "swapped-operands", "misplaced-transpose", "wrong-index"]
@@ -72,13 +73,17 @@ class _Point:
         limits.check_model(problem, sizes)  # a problem too large for the numeric oracle: refused before it is built
         self.model = NumericModel(problem, sizes, np.random.default_rng(seed), overrides, site)
 
-    def __call__(self, node, scope: Scope, names):
+    def __call__(self, node, scope: Scope, names, picks: list[int] | None = None):
+        """The values of ``node`` at every assignment of ``names`` (or at the ``picks``-th ones)."""
         names = sorted(names)
         try:
             ranges = [range(self.model.index_range(scope, n)) for n in names]
             if np.prod([len(r) for r in ranges], dtype=float) > limits.MAX_NUMERIC_ENTRIES:
                 return None  # more index assignments than the numeric oracle may hold values for
             assignments = itertools.product(*ranges)
+            if picks is not None:
+                every = list(assignments)
+                assignments = [every[k] for k in picks]
             with np.errstate(all="ignore"):
                 stack = [self.model.evaluate(node, self.model.base, scope, dict(zip(names, values))).real
                          for values in assignments]
@@ -272,10 +277,10 @@ def _size_monomials(problem: Problem, assignments: list[dict]):
             yield f"{a}*{b}", ast.Binary("*", ast.Name(a), ast.Name(b)), [sizes[a] * sizes[b] for sizes in assignments]
 
 
-def _common_scope(scope: Scope, *nodes) -> Scope | None:
+def _common_scope(scope: Scope, *nodes, memo: ShapeMemo | None = None) -> Scope | None:
     """A fresh scope in which all ``nodes`` type-check together (sharing index ranges), or None."""
     try:
-        return typed(nodes, _fresh_scope(scope)).scope
+        return typed(nodes, _fresh_scope(scope), memo).scope
     except BudgetExceeded:
         raise
     except DeriveError:
@@ -446,42 +451,88 @@ def _whole_edits(node, target, scope: Scope):
         yield "missing-batch-sum", f"the sum over {extra} is missing", ast.IndexSum((extra,), node)
 
 
+class _Matcher:
+    """Whether a candidate edit equals the target at both points.
+
+    Thousands of candidates are tried per claim, so what they share is computed once: the
+    target's shapes and values, and one scope per set of index ranges (the numeric oracle's
+    caches are kept per scope, so a candidate's untouched subtrees are not evaluated again).
+    In index notation a candidate is first compared at a few index assignments, with a
+    tolerance that a candidate equal everywhere always meets, before its every assignment is.
+    """
+
+    def __init__(self, pair: _Pair, node, target, scope: Scope):
+        self.pair, self.node, self.target = pair, node, target
+        self.degenerate = Degenerate(node, target)
+        self.memo = ShapeMemo()  # every scope here is one of this claim's
+        self.base = _common_scope(scope, target, memo=self.memo)
+        self.scopes: dict = {}
+        self.targets: dict = {}
+
+    def __call__(self, candidate) -> bool:
+        if self.base is None or self.degenerate(candidate):
+            return False
+        local = self._scope(candidate)
+        if local is None:
+            return False
+        names = frozenset(_free(candidate, local) | _free(self.target, local))
+        key = (names, id(local))
+        if key not in self.targets:
+            self.targets[key] = [p(self.target, local, names) for p in self.pair.points]
+        values = self.targets[key]
+        if any(v is None for v in values):
+            return False
+        if len(values[0]) > 2 * SAMPLED and not self._sampled_match(candidate, local, names, values[0]):
+            return False
+        return all(_close(p(candidate, local, names), v) for p, v in zip(self.pair.points, values))  # lazily
+
+    def _scope(self, candidate) -> Scope | None:
+        """The target's scope with the candidate's index ranges, one object per set of ranges."""
+        try:
+            local = typed((candidate,), self.base, self.memo).scope
+        except BudgetExceeded:
+            raise
+        except DeriveError:
+            return None
+        return self.scopes.setdefault(frozenset(local.index_ranges.items()), local)
+
+    def _sampled_match(self, candidate, local: Scope, names, true) -> bool:
+        """False only when the full comparison would fail: a candidate within CLOSE of the true
+        values everywhere differs by less than CLOSE·max|true| (up to rounding) at every entry."""
+        picks = sorted(np.random.default_rng(len(true)).choice(len(true), SAMPLED, replace=False).tolist())
+        got = self.pair.points[0](candidate, local, names, picks)
+        if got is None or got.shape[1:] != true.shape[1:]:
+            return False
+        bound = CLOSE * (1 + 1e-6) * max(float(np.max(np.abs(true))), 1e-12)
+        gap = np.abs(got - true[picks])
+        return bool(np.all(gap <= bound))
+
+
 def _edits(pair: _Pair, node, target, scope: Scope) -> Diagnosis | None:
     """One edit, or two, of ``node`` after which it equals ``target`` at both points."""
     problem = pair.problem
     budget = [MAX_EDITS]
-    targets: dict = {}
+    matches = _Matcher(pair, node, target, scope)
 
-    def matches(candidate) -> bool:
+    def counted(candidate) -> bool:
         budget[0] -= 1
-        if degenerate(candidate, target, node):
-            return False
-        local = _common_scope(scope, candidate, target)
-        if local is None:
-            return False
-        names = frozenset(_free(candidate, local) | _free(target, local))
-        if names not in targets:
-            targets[names] = [p(target, local, names) for p in pair.points]
-        values = targets[names]
-        if any(v is None for v in values):
-            return False
-        return all(_close(p(candidate, local, names), v) for p, v in zip(pair.points, values))  # lazily
+        return matches(candidate)
 
     def found(code, description, candidate, slips=()):
         return Diagnosis(code, f"{to_text(node)}: {description}", to_text(candidate), tuple(slips), candidate)
 
-    singles = (list(_whole_edits(node, target, scope)) + list(single_edits(problem, scope, node))
+    singles = (list(_whole_edits(node, target, scope)) + list(single_edits(problem, scope, node, matches.memo))
                + list(unit_edits(problem, node)))
     for code, description, candidate in singles:
         if budget[0] <= 0:
             return None
-        if matches(candidate):
+        if counted(candidate):
             return found(code, description, candidate)
     for first_code, first, candidate in singles:
-        for second_code, second, twice in single_edits(problem, scope, candidate):
+        for second_code, second, twice in single_edits(problem, scope, candidate, matches.memo):
             if budget[0] <= 0:
                 return None
-            if matches(twice):
+            if counted(twice):
                 code = min(first_code, second_code, key=PRIORITY.index)
                 return found(code, f"{first}, and {second}", twice, (first_code, second_code))
     return None

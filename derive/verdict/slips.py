@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from ..errors import BudgetExceeded, DeriveError
 from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
-from ..language.shapes import Scope, infer, is_scalar
+from ..language.shapes import Scope, ShapeMemo, infer, is_scalar
 from ..language.text import to_text
 from ..problem.definition import Problem
 
@@ -57,24 +57,45 @@ def names_in(node: ast.Node) -> set[str]:
         n.wrt for n in ast.walk(node) if isinstance(n, ast.Derivative)}
 
 
-def circular(node: ast.Node, target: ast.Node | None) -> bool:
-    """Whether ``node`` uses the derivative that ``target`` is (dJ/dW restated as d(J.T)/dW)."""
-    wanted = [d for d in ast.walk(target) if isinstance(d, ast.Derivative)] if target is not None else []
-    for mine in (d for d in ast.walk(node) if isinstance(d, ast.Derivative)):
-        for other in wanted:
-            if mine.wrt == other.wrt and names_in(mine.of) == names_in(other.of):
-                return True
-    return False
+class Degenerate:
+    """Whether an edit of a claim proves nothing: it restates the other side, brings in the very
+    derivative being computed (when the claim did not: dJ/dW restated as d(J.T)/dW), or makes a
+    delta of one index with itself.
 
+    What it learns of each subtree is kept by identity (the node with it), since the edits of one
+    claim share most of their subtrees with it and thousands of them are asked about.
+    """
 
-def degenerate(node: ast.Node, target: ast.Node | None = None, original: ast.Node | None = None) -> bool:
-    """An edit that restates the other side, brings in the very derivative being computed, or makes
-    a delta of one index with itself, proves nothing."""
-    introduced = circular(node, target) and not circular(original, target) if original is not None else False
-    if node == target or introduced:
-        return True
-    return any(isinstance(n, ast.Call) and n.func == "delta" and len(n.args) == 2 and n.args[0] == n.args[1]
-               for n in ast.walk(node))
+    def __init__(self, claim: ast.Node, target: ast.Node):
+        self.target = target
+        self.wanted = [(d.wrt, frozenset(names_in(d.of))) for d in ast.walk(target) if isinstance(d, ast.Derivative)]
+        self._facts: dict[int, tuple] = {}
+        self.was_circular = self._circular(claim)
+
+    def __call__(self, node: ast.Node) -> bool:
+        return node == self.target or (not self.was_circular and self._circular(node)) or self._facts_of(node)[1]
+
+    def _circular(self, node: ast.Node) -> bool:
+        return any(derivative in self.wanted for derivative in self._facts_of(node)[0])
+
+    def _facts_of(self, node: ast.Node) -> tuple[frozenset, bool]:
+        """(the derivatives in ``node`` as (wrt, names of what is differentiated), a delta of one
+        index with itself in it)."""
+        known = self._facts.get(id(node))
+        if known is not None:
+            return known[1]
+        derivatives: set = set()
+        self_delta = isinstance(node, ast.Call) and node.func == "delta" and len(node.args) == 2 and \
+            node.args[0] == node.args[1]
+        if isinstance(node, ast.Derivative):
+            derivatives.add((node.wrt, frozenset(names_in(node.of))))
+        for child in ast.children(node):
+            inner, delta = self._facts_of(child)
+            derivatives |= inner
+            self_delta = self_delta or delta
+        facts = (frozenset(derivatives), self_delta)
+        self._facts[id(node)] = (node, facts)
+        return facts
 
 
 def _factors(node) -> list:
@@ -91,10 +112,10 @@ def _chain(factors: list):
     return product
 
 
-def _scalar(node, scope: Scope) -> bool:
+def _scalar(node, scope: Scope, memo: ShapeMemo | None) -> bool:
     """A 1×1 value, whose transpose is itself: no transpose edit can explain anything there."""
     try:
-        return is_scalar(infer(node, scope))
+        return is_scalar(infer(node, scope, memo))
     except BudgetExceeded:
         raise
     except DeriveError:
@@ -113,8 +134,9 @@ def _chain_edits(sub, edit):
             yield "misplaced-transpose", f"{to_text(run)} where its transpose was meant", edit(new)
 
 
-def single_edits(problem: Problem, scope: Scope, node: ast.Node) -> Iterator[Edit]:
-    """(code, description, edited tree) for every single edit of the claim."""
+def single_edits(problem: Problem, scope: Scope, node: ast.Node, memo: ShapeMemo | None = None) -> Iterator[Edit]:
+    """(code, description, edited tree) for every single edit of the claim (``memo``: shapes
+    already known, shared with the other edits of this claim)."""
     shapes = problem.shapes
     parents = {id(child): sub for _, sub in positions(node) for child in ast.children(sub)}
     for path, sub in positions(node):
@@ -126,7 +148,7 @@ def single_edits(problem: Problem, scope: Scope, node: ast.Node) -> Iterator[Edi
                 isinstance(parent, ast.Binary) and parent.op == "@"):
             yield from _chain_edits(sub, edit)
 
-        transposable = not _scalar(sub, scope)  # the transpose of a scalar is the scalar itself
+        transposable = not _scalar(sub, scope, memo)  # the transpose of a scalar is the scalar itself
         if isinstance(sub, ast.Transpose) and transposable:
             yield "misplaced-transpose", f"{to_text(sub)} where {to_text(sub.operand)} was meant", edit(sub.operand)
         if isinstance(sub, ast.Index) and len(sub.items) == 2 and sub.items[0] != sub.items[1]:
