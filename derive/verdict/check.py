@@ -428,7 +428,7 @@ class ProblemChecker:
             link.numeric_unavailable = f"numeric check unavailable: {str(error).splitlines()[0]}"
             return
         finite = bool(np.isfinite(error))
-        link.numeric.append(NumericEvidence(sizes=sizes, agree=finite and error < NUMERIC_TOLERANCE,
+        link.numeric.append(NumericEvidence(sizes=sizes, agree=bool(finite and error < NUMERIC_TOLERANCE),
                                             error=float(error), method=method,
                                             seconds=time.monotonic() - start, finite=finite))
 
