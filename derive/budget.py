@@ -59,11 +59,13 @@ def deadline(seconds: float | None, what: str = "the computation") -> Iterator[N
         yield
         return
     previous = signal.signal(signal.SIGALRM, expire)
-    # the timer repeats after it expires: an exception raised where Python ignores it (inside a
-    # garbage-collector callback, a __del__) would otherwise let the block run on past its budget
-    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     start = time.monotonic()
     try:
+        # the timer repeats after it expires: an exception raised where Python ignores it (inside a
+        # garbage-collector callback, a __del__) would otherwise let the block run on past its budget.
+        # It is set inside the try: a budget so short that it expires at once raises here, and the
+        # finally below still stops the timer (set before the try, it kept firing after the block)
+        signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
         yield
     finally:
         active[0] = False

@@ -4,11 +4,12 @@ and a worker that overruns or dies is replaced, so the rest still runs."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 import pytest
 
-from derive.budget import call_with_timeout, map_killable
+from derive.budget import call_with_timeout, deadline, map_killable
 from derive.errors import BudgetExceeded
 
 
@@ -49,3 +50,13 @@ def test_call_with_timeout_returns_raises_or_gives_up():
         call_with_timeout(lambda: _work("raise"), 5.0)
     with pytest.raises(BudgetExceeded, match="within 0.5 s"):
         call_with_timeout(lambda: _work("loop"), 0.5)
+
+
+def test_a_deadline_that_expires_at_once_leaves_no_timer_running():
+    """A budget so short that the alarm comes before the block starts still raises in the block's
+    place and stops its timer (once, the repeating timer went on raising wherever code ran next)."""
+    for _ in range(50):
+        with pytest.raises(BudgetExceeded):
+            with deadline(1e-6, "the block"):
+                time.sleep(0.01)
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
