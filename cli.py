@@ -82,13 +82,15 @@ def cmd_list(args) -> Exit:
 
 def cmd_check(args) -> Exit:
     from derive.problem.definition import catalog_paths, find_problems
-    from derive.verdict.check import check_problems
+    from derive.verdict.batch import check_problems
+    from derive.verdict.cache import VerdictCache
 
     keys = args.problems or [str(p) for p in catalog_paths()]
     problems = [problem for key in keys for problem in find_problems(key)]
     start = time.monotonic()
     finished = {}
-    for problem, verdicts in check_problems(problems, _options(args), args.jobs):
+    cache = None if args.no_cache else VerdictCache()
+    for problem, verdicts in check_problems(problems, _options(args), args.jobs, cache):
         finished[problem.id] = verdicts
         if len(problems) > 1:
             print(f"[{len(finished)}/{len(problems)}] {problem.id}", file=sys.stderr, flush=True)
@@ -110,6 +112,8 @@ def cmd_check(args) -> Exit:
                     print("  " + line)
             print()
         print(summary_line([v for _, vs in report for v in vs], elapsed))
+    if cache is not None and cache.off:
+        print(f"derive: note: {cache.off}", file=sys.stderr)
     return _outcome([v for _, verdicts in report for v in verdicts])
 
 
@@ -367,6 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-v", "--verbose", action="store_true", help="show the evidence of every claim")
     check.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
                        help="worker processes, a problem each (default: one per core)")
+    check.add_argument("--no-cache", action="store_true", help="check every claim again, and store nothing "
+                       "(the verdict cache: $DERIVE_CACHE_DIR, else ~/.cache/derive; docs/cli.md)")
     common(check)
     check.set_defaults(run=cmd_check)
 

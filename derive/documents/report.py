@@ -11,7 +11,8 @@ def claim_lines(verdict: ClaimVerdict, verbose: bool = False) -> list[str]:
     """A line for the claim, then the broken link's diagnosis, correction and evidence."""
     status = MARK.get(verdict.verdict, verdict.verdict)
     scope_word = " [every size]" if verdict.verdict == "holds" and verdict.generic else ""
-    lines = [f"{status:<12} {verdict.claim}{scope_word}   ({verdict.seconds:.2f} s)"]
+    cached = ", cached" if verdict.cached else ""  # the seconds are those of the check that stored it
+    lines = [f"{status:<12} {verdict.claim}{scope_word}   ({verdict.seconds:.2f} s{cached})"]
     if verdict.expect is not None and not verdict.matches_expectation:
         expected = verdict.expect + (f" ({verdict.expected_diagnosis})" if verdict.expected_diagnosis else "")
         found = verdict.diagnosis.code if verdict.diagnosis else ""
@@ -54,4 +55,6 @@ def summary_line(verdicts: list[ClaimVerdict], seconds: float) -> str:
     parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     mismatched = sum(not v.matches_expectation for v in verdicts)
     tail = "every verdict as expected" if mismatched == 0 else f"{mismatched} not as expected"
-    return f"{len(verdicts)} claims: {parts}; {tail} ({seconds:.1f} s)"
+    cached = sum(v.cached for v in verdicts)
+    reused = f"; {cached} from the cache" if cached else ""
+    return f"{len(verdicts)} claims: {parts}; {tail}{reused} ({seconds:.1f} s)"

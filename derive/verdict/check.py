@@ -9,10 +9,8 @@ cannot match. Everything else is undecided, and says which evidence there is.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import itertools
-import multiprocessing
 import random
 import sys
 import time
@@ -566,31 +564,6 @@ def _show(value) -> str:
     if isinstance(value, complex):
         return f"{value.real:.6g}{value.imag:+.6g}i"
     return f"{value:.6g}"
-
-
-def _check_one(problem: Problem, options: CheckOptions | None) -> list[ClaimVerdict]:
-    """A worker's verdicts, sent back without their trees: the parent reports them as text and
-    JSON, and pickling every derivation's trees cost more than checking some claims."""
-    return [verdict.without_trees() for verdict in check_problem(problem, options)]
-
-
-def check_problems(problems: list[Problem], options: CheckOptions | None = None,
-                   jobs: int = 1) -> Iterator[tuple[Problem, list[ClaimVerdict]]]:
-    """(problem, verdicts) for each problem, in the order they finish; ``jobs`` worker processes
-    (whose verdicts come back without trees: check_problem keeps them, for documents).
-
-    Each problem is checked whole in one worker, so its models are shared by its claims; the
-    time budgets work the same in a worker as in the main process.
-    """
-    if jobs <= 1 or len(problems) <= 1:
-        for problem in problems:
-            yield problem, check_problem(problem, options)
-        return
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {pool.submit(_check_one, problem, options): problem for problem in problems}
-        for future in concurrent.futures.as_completed(futures):
-            yield futures[future], future.result()
 
 
 def check_problem(problem: Problem, options: CheckOptions | None = None,

@@ -131,7 +131,8 @@ class ClaimVerdict:
     correct: str | None = None
     source: str = ""
     error: str | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # the check's wall time (for a verdict from the cache: when it was computed)
+    cached: bool = False  # found in the verdict cache (derive.verdict.cache), not checked in this run
     chain: ast.Chain | None = field(default=None, metadata=TREE, repr=False, compare=False)  # the claim's tree
     correct_chain: ast.Chain | None = field(default=None, metadata=TREE, repr=False, compare=False)
 
