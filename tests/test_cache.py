@@ -193,6 +193,12 @@ def test_the_code_identity_digests_every_source_file_of_the_package():
     assert len(identity.split("+")[1].split(";")[0]) == 64  # the whole digest, not a prefix
 
 
+def test_grading_keys_its_journal_with_the_same_code_identity():
+    from derive.grading.grade import derive_version
+
+    assert derive_version() == cache.code_identity()
+
+
 def test_keys_are_the_same_in_another_process():
     """Nothing that changes from run to run (an address, a hash seed) enters a key."""
     program = ("from derive.problem.definition import find_problem; from derive.verdict.check import "

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import functools
 import hashlib
 import json
 import math
@@ -47,6 +46,7 @@ from ..language import ast
 from ..language.shapes import typed
 from ..oracles.numeric import NumericModel
 from ..problem.definition import ClaimSpec, Problem
+from ..verdict.cache import code_identity
 from ..verdict.check import CheckOptions, ProblemChecker
 from .answers import Answer, read_answer, reference
 from .assignment import Assignment, Question
@@ -415,21 +415,12 @@ class Plan:
 
 
 def derive_version() -> str:
-    """derive's version and a digest of its sources (``.py``, ``.lark``): a grade depends on
-    the checker that gave it, and an edited checker with an unchanged version number must not
-    leave old grades standing."""
-    return _derive_version()
-
-
-@functools.cache
-def _derive_version() -> str:
-    from .. import __version__
-
-    root = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".lark") and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{__version__}+{digest.hexdigest()[:12]}"
+    """derive's version and a digest of its sources (``.py``, ``.lark``) and of the libraries
+    that compute: a grade depends on the checker that gave it, and an edited checker with an
+    unchanged version number must not leave old grades standing. It is the verdict cache's
+    ``code_identity``: every file of the package (the digest once read derive/grading alone,
+    so an edit of the checker left the journal's grades standing)."""
+    return code_identity()
 
 
 def question_fingerprint(question: Question, options: CheckOptions) -> str:
