@@ -136,3 +136,46 @@ def test_doubling_a_nonzero_expression_has_a_witness(expr, seed):
     witness = find_witness(sympy.Matrix([[expr]]), sympy.Matrix([[2 * expr]]), list(SYMBOLS), random.Random(seed),
                            tries=3)
     assert witness is not None
+
+
+# -- where the zero test runs: in this process only when its expansions are bounded ----------------
+
+def test_expansion_work_bounds_the_terms_an_expansion_makes():
+    import symengine
+
+    from derive.oracles.zero import expansion_work
+
+    xs = symengine.symbols("a0:12")
+    cube = sum(xs) ** 3
+    assert len(symengine.expand(cube).args) <= expansion_work(cube, 10**9)
+    assert expansion_work(sum(xs) ** 40, 1000) > 1000  # counting stops past the limit
+
+
+def test_a_large_expansion_is_refused_under_a_limit_and_proved_without_one():
+    from derive.oracles.zero import ExpansionTooLarge
+
+    big = sum(sympy.symbols("b0:8")) ** 12
+    with pytest.raises(ExpansionTooLarge):
+        is_zero_polynomial(big - x, Atomizer(expansion_limit=10_000))
+    assert is_zero_polynomial((x + y) ** 2 - x**2 - 2 * x * y - y**2, Atomizer(expansion_limit=10_000))
+
+
+def test_the_checker_forks_the_zero_test_only_for_a_large_expansion(monkeypatch):
+    from derive.verdict import check
+
+    forked = []
+
+    def recorded(fn, seconds, what=""):
+        forked.append(what)
+        return fn()
+
+    monkeypatch.setattr(check, "call_with_timeout", recorded)
+    checker = check.ProblemChecker.__new__(check.ProblemChecker)
+    checker.options = check.CheckOptions()
+    small = sympy.ImmutableMatrix([[(x + y) ** 2]]), sympy.ImmutableMatrix([[x**2 + 2 * x * y + y**2]])
+    assert checker._zero_test(*small, start=0.0)[0] == "zero"
+    assert forked == []
+    monkeypatch.setattr(check, "IN_PROCESS_EXPANSION", 20)  # (x+y+z)**4 takes more terms of work
+    large = sympy.ImmutableMatrix([[(x + y + z) ** 4]]), sympy.ImmutableMatrix([[((x + y + z) ** 4).expand()]])
+    assert checker._zero_test(*large, start=0.0)[0] == "zero"
+    assert forked == ["the exact zero test"]

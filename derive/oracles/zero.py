@@ -54,10 +54,20 @@ class Atomizer:
     a**(1/2)·b**(1/2). A power by a non-constant exponent is an opaque atom.
     """
 
-    def __init__(self):
+    def __init__(self, expansion_limit: int | None = None):
         self.table: dict = {}
         self.memo: dict = {}
         self.radicals: list[tuple[sympy.Symbol, int, sympy.Expr]] = []  # (t, q, b): t**q = b
+        # past this many terms of work an expansion is refused (ExpansionTooLarge): SymEngine's
+        # compiled expand cannot be interrupted, so only a bounded one may run where no child
+        # process can be killed in its place
+        self.expansion_limit = expansion_limit
+
+    def expand(self, expr):
+        """SymEngine's expand of ``expr``, within ``expansion_limit`` when there is one."""
+        if self.expansion_limit is not None and expansion_work(expr, self.expansion_limit) > self.expansion_limit:
+            raise ExpansionTooLarge(f"expanding would take over {self.expansion_limit} terms of work")
+        return _expand(expr)
 
     def _symbol(self, key) -> sympy.Symbol:
         if key not in self.table:
@@ -141,7 +151,7 @@ class Atomizer:
                         high[power] = radical ** (k % q) * base ** (k // q)
             if not high:
                 return polynomial
-            polynomial = _expand(polynomial.subs(high))
+            polynomial = self.expand(polynomial.subs(high))
         return polynomial
 
 
@@ -174,11 +184,50 @@ def _expand(expr):
     return symengine.expand(expr) if symengine is not None else sympy.expand(expr)
 
 
+class ExpansionTooLarge(Exception):
+    """An expansion past the Atomizer's limit: run the test where it can be killed instead."""
+
+
+def expansion_work(expr, limit: int) -> int:
+    """An upper bound on the terms an expansion of ``expr`` handles: over its distinct
+    subexpressions, the number of terms each expands to (a sum: the sum of its terms', a product:
+    their product, a power by n: the monomials of degree n in its base's terms). Counting stops
+    once past ``limit``."""
+    engine = symengine if symengine is not None else sympy
+    terms: dict = {}
+    total = 0
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in terms:
+            continue
+        args = node.args
+        if not ready and args:
+            stack.append((node, True))
+            stack.extend((arg, False) for arg in args if arg not in terms)
+            continue
+        if isinstance(node, engine.Add):
+            count = sum(terms[a] for a in args)
+        elif isinstance(node, engine.Mul):
+            count = math.prod(terms[a] for a in args)
+        elif isinstance(node, engine.Pow) and args[1].is_Integer:
+            n = abs(int(args[1]))
+            count = math.comb(terms[args[0]] + n - 1, n) if n <= limit else limit + 1
+        else:
+            count = 1
+        count = min(count, limit + 1)
+        terms[node] = count
+        total += count
+        if total > limit:
+            return total
+    return total
+
+
 def is_zero_polynomial(difference: sympy.Expr, atomizer: Atomizer) -> bool:
     """True when the difference is the zero polynomial in its symbols and atoms."""
     if difference == 0:
         return True
-    return atomizer.reduce_radicals(_expand(_to_engine(atomizer(difference)))) == 0
+    return atomizer.reduce_radicals(atomizer.expand(_to_engine(atomizer(difference)))) == 0
 
 
 def _fraction(expr):
@@ -220,7 +269,7 @@ def is_zero_rational(difference: sympy.Expr, atomizer: Atomizer) -> bool:
     """True when the difference, rewritten with exponentials, is the zero rational function."""
     rewritten = difference.rewrite(sympy.exp) if difference.has(Sigmoid, Tanh, SoftmaxEntry) else difference
     numerator, _ = _fraction(_to_engine(atomizer(rewritten)))
-    return atomizer.reduce_radicals(_expand(numerator)) == 0
+    return atomizer.reduce_radicals(atomizer.expand(numerator)) == 0
 
 
 # -- numeric evaluation of exact expressions ------------------------------------------------

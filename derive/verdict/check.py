@@ -30,7 +30,7 @@ from ..language.text import to_text
 from ..oracles.index import prove_link
 from ..oracles.numeric import NumericModel, relative_gap
 from ..oracles.symbolic import ExactModel
-from ..oracles.zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
+from ..oracles.zero import Atomizer, ExpansionTooLarge, find_witness, is_zero_polynomial, is_zero_rational
 from ..problem.definition import ClaimSpec, Problem
 from .diagnose import diagnose
 from .evidence import (
@@ -62,6 +62,8 @@ WIDE = {LARGE: 600, MEDIUM: 48, SMALL: 9}
 NUMERIC_TOLERANCE = 1e-8
 DIAGNOSIS_BUDGET = 5.0
 GENERIC_BUDGET = 5.0
+# terms of work below which SymEngine's expand runs in this process: well under a second at worst
+IN_PROCESS_EXPANSION = 100_000
 RECURSION_LIMIT = 20_000
 
 
@@ -363,9 +365,7 @@ class ProblemChecker:
                 if witness is None and all(a == b for a, b in zip(left, right)):
                     evidence.outcome, evidence.method = "zero", "structural"
                 elif witness is None:
-                    remaining = self.options.exact_budget - (time.monotonic() - start)
-                    outcome = call_with_timeout(partial(_zero_test, left, right), max(remaining, 0.5),
-                                                "the exact zero test")
+                    outcome = self._zero_test(left, right, start)
                     evidence.outcome, evidence.method, evidence.detail = outcome
                     if evidence.outcome != "zero":
                         witness = find_witness(left, right, model.symbols(), rng, thorough=True,
@@ -385,6 +385,15 @@ class ProblemChecker:
         evidence.seconds = time.monotonic() - start
         link.exact.append(evidence)
         return evidence
+
+    def _zero_test(self, left, right, start: float) -> tuple[str, str, str]:
+        """The zero test in this process when its expansions are small enough to be sure to end
+        soon (a fork costs more than most tests), else in a child that is killed at the budget."""
+        try:
+            return _zero_test(left, right, IN_PROCESS_EXPANSION)
+        except ExpansionTooLarge:
+            remaining = self.options.exact_budget - (time.monotonic() - start)
+            return call_with_timeout(partial(_zero_test, left, right), max(remaining, 0.5), "the exact zero test")
 
     # -- the numeric oracle ------------------------------------------------------------------
     def _numeric_check(self, link: LinkVerdict, reference, claimed, scope, sizes_rng: random.Random,
@@ -523,9 +532,10 @@ def _recursion_limit(limit: int):
         sys.setrecursionlimit(previous)
 
 
-def _zero_test(left, right) -> tuple[str, str, str]:
-    """(outcome, method, detail) of the exact zero test on every entry of left - right."""
-    atomizer = Atomizer()
+def _zero_test(left, right, expansion_limit: int | None = None) -> tuple[str, str, str]:
+    """(outcome, method, detail) of the exact zero test on every entry of left - right; raises
+    ExpansionTooLarge for an expansion past ``expansion_limit`` terms of work."""
+    atomizer = Atomizer(expansion_limit)
     remaining = [a - b for a, b in zip(left, right) if a != b]
     remaining = [d for d in remaining if not is_zero_polynomial(d, atomizer)]
     if not remaining:
