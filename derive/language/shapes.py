@@ -238,9 +238,11 @@ def _infer(node, scope: Scope) -> Shape:
 
 def _limited(node, shape: Shape) -> Shape:
     rows, cols = shape
-    if getattr(rows, "is_Integer", False) and getattr(cols, "is_Integer", False) and (
-            max(rows, cols) > limits.MAX_SIZE or rows * cols > limits.MAX_EXACT_ENTRIES):
-        limits.check_entries(int(rows), int(cols), _where(node), limits.MAX_EXACT_ENTRIES, "the exact oracle")
+    if (rows is ONE and cols is ONE) or not (getattr(rows, "is_Integer", False) and getattr(cols, "is_Integer", False)):
+        return shape  # a scalar, or a size that is a name: nothing to count (the common cases, first)
+    rows, cols = int(rows), int(cols)
+    if max(rows, cols) > limits.MAX_SIZE or rows * cols > limits.MAX_EXACT_ENTRIES:
+        limits.check_entries(rows, cols, _where(node), limits.MAX_EXACT_ENTRIES, "the exact oracle")
     return shape
 
 

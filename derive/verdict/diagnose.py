@@ -468,14 +468,26 @@ class _Matcher:
         self.base = _common_scope(scope, target, memo=self.memo)
         self.scopes: dict = {}
         self.targets: dict = {}
+        self.free: dict = {}  # free indices of subtrees (every scope here has the claim's index names)
+        self.alive: list = [target]
+        self.tried: set = set()  # the candidates already compared (none of them matched)
 
     def __call__(self, candidate) -> bool:
+        if candidate in self.tried:
+            return False  # two edits in either order, or an edit that undoes another: the same tree
+        found = self._matches(candidate)
+        self.tried.add(candidate)  # a candidate that matched ends the search
+        return found
+
+    def _matches(self, candidate) -> bool:
         if self.base is None or self.degenerate(candidate):
             return False
         local = self._scope(candidate)
         if local is None:
             return False
-        names = frozenset(_free(candidate, local) | _free(self.target, local))
+        self.alive.append(candidate)  # what ``free`` knows of it is keyed by identity
+        names = free_indices(candidate, local.index_names, self.free) | free_indices(
+            self.target, local.index_names, self.free)
         key = (names, id(local))
         if key not in self.targets:
             self.targets[key] = [p(self.target, local, names) for p in self.pair.points]

@@ -24,7 +24,7 @@ import sympy
 from ...errors import ShapeError, UnsupportedError
 from ...language import ast
 from ...language.primitives import canonical_function
-from ...language.shapes import ONE, SCALAR, Dim, Scope, Shape, infer, is_vector, typed
+from ...language.shapes import ONE, SCALAR, Dim, Scope, Shape, ShapeMemo, infer, is_vector, typed
 from ...language.text import to_text
 from ...problem.definition import Problem
 from .canonical import Structure, canonical
@@ -68,6 +68,8 @@ class Builder:
     rules: list[str] = field(default_factory=list)
     cut: str | None = None
     splits: dict[str, tuple[Idx, Idx]] = field(default_factory=dict)
+    # shapes already asked, per set of index names (every scope here is one of this problem's)
+    memos: dict[frozenset, ShapeMemo] = field(default_factory=dict, repr=False, compare=False)
 
     def rule(self, text: str) -> None:
         if text not in self.rules:
@@ -121,7 +123,10 @@ class Builder:
         return known
 
     def shape(self, node: ast.Node, scope: Scope) -> Shape:
-        return infer(node, scope)
+        memo = self.memos.get(scope.index_names)
+        if memo is None:
+            memo = self.memos[scope.index_names] = ShapeMemo()
+        return infer(node, scope, memo)
 
     # entry (r, c) of a node's 2-D value
     @singledispatchmethod

@@ -115,7 +115,7 @@ def atom(factor: Factor) -> Expr:
 
 
 def scale(expr: Expr, value: int | sympy.Expr) -> Expr:
-    return Expr(tuple(replace(t, coeff=t.coeff * value) for t in expr.terms))
+    return Expr(tuple(Term(t.coeff * value, t.factors, t.sums) for t in expr.terms))
 
 
 def constant_value(expr: Expr) -> sympy.Expr | None:
@@ -187,7 +187,8 @@ def all_names(term: Term) -> set[str]:
 
 def subst(expr: Expr, mapping: dict) -> Expr:
     """Capture-avoiding substitution of free index names."""
-    return Expr(tuple(_subst_term(t, mapping) for t in expr.terms))
+    terms = tuple(_subst_term(t, mapping) for t in expr.terms)
+    return expr if all(a is b for a, b in zip(terms, expr.terms)) else Expr(terms)
 
 
 def _subst_term(term: Term, mapping: dict) -> Term:
@@ -199,18 +200,26 @@ def _subst_term(term: Term, mapping: dict) -> Term:
     clash = bound & targets
     if clash:
         term = rename_bound(term, {n: fresh_name(n) for n in clash})
-    return replace(term, factors=tuple(subst_factor(f, mapping) for f in term.factors))
+    return Term(term.coeff, tuple(subst_factor(f, mapping) for f in term.factors), term.sums)
 
 
 def subst_factor(factor: Factor, mapping: dict) -> Factor:
     """``factor`` with the index names of ``mapping`` replaced (no binder inside a factor but a
     function's argument, which ``subst`` renames apart)."""
+    # the factor itself when nothing in it changes: these run millions of times per catalog
     if isinstance(factor, Tensor):
-        return replace(factor, indices=tuple(renamed_index(i, mapping) for i in factor.indices))
+        indices = tuple(renamed_index(i, mapping) for i in factor.indices)
+        if indices == factor.indices:
+            return factor
+        return Tensor(factor.name, indices, factor.kind, factor.of, factor.loss)
     if isinstance(factor, Delta):
-        return make_delta(renamed_index(factor.a, mapping), renamed_index(factor.b, mapping))
+        a, b = renamed_index(factor.a, mapping), renamed_index(factor.b, mapping)
+        if a == factor.a and b == factor.b:
+            return factor
+        return make_delta(a, b)
     if isinstance(factor, Apply):
-        return replace(factor, arg=subst(factor.arg, mapping))
+        arg = subst(factor.arg, mapping)
+        return factor if arg is factor.arg else Apply(factor.func, factor.order, arg, factor.power)
     return factor
 
 
@@ -232,9 +241,9 @@ def rename_all_bound(expr: Expr) -> Expr:
     out = []
     for term in expr.terms:
         term = rename_bound(term, {n: fresh_name(n) for n, _ in term.sums})
-        factors = tuple(replace(f, arg=rename_all_bound(f.arg)) if isinstance(f, Apply) else f
+        factors = tuple(Apply(f.func, f.order, rename_all_bound(f.arg), f.power) if isinstance(f, Apply) else f
                         for f in term.factors)
-        out.append(replace(term, factors=factors))
+        out.append(Term(term.coeff, factors, term.sums))
     return Expr(tuple(out))
 
 
