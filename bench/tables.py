@@ -68,7 +68,7 @@ def load_text(label: str = "load average") -> str:
         return f"{label} unknown"
 
 
-def machine_header(root: Path, quick: bool) -> str:
+def machine_header(root: Path, quick: bool, command: str = "bench/run.py") -> str:
     """What the numbers were measured on, so that a rerun elsewhere can be compared fairly."""
     import mpmath
     import numpy
@@ -87,5 +87,5 @@ def machine_header(root: Path, quick: bool) -> str:
         f"mpmath {mpmath.__version__}, {engine}; derive at commit {_derive_commit(root)}; "
         f"{load_text('load average at the start')}; BLAS threads: "
         f"{os.environ.get('OPENBLAS_NUM_THREADS', 'library default')}. "
-        f"Rerun with `{Path(sys.executable).name} bench/run.py`.",
+        f"Rerun with `{Path(sys.executable).name} {command}`.",
     ])
