@@ -20,7 +20,8 @@ import pytest
 
 import cli
 from derive.documents.report import claim_lines
-from derive.problem.definition import find_problem, load_problem
+from derive.errors import ProblemError
+from derive.problem.definition import find_problem, load_problem, problem_from_dict
 from derive.verdict import batch, cache
 from derive.verdict.batch import check_problems
 from derive.verdict.cache import VerdictCache, canonical, decode, encode, reproducible
@@ -208,6 +209,23 @@ def test_keys_are_the_same_in_another_process():
                            env={**os.environ, "PYTHONHASHSEED": "12345"})
     mine = VerdictCache("unused").keys(find_problem("linear-layer"), OPTIONS)
     assert other.stdout.strip() == str(mine) and None not in mine and len(set(mine)) == len(mine)
+
+
+def test_a_claim_nested_as_deep_as_the_parser_allows_has_a_key(tmp_path):
+    """The canonical form recurses through the tree: no RecursionError (it once stopped check)."""
+    depth = 0
+    for tried in range(300, 700, 10):  # the deepest chain of negations the problem file accepts
+        try:
+            problem_from_dict(deep_problem(tried))
+        except ProblemError:
+            break
+        depth = tried
+    keys = VerdictCache(tmp_path).keys(problem_from_dict(deep_problem(depth)), OPTIONS)
+    assert depth >= 300 and keys[0] is not None
+
+
+def deep_problem(depth: int) -> dict:
+    return {"id": "deep", "sizes": ["n"], "variables": {"x": "n"}, "claims": ["x = " + "-" * depth + "x"]}
 
 
 def test_an_object_printed_with_its_address_has_no_key():

@@ -63,6 +63,7 @@ FOLDER_VARIABLE = "DERIVE_CACHE_DIR"
 MAX_ENTRIES = 20_000
 MAX_BYTES = 200 * 2**20
 KEEP = 0.9  # a pruning keeps this share of the limits, so that the next run does not prune again
+RECURSION_LIMIT = 20_000  # as the checker's: a canonical form recurses through trees as deep as the parser allows
 STALE_TEMPORARY = 3600.0  # seconds after which a temporary file is a leftover of a killed run
 LIBRARIES = ("sympy", "numpy", "symengine", "mpmath", "lark")  # what computes a verdict, with derive
 RECORDS = {cls.__name__: cls for cls in (ClaimVerdict, LinkVerdict, ExactEvidence, NumericEvidence, Difference,
@@ -260,19 +261,23 @@ class VerdictCache:
     def keys(self, problem: Problem, options: object) -> list[str | None]:
         """Each claim's key, in order; None for a claim (or every claim of a problem) that has no
         stable key, which is then always checked."""
+        previous = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(previous, RECURSION_LIMIT))
         try:
             context = _digest(FORMAT, code_identity(), canonical(options),
                               [[f.name, canonical(getattr(problem, f.name))] for f in fields(problem)
                                if f.name not in ("claims", "path")])
-        except _Unkeyable:
+            return [self._key(context, spec) for spec in problem.claims]
+        except (_Unkeyable, RecursionError):
             return [None] * len(problem.claims)
-        return [self._key(context, spec) for spec in problem.claims]
+        finally:
+            sys.setrecursionlimit(previous)
 
     @staticmethod
     def _key(context: str, spec: ClaimSpec) -> str | None:
         try:
             return _digest(context, canonical(spec))
-        except _Unkeyable:
+        except (_Unkeyable, RecursionError):
             return None
 
     def _path(self, key: str) -> Path:
