@@ -23,7 +23,7 @@ from .numpy_functions import NUMPY_FORMS, standin
 
 STEP = 1e-20
 CACHE_LIMIT = 256
-CACHE_BYTES = 256 * 2**20  # values one evaluation may keep
+CACHE_BYTES = 64 * 2**20  # values one evaluation may keep
 
 
 def _concrete(dim, subs: dict) -> int:
@@ -56,6 +56,7 @@ class NumericModel:
         self._basis: dict[str, list[dict]] = {}
         self._tables: dict = {}
         self._evaluations: dict = {}
+        self._derivatives: dict = {}
         self.upstream = {
             loss: {dep: rng.standard_normal(self.concrete(problem.shapes[dep])).astype(complex) for dep in deps}
             for loss, deps in problem.arbitrary.items()
@@ -141,6 +142,17 @@ class NumericModel:
     def derivative(self, node: ast.Derivative, env: dict, scope: Scope, idx: dict) -> np.ndarray:
         if env is not self.base:
             raise UnsupportedError("nested derivatives are not supported")
+        # by the tree's structure, not its identity: the diagnosis builds the same derivative
+        # afresh in many candidate edits, and each costs a pass per entry of what it is by
+        key = (node, frozenset(scope.index_ranges.items()), tuple(sorted(idx.items())))
+        found = self._derivatives.get(key)
+        if found is None:
+            if len(self._derivatives) > CACHE_LIMIT:
+                self._derivatives.clear()
+            found = self._derivatives[key] = self._derivative(node, scope, idx)
+        return found
+
+    def _derivative(self, node: ast.Derivative, scope: Scope, idx: dict) -> np.ndarray:
         of = node.of
         if isinstance(of, ast.Name) and node.wrt in self.upstream.get(of.id, {}):
             # dL/dY for a loss L left arbitrary: the surrogate L = Σ g ⊙ Y has gradient g exactly,

@@ -64,14 +64,33 @@ def _fresh_scope(scope: Scope) -> Scope:
     return scope.for_claim(scope.index_names)
 
 
+_MODELS: dict = {}  # (id(problem), seed, sizes, slip, site) -> (problem, model), the most recent MODELS
+MODELS = 24
+
+
+def _model(problem: Problem, seed: int, table, overrides, site, slip: str) -> NumericModel:
+    """The numeric model of ``problem`` at one of the diagnosis's points, built once per problem:
+    its points are fixed, and a model keeps what it computed (a pass per entry of each variable
+    a derivative is taken by), which every claim of the problem and every answer graded reuses.
+    ``slip`` names the ``overrides`` (a wrong rule for an activation's derivative)."""
+    key = (id(problem), seed, tuple(table), slip, site)
+    found = _MODELS.pop(key, None)  # the problem is kept in the entry: its identity is not reused
+    if found is None:
+        sizes = problem.sizes_from(table)
+        limits.check_model(problem, sizes)  # a problem too large for the numeric oracle: refused before it is built
+        found = (problem, NumericModel(problem, sizes, np.random.default_rng(seed), overrides, site))
+    _MODELS[key] = found  # the most recent last
+    while len(_MODELS) > MODELS:
+        del _MODELS[next(iter(_MODELS))]
+    return found[1]
+
+
 class _Point:
     """Values of expressions at one random point: arrays (index assignments, rows, columns)."""
 
-    def __init__(self, problem: Problem, seed: int, table, overrides=None, site=None):
+    def __init__(self, problem: Problem, seed: int, table, overrides=None, site=None, slip: str = ""):
         self.problem = problem
-        sizes = problem.sizes_from(table)
-        limits.check_model(problem, sizes)  # a problem too large for the numeric oracle: refused before it is built
-        self.model = NumericModel(problem, sizes, np.random.default_rng(seed), overrides, site)
+        self.model = _model(problem, seed, table, overrides, site, slip)
 
     def __call__(self, node, scope: Scope, names, picks: list[int] | None = None):
         """The values of ``node`` at every assignment of ``names`` (or at the ``picks``-th ones)."""
@@ -385,7 +404,8 @@ def _counterfactual(problem, reference, claimed, scope, pair: _Pair) -> Diagnosi
             rules.append(("activation-for-derivative", NUMPY_FORMS[function].value,
                           f"{label}{where} is used where its derivative {label}' was meant"))
         for code, rule, message in rules:
-            wrong = [_Point(problem, seed, table, {function: rule}, site)(reference, common, names)
+            slip = f"{code}:{function}"
+            wrong = [_Point(problem, seed, table, {function: rule}, site, slip)(reference, common, names)
                      for seed, table in zip(SEEDS, SIZE_TABLES)]
             if all(w is not None and _close(g, w) for w, g in zip(wrong, pair.got)) and not all(
                     _close(w, t) for w, t in zip(wrong, pair.true)):
@@ -488,13 +508,23 @@ class _Matcher:
         self.alive.append(candidate)  # what ``free`` knows of it is keyed by identity
         names = free_indices(candidate, local.index_names, self.free) | free_indices(
             self.target, local.index_names, self.free)
+        values = self._target_values(local, names)
+        if values is None:
+            return False
+        if len(values[0]) > 2 * SAMPLED and not self._sampled_match(candidate, local, names, values[0]):
+            return False
+        return self._close_everywhere(candidate, local, names)
+
+    def _target_values(self, local: Scope, names) -> list | None:
         key = (names, id(local))
         if key not in self.targets:
             self.targets[key] = [p(self.target, local, names) for p in self.pair.points]
         values = self.targets[key]
-        if any(v is None for v in values):
-            return False
-        if len(values[0]) > 2 * SAMPLED and not self._sampled_match(candidate, local, names, values[0]):
+        return None if any(v is None for v in values) else values
+
+    def _close_everywhere(self, candidate, local: Scope, names) -> bool:
+        values = self._target_values(local, names)
+        if values is None:
             return False
         return all(_close(p(candidate, local, names), v) for p, v in zip(self.pair.points, values))  # lazily
 
