@@ -15,14 +15,8 @@ from dataclasses import replace
 
 from ..problem.definition import Problem
 from .cache import VerdictCache
-from .check import CheckOptions, check_problem
+from .check import CheckOptions, ProblemChecker, check_problem
 from .evidence import ClaimVerdict
-
-
-def _check_one(problem: Problem, options: CheckOptions | None) -> list[ClaimVerdict]:
-    """A worker's verdicts, sent back without their trees: the parent reports them as text and
-    JSON, and pickling every derivation's trees cost more than checking some claims."""
-    return [verdict.without_trees() for verdict in check_problem(problem, options)]
 
 
 def check_problems(problems: list[Problem], options: CheckOptions | None = None, jobs: int = 1,
@@ -30,8 +24,8 @@ def check_problems(problems: list[Problem], options: CheckOptions | None = None,
     """(problem, verdicts) for each problem, in the order they finish; ``jobs`` worker processes
     (whose verdicts come back without trees: ``check.check_problem`` keeps them, for documents).
 
-    Each problem is checked whole in one worker, so its models are shared by its claims; the
-    time budgets work the same in a worker as in the main process.
+    The workers share out the claims, not the problems (``_share``); the time budgets work the
+    same in a worker as in the main process.
 
     With a ``cache``, only the claims without a stored verdict are checked (the module's
     docstring); a stored verdict comes back marked ``cached`` and without trees, as from a worker.
@@ -66,12 +60,57 @@ def check_problems(problems: list[Problem], options: CheckOptions | None = None,
 
 def _check_all(problems: list[Problem], options: CheckOptions,
                jobs: int) -> Iterator[tuple[Problem, list[ClaimVerdict]]]:
-    if jobs <= 1 or len(problems) <= 1:
+    """(problem, verdicts) for each problem as its last claim is checked: in this process, or
+    with the claims spread over ``jobs`` workers (see ``_share``)."""
+    if jobs <= 1 or sum(len(p.claims) for p in problems) <= 1:
         for problem in problems:
             yield problem, check_problem(problem, options)
         return
     context = multiprocessing.get_context("fork")
+    verdicts: dict[int, list] = {number: [None] * len(p.claims) for number, p in enumerate(problems)}
+    left = {number: len(p.claims) for number, p in enumerate(problems)}
+    for problem in problems:
+        if not problem.claims:
+            yield problem, []
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {pool.submit(_check_one, problem, options): problem for problem in problems}
+        futures = {pool.submit(_check_claims, number, problems[number], claims, options): (number, claims)
+                   for number, claims in _share(problems, jobs)}
         for future in concurrent.futures.as_completed(futures):
-            yield futures[future], future.result()
+            number, claims = futures[future]
+            for position, verdict in zip(claims, future.result()):
+                verdicts[number][position] = verdict
+            left[number] -= len(claims)
+            if not left[number]:
+                yield problems[number], verdicts[number]
+
+
+PIECES_PER_WORKER = 6  # pieces a worker gets on average: enough to even out claims of unequal cost
+
+
+def _share(problems: list[Problem], jobs: int) -> list[tuple[int, list[int]]]:
+    """The claims cut into pieces of consecutive claims of one problem, the pieces handed out in
+    order as workers free up: a problem larger than a worker's share no longer runs alone while
+    the other workers wait, and a worker that gets several pieces of a problem in a row keeps
+    its models (``_check_claims``)."""
+    total = sum(len(p.claims) for p in problems)
+    size = max(1, total // (jobs * PIECES_PER_WORKER))
+    pieces = []
+    for number, problem in enumerate(problems):
+        positions = list(range(len(problem.claims)))
+        pieces.extend((number, positions[start:start + size]) for start in range(0, len(positions), size))
+    return pieces
+
+
+_CHECKERS: dict = {}  # in a worker: the problem's number in this run -> its checker, the latest few
+CHECKERS = 4
+
+
+def _check_claims(number: int, problem: Problem, claims: list[int], options: CheckOptions) -> list[ClaimVerdict]:
+    """Some claims of a problem, checked in a worker by the checker it keeps for that problem
+    (its models built once). They go back without their trees: the parent reports them as text
+    and JSON, and pickling every derivation's trees cost more than checking some claims."""
+    checker = _CHECKERS.pop(number, None) or ProblemChecker(problem, options)
+    _CHECKERS[number] = checker
+    while len(_CHECKERS) > CHECKERS:
+        del _CHECKERS[next(iter(_CHECKERS))]
+    return [checker.check(problem.claims[position]).without_trees() for position in claims]
