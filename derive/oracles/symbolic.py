@@ -52,6 +52,15 @@ def _prime_rule(name: str, order: int):
     return lambda x: expr.xreplace({t: x})
 
 
+def _symbols_in_order(matrix: sympy.MatrixBase) -> list[sympy.Symbol]:
+    """The free symbols of a matrix in the order of its entries, not of a set's hashes: random
+    points are drawn symbol by symbol, so a witness is the same from run to run."""
+    found: dict = {}
+    for entry in matrix:
+        found.update((s, None) for s in sorted(entry.free_symbols, key=sympy.default_sort_key))
+    return list(found)
+
+
 class ExactModel:
     """One problem at one assignment of its sizes, evaluated exactly."""
 
@@ -105,19 +114,19 @@ class ExactModel:
             if "stochastic" in variable.constraints:
                 cols = self.leaves[variable.name].cols
                 high = 0.9 / max(cols - 1, 1)
-                for symbol in self.leaves[variable.name].free_symbols:
+                for symbol in _symbols_in_order(self.leaves[variable.name]):
                     found[symbol] = (0.02 * high, high)
         return found
 
     def symbols(self) -> list[sympy.Symbol]:
         """Every free symbol of the model: the variables' entries and the upstream gradients."""
-        found: list = []
+        found: dict = {}
         for matrix in self.leaves.values():
-            found.extend(s for s in matrix.free_symbols if s not in found)
+            found.update((s, None) for s in _symbols_in_order(matrix))
         for grads in self.upstream.values():
             for matrix in grads.values():
-                found.extend(matrix)
-        return found
+                found.update((s, None) for s in matrix)
+        return list(found)
 
     # -- derivatives ------------------------------------------------------------------------
     def _environment(self, replaced: dict, reuse, losses: bool) -> dict:
