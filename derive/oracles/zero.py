@@ -63,7 +63,7 @@ class Atomizer:
         # process can be killed in its place
         self.expansion_limit = expansion_limit
 
-    def expand(self, expr):
+    def expand(self, expr: symengine.Basic | sympy.Expr) -> symengine.Basic | sympy.Expr:
         """SymEngine's expand of ``expr``, within ``expansion_limit`` when there is one."""
         if self.expansion_limit is not None and expansion_work(expr, self.expansion_limit) > self.expansion_limit:
             raise ExpansionTooLarge(f"expanding would take over {self.expansion_limit} terms of work")
@@ -188,7 +188,7 @@ class ExpansionTooLarge(Exception):
     """An expansion past the Atomizer's limit: run the test where it can be killed instead."""
 
 
-def expansion_work(expr, limit: int) -> int:
+def expansion_work(expr: symengine.Basic | sympy.Expr, limit: int) -> int:
     """An upper bound on the terms an expansion of ``expr`` handles: over its distinct
     subexpressions, the number of terms each expands to (a sum: the sum of its terms', a product:
     their product, a power by n: the monomials of degree n in its base's terms). Counting stops
