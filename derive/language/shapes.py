@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import singledispatch
+from functools import lru_cache, singledispatch
 
 import sympy
 
@@ -37,7 +37,10 @@ def size_symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, positive=True, integer=True)
 
 
+@lru_cache(maxsize=4096)
 def fmt(shape: Shape) -> str:
+    """(m,d), as messages write a shape (remembered: SymPy's printer is slow, and a failing
+    candidate edit of the diagnosis builds a message whose shapes recur)."""
     return "(" + ",".join(str(d).replace("**", "^").replace("*", "·") for d in shape) + ")"
 
 

@@ -65,7 +65,7 @@ def _fresh_scope(scope: Scope) -> Scope:
 
 
 _MODELS: dict = {}  # (id(problem), seed, sizes, slip, site) -> (problem, model), the most recent MODELS
-MODELS = 24
+MODELS = 96
 
 
 def _model(problem: Problem, seed: int, table, overrides, site, slip: str) -> NumericModel:
