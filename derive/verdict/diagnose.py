@@ -64,25 +64,29 @@ def _fresh_scope(scope: Scope) -> Scope:
     return scope.for_claim(scope.index_names)
 
 
-_MODELS: dict = {}  # (id(problem), seed, sizes, slip, site) -> (problem, model), the most recent MODELS
-MODELS = 96
+_MODELS: dict = {}  # id(problem) -> (problem, {(seed, sizes, slip, site): model}), the latest PROBLEMS
+PROBLEMS = 8
 
 
 def _model(problem: Problem, seed: int, table, overrides, site, slip: str) -> NumericModel:
     """The numeric model of ``problem`` at one of the diagnosis's points, built once per problem:
     its points are fixed, and a model keeps what it computed (a pass per entry of each variable
     a derivative is taken by), which every claim of the problem and every answer graded reuses.
-    ``slip`` names the ``overrides`` (a wrong rule for an activation's derivative)."""
-    key = (id(problem), seed, tuple(table), slip, site)
-    found = _MODELS.pop(key, None)  # the problem is kept in the entry: its identity is not reused
-    if found is None:
+    ``slip`` names the ``overrides`` (a wrong rule for an activation's derivative). The models of
+    the latest PROBLEMS problems are kept (an assignment's questions, a catalog's current one)."""
+    entry = _MODELS.pop(id(problem), None)  # the problem is kept in the entry: its identity is not reused
+    if entry is None:
+        entry = (problem, {})
+    _MODELS[id(problem)] = entry  # the most recent last
+    while len(_MODELS) > PROBLEMS:
+        del _MODELS[next(iter(_MODELS))]
+    models = entry[1]
+    key = (seed, tuple(table), slip, site)
+    if key not in models:
         sizes = problem.sizes_from(table)
         limits.check_model(problem, sizes)  # a problem too large for the numeric oracle: refused before it is built
-        found = (problem, NumericModel(problem, sizes, np.random.default_rng(seed), overrides, site))
-    _MODELS[key] = found  # the most recent last
-    while len(_MODELS) > MODELS:
-        del _MODELS[next(iter(_MODELS))]
-    return found[1]
+        models[key] = NumericModel(problem, sizes, np.random.default_rng(seed), overrides, site)
+    return models[key]
 
 
 class _Point:
