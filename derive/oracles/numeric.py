@@ -208,22 +208,30 @@ class _Evaluation:
         self.model, self.env, self.scope = model, env, scope
         self.cache: dict = {}
         self.free: dict = {}
-        self.alive: dict = {}
+        self.ordered: dict = {}  # id(node) -> (node, its free indices in order)
         self.bytes = 0
 
     def free_indices(self, node) -> frozenset:
-        self.alive[id(node)] = node  # its subtrees, memoised by identity, live as long as it does
-        return free_indices(node, self.scope.index_names, self.free)
+        return frozenset(self._ordered(node))
+
+    def _ordered(self, node) -> tuple[str, ...]:
+        known = self.ordered.get(id(node))
+        if known is None:
+            # the node is kept with its entry: its subtrees, memoised by identity, live as long
+            known = self.ordered[id(node)] = (node, tuple(sorted(free_indices(node, self.scope.index_names,
+                                                                               self.free))))
+        return known[1]
 
     def value(self, node, idx) -> np.ndarray:
-        key = (id(node), tuple(sorted((k, idx[k]) for k in self.free_indices(node) if k in idx)))
+        names = self._ordered(node)
+        key = (id(node), *(idx.get(name) for name in names)) if names else id(node)
         found = self.cache.get(key)
         if found is None:
             found = np.asarray(self._compute(node, idx), dtype=complex)
             if self.bytes > CACHE_BYTES:
                 self.cache.clear()
                 self.free.clear()
-                self.alive = {id(node): node}
+                self.ordered = {id(node): (node, names)}
                 self.bytes = 0
             self.cache[key] = found
             self.bytes += found.nbytes + 200  # the key and the entry, roughly

@@ -361,8 +361,11 @@ class ProblemChecker:
             with _timed(link, "exact"), deadline(self.options.exact_budget, "the exact check"):
                 model = self.exact_model(sizes)
                 left, right, assignments = self._exact_values(model, reference, claimed, scope)
-                witness = find_witness(left, right, model.symbols(), rng, bounds=model.bounds())
-                if witness is None and all(a == b for a, b in zip(left, right)):
+                # the same expressions entry by entry: no point can tell them apart, so none is sought
+                structural = all(a == b for a, b in zip(left, right))
+                witness = None if structural else find_witness(left, right, model.symbols(), rng,
+                                                               bounds=model.bounds())
+                if structural:
                     evidence.outcome, evidence.method = "zero", "structural"
                 elif witness is None:
                     outcome = self._zero_test(left, right, start)
