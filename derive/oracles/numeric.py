@@ -24,6 +24,7 @@ from .numpy_functions import NUMPY_FORMS, standin
 STEP = 1e-20
 CACHE_LIMIT = 256
 CACHE_BYTES = 64 * 2**20  # values one evaluation may keep
+MEMO_LIMIT = 200_000  # nodes whose free indices a model remembers
 
 
 def _concrete(dim, subs: dict) -> int:
@@ -57,6 +58,7 @@ class NumericModel:
         self._tables: dict = {}
         self._evaluations: dict = {}
         self._derivatives: dict = {}
+        self._free_memos: dict = {}
         self.upstream = {
             loss: {dep: rng.standard_normal(self.concrete(problem.shapes[dep])).astype(complex) for dep in deps}
             for loss, deps in problem.arbitrary.items()
@@ -176,6 +178,10 @@ class NumericModel:
             return (jac if self.problem.layout == "numerator" else jac.T).astype(complex)
         raise UnsupportedError("a derivative of order 3 or 4")
 
+    def free_memo(self, index_names: frozenset) -> tuple[dict, dict]:
+        """The memo of free indices of the evaluations under ``index_names``."""
+        return self._free_memos.setdefault(index_names, ({}, {}))
+
     def evaluation(self, env: dict, scope: Scope) -> _Evaluation:
         """The evaluation of one environment under one claim's scope, kept so its cache lasts."""
         key = (id(env), id(scope))
@@ -198,8 +204,8 @@ class NumericModel:
 class _Evaluation:
     """Values of trees in one environment under one scope, cached per subtree and index values.
 
-    The caches are keyed by node identity, so every node they know of is kept alive (``alive``):
-    an identity is never reused while its entry exists. That lets the diagnosis evaluate
+    The caches are keyed by node identity, so every node they know of is kept alive (``alive``,
+    ``ordered``): an identity is never reused while its entry exists. That lets the diagnosis evaluate
     thousands of candidate edits in one evaluation, each sharing its untouched subtrees' values
     with the claim; the caches are emptied past CACHE_BYTES of values.
     """
@@ -207,19 +213,24 @@ class _Evaluation:
     def __init__(self, model: NumericModel, env: dict, scope: Scope):
         self.model, self.env, self.scope = model, env, scope
         self.cache: dict = {}
-        self.free: dict = {}
-        self.ordered: dict = {}  # id(node) -> (node, its free indices in order)
+        self.alive: dict = {}  # the nodes whose identities key ``cache``
+        # shared by every evaluation under these index names (a derivative's passes, one per entry)
+        self.ordered, self.free = model.free_memo(scope.index_names)
         self.bytes = 0
 
     def free_indices(self, node) -> frozenset:
         return frozenset(self._ordered(node))
 
     def _ordered(self, node) -> tuple[str, ...]:
+        """The node's free indices, in order (remembered with the node, whose subtrees the
+        ``free`` memo knows by identity: they live as long as it does)."""
         known = self.ordered.get(id(node))
         if known is None:
-            # the node is kept with its entry: its subtrees, memoised by identity, live as long
-            known = self.ordered[id(node)] = (node, tuple(sorted(free_indices(node, self.scope.index_names,
-                                                                               self.free))))
+            if len(self.ordered) > MEMO_LIMIT:
+                self.ordered.clear()
+                self.free.clear()
+            known = (node, tuple(sorted(free_indices(node, self.scope.index_names, self.free))))
+            self.ordered[id(node)] = known
         return known[1]
 
     def value(self, node, idx) -> np.ndarray:
@@ -230,10 +241,10 @@ class _Evaluation:
             found = np.asarray(self._compute(node, idx), dtype=complex)
             if self.bytes > CACHE_BYTES:
                 self.cache.clear()
-                self.free.clear()
-                self.ordered = {id(node): (node, names)}
+                self.alive.clear()
                 self.bytes = 0
             self.cache[key] = found
+            self.alive[id(node)] = node
             self.bytes += found.nbytes + 200  # the key and the entry, roughly
         return found
 
