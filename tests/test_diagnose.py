@@ -132,3 +132,16 @@ def test_a_missing_transpose_of_an_inner_product_is_found_without_parentheses():
 
     verdict = ProblemChecker(problem_from_dict(INVERSE)).check("dg/dX = -inv(X).T @ B @ A @ inv(X).T")
     assert verdict.diagnosis.code == "misplaced-transpose"
+
+
+def test_rebuilding_any_position_with_its_own_subtree_gives_the_claim_back():
+    """slips.rebuild constructs each node on the path afresh: every field is carried over."""
+    from derive.language.parser import parse_claim
+    from derive.verdict.slips import positions, rebuild
+
+    for text in ["dL/dX[s,j] = -sum_{r}(dL/dY[s,r] * Xh[s,r]) * gamma[1,j] / S",
+                 "dJ/dW = sigmoid'(W @ x + b).T @ kron(eye(n), x.T) * det(A)**-1"]:
+        for side in parse_claim(text).sides:
+            for path, sub in positions(side):
+                rebuilt = rebuild(side, path, sub)
+                assert rebuilt == side and rebuilt.span == side.span

@@ -26,21 +26,26 @@ def rebuild(node: ast.Node, path: tuple[int, ...], new: ast.Node) -> ast.Node:
     """``node`` with the subtree at ``path`` (a tuple of child positions) replaced by ``new``."""
     if not path:
         return new
+    # the constructors, not dataclasses.replace: the diagnosis rebuilds a path per candidate edit
     head, rest = path[0], path[1:]
-    if isinstance(node, (ast.Neg, ast.Transpose, ast.Index)):
-        return dataclasses.replace(node, operand=rebuild(node.operand, rest, new))
+    if isinstance(node, ast.Neg):
+        return ast.Neg(operand=rebuild(node.operand, rest, new), span=node.span)
+    if isinstance(node, ast.Transpose):
+        return ast.Transpose(operand=rebuild(node.operand, rest, new), span=node.span)
+    if isinstance(node, ast.Index):
+        return ast.Index(operand=rebuild(node.operand, rest, new), items=node.items, span=node.span)
     if isinstance(node, ast.Binary):
         if head == 0:
-            return dataclasses.replace(node, left=rebuild(node.left, rest, new))
-        return dataclasses.replace(node, right=rebuild(node.right, rest, new))
+            return ast.Binary(op=node.op, left=rebuild(node.left, rest, new), right=node.right, span=node.span)
+        return ast.Binary(op=node.op, left=node.left, right=rebuild(node.right, rest, new), span=node.span)
     if isinstance(node, ast.Call):
         args = list(node.args)
         args[head] = rebuild(args[head], rest, new)
-        return dataclasses.replace(node, args=tuple(args))
+        return ast.Call(func=node.func, args=tuple(args), kwargs=node.kwargs, prime=node.prime, span=node.span)
     if isinstance(node, ast.Derivative):
-        return dataclasses.replace(node, of=rebuild(node.of, rest, new))
+        return ast.Derivative(of=rebuild(node.of, rest, new), wrt=node.wrt, span=node.span)
     if isinstance(node, ast.IndexSum):
-        return dataclasses.replace(node, body=rebuild(node.body, rest, new))
+        return ast.IndexSum(indices=node.indices, body=rebuild(node.body, rest, new), span=node.span)
     raise TypeError(type(node).__name__)
 
 
