@@ -83,10 +83,10 @@ def measure_catalog(root: Path, timeout: float = 600.0, problem_timeout: float =
     files = sorted((root / "problems").glob("*.toml"))
     startup = run_derive(["--version"], root, 60)
     log(f"catalog: derive check --json over {len(files)} problem files (cap {timeout:g} s)")
-    whole = run_derive(["check", "--json", *map(str, files)], root, timeout)
+    whole = run_derive(["check", "--json", "--no-cache", *map(str, files)], root, timeout)
     if whole.exit_code is not None and whole.exit_code < 0:  # a signal from outside, not our cap: retry once
         log(f"catalog: derive was killed by signal {-whole.exit_code} from outside; retrying once")
-        whole = run_derive(["check", "--json", *map(str, files)], root, timeout)
+        whole = run_derive(["check", "--json", "--no-cache", *map(str, files)], root, timeout)
         whole.error = whole.error or "retried once: the first run was killed by a signal from outside"
     result = CatalogResult(files, startup, whole, timeout=timeout, problem_timeout=problem_timeout)
     if whole.report is not None:
@@ -94,7 +94,7 @@ def measure_catalog(root: Path, timeout: float = 600.0, problem_timeout: float =
         return result
     log(f"catalog: the whole run gave no report ({whole.error}); running each problem alone")
     for path in files:
-        run = run_derive(["check", "--json", str(path)], root, problem_timeout)
+        run = run_derive(["check", "--json", "--no-cache", str(path)], root, problem_timeout)
         log(f"  {path.stem}: {run.wall:.1f} s" + (f" ({run.error})" if run.error else ""))
         result.per_problem.append(run)
         if run.report is not None:
@@ -128,7 +128,7 @@ def catalog_markdown(result: CatalogResult, slowest: int = 5) -> str:
     else:
         wall = f"{seconds(whole.wall)} (no report)"
     rows = [[code("derive --version") + " (start-up only)", "—", "—", seconds(result.startup.wall), "0"],
-            [code("derive check --json problems/*.toml"), len(result.files), n_claims, wall, exit_text]]
+            [code("derive check --json --no-cache problems/*.toml"), len(result.files), n_claims, wall, exit_text]]
     if result.per_problem:
         finished = [r for r in result.per_problem if r.report is not None]
         rows.append([f"each problem in its own process (cap {result.problem_timeout:g} s each)",

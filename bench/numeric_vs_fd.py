@@ -18,6 +18,7 @@ after the exact oracle), so that no exact work at d = 512 is attempted.
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ def derive_numeric(problem, text: str, d: int, seed: int) -> NumericRun:
     reference, claimed, scope = _link(problem, text)
     link = LinkVerdict(left="", right="", verdict=UNDECIDED)
     start = time.perf_counter()
-    checker._numeric_check(link, reference, claimed, scope)
+    checker._numeric_check(link, reference, claimed, scope, random.Random(seed))  # the sizes are given
     elapsed = time.perf_counter() - start
     if not link.numeric:
         return NumericRun(elapsed, None, "unavailable", None, link.reason)

@@ -81,7 +81,11 @@ def build_report(sections: list[str], quick: bool, budget: float, skip_after: fl
     from tables import load_text, machine_header
 
     start = time.perf_counter()
-    parts = ["# derive benchmark", "", machine_header(ROOT, quick)]
+    parts = ["# derive benchmark", "", machine_header(ROOT, quick), "",
+             "The goals of the performance issue (catalog against a naive SymPy check, diagnosis p95, "
+             "--jobs speed-up, start-up, the verdict cache, grading, memory), each against a reference "
+             "taken in the same run, are in [SPEED.md](SPEED.md) (`python bench/speed.py --publish`), "
+             "with the catalog's profile in [PROFILE.md](PROFILE.md)."]
     if "catalog" in sections:
         parts += ["", catalog_section(catalog_timeout)]
     if "exact" in sections:
