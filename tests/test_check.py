@@ -207,3 +207,38 @@ def test_without_a_rule_the_engine_claims_no_more_than_concrete_sizes():
     verdict = ProblemChecker(find_problem("cookbook-inverse")).check("inv(X + X.T) @ (X + X.T) = eye(n)")
     assert verdict.verdict == "holds" and not verdict.generic
     assert verdict.links[0].generic.startswith("no generic proof")
+
+
+# -- fixed sizes, an index over two ranges, an undeclared primed function (issue 12's defects) ------
+
+FIXED_KRON = {"id": "fixed-kron", "sizes": {"m": 3, "p": 2, "mp": 6},
+              "variables": {"x": "p", "v": "mp", "W": "m x p"},
+              "definitions": ["y = kron(x.T, eye(m)) @ vec(W)", "z = kron(x.T, eye(m)) @ v"]}
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    ("0 * kron(x.T, eye(m)) = zeros(m, 6)", "holds"),  # m·p is 6 when m = 3 and p = 2 are fixed
+    ("dz/dv = kron(x.T, eye(m))", "holds"),  # v of length mp = 6 next to kron's m·p columns
+    ("y = W @ x", "holds"),
+    ("kron(x.T, eye(m)) = zeros(m, 5)", "fails"),
+    ("kron(x.T, eye(m)) @ v = zeros(m, 1)", "fails"),
+])
+def test_fixed_sizes_are_put_in_before_shapes_are_compared(claim, verdict):
+    result = ProblemChecker(problem_from_dict(FIXED_KRON)).check(claim)
+    assert result.error is None and result.verdict == verdict
+    if verdict == "fails" and "5" in claim:
+        assert result.links[0].diagnosis.code == "shape"
+
+
+def test_an_index_over_two_ranges_is_a_shape_failure_not_an_internal_error():
+    problem = problem_from_dict({"id": "ranges", "sizes": ["m", "n"], "variables": {"x": "n", "A": "m x n"}})
+    result = ProblemChecker(problem).check("x[i] = A[i,1]")
+    assert result.error is None and result.verdict == "fails"
+    assert "index i ranges over m here but over n elsewhere" in result.links[0].reason
+
+
+def test_an_undeclared_primed_function_is_an_error_like_the_function_itself():
+    problem = problem_from_dict({"id": "undeclared", "sizes": ["m", "n"], "variables": {"A": "m x n"}})
+    for claim in ("h(A) = A", "h'(A) = A"):
+        result = ProblemChecker(problem).check(claim)
+        assert result.verdict == "error" and "'h' is not a known function" in result.error

@@ -69,10 +69,23 @@ class Scope:
     index_names: frozenset[str] = frozenset()
     index_ranges: dict[str, Dim] = field(default_factory=dict)
     bound: tuple[str, ...] = ()
+    fixed: dict[sympy.Symbol, sympy.Integer] = field(default_factory=dict)  # a fixed size's symbol -> its value
 
     def for_claim(self, index_names: Iterable[str]) -> Scope:
         return Scope(self.shapes, self.sizes, self.activations, self.arbitrary, self.layout,
-                     self.leaves, frozenset(index_names))
+                     self.leaves, frozenset(index_names), fixed=self.fixed)
+
+    def same(self, a: Dim, b: Dim) -> bool:
+        """Whether two sizes are equal, the problem's fixed sizes put in: with m = 3 and p = 2
+        fixed, m·p and 6 are one size."""
+        if a is b or a == b:
+            return True
+        if not self.fixed:
+            return False
+        return sympy.sympify(a).xreplace(self.fixed) == sympy.sympify(b).xreplace(self.fixed)
+
+    def same_shape(self, left: Shape, right: Shape) -> bool:
+        return len(left) == len(right) and all(self.same(a, b) for a, b in zip(left, right))
 
     def known_names(self) -> set[str]:
         return set(self.shapes) | set(self.sizes) | self.activations | set(PRIMITIVES)
@@ -283,13 +296,15 @@ def _(node: ast.Transpose, scope):
     return (cols, rows)
 
 
-def broadcast(left: Shape, right: Shape, where: str | Place, op: str) -> Shape:
+def broadcast(left: Shape, right: Shape, where: str | Place, op: str, scope: Scope | None = None) -> Shape:
     out = []
     for a, b in zip(left, right):
         if a is b or b is ONE or a == b or b == ONE:  # sizes are mostly the same objects: cheap tests first
             out.append(a)
         elif a is ONE or a == ONE:
             out.append(b)
+        elif scope is not None and scope.same(a, b):
+            out.append(a)
         else:
             raise ShapeError(f"{where}: {fmt(left)} {op} {fmt(right)}: shapes do not match")
     return tuple(out)
@@ -300,7 +315,7 @@ def _(node: ast.Binary, scope):
     left = _infer(node.left, scope)
     right = _infer(node.right, scope)
     if node.op == "@":
-        if left[1] is not right[0] and left[1] != right[0]:
+        if left[1] is not right[0] and not scope.same(left[1], right[0]):
             raise ShapeError(
                 f"{_where(node)}: {fmt(left)} @ {fmt(right)}: inner sizes {left[1]} and {right[0]} differ"
             )
@@ -314,7 +329,7 @@ def _(node: ast.Binary, scope):
             raise TooLarge(f"{_where(node)}: the exponent {node.right.value} is too large "
                            f"(the limit is {MAX_EXPONENT})")
         return left
-    return broadcast(left, right, _where(node), node.op)
+    return broadcast(left, right, _where(node), node.op, scope)
 
 
 def _size_argument(arg: ast.Node, scope: Scope, where: str | Place) -> Dim:
@@ -341,9 +356,7 @@ def _(node: ast.Call, scope):
     where = _where(node)
     if name in scope.activations:
         return _elementwise_shape(node, scope, where)
-    if name not in PRIMITIVES:
-        if node.prime:
-            raise ShapeError(f"{where}: only elementwise functions have a derivative {node.func}'")
+    if name not in PRIMITIVES:  # h'(X) with no h declared is an unknown function, as h(X) is
         raise unknown_name("function", node.func, set(PRIMITIVES) | scope.activations)
     return SHAPE_RULES[name](node, scope, where)
 
@@ -469,7 +482,7 @@ def _scalar_shape(node: ast.Call, shapes: list[Shape], where: str | Place) -> Sh
 
 def _record_range(scope: Scope, index: str, dim: Dim, where: str | Place) -> None:
     known = scope.index_ranges.get(index)
-    if known is not None and known != dim:
+    if known is not None and not scope.same(known, dim):
         raise ShapeError(f"{where}: index {index} ranges over {dim} here but over {known} elsewhere")
     scope.index_ranges[index] = dim
     memo = _MEMO.get()

@@ -92,6 +92,7 @@ class Problem:
             arbitrary=frozenset(self.arbitrary),
             layout=self.layout,
             leaves=frozenset(self.variables),
+            fixed={self.sizes[name]: sympy.Integer(value) for name, value in self.fixed_sizes.items()},
         )
 
     def claim_scope(self, chain: ast.Chain) -> Scope:

@@ -186,7 +186,7 @@ class ProblemChecker:
             return self._shape_failure(link, reference, claimed, scope, str(error), start), scope
         scope = sides.scope
         true_shape, claimed_shape = sides.shapes
-        if true_shape != claimed_shape:
+        if not scope.same_shape(true_shape, claimed_shape):
             message = (f"shape mismatch: {to_text(claimed)} is {fmt(claimed_shape)}, "
                        f"{to_text(reference)} is {fmt(true_shape)}")
             return self._shape_failure(link, reference, claimed, scope, message, start), scope

@@ -213,7 +213,7 @@ def _relations(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | N
             return Diagnosis("transposed", f"{claim_text} is the transpose of {ref_text}{note}", f"({claim_text}).T",
                              correction=ast.Transpose(claimed))
         if got0[0].size == true0[0].size and 1 in got0.shape[1:] and _all(
-                lambda t, g: _close(g.reshape(t.shape), t), pair):
+                lambda t, g: g.size == t.size and _close(g.reshape(t.shape), t), pair):
             return Diagnosis("kron-outer", "⊗ was read as the Kronecker product, whose result is a long "
                              "vector; the outer product u vᵀ was meant", to_text(_kron_to_outer(claimed)),
                              correction=_kron_to_outer(claimed))

@@ -97,7 +97,7 @@ def prove_link(problem: Problem, left: ast.Node, right: ast.Node, scope: Scope) 
     except ShapeError as error:
         link.reason = f"shape: {str(error).splitlines()[0]}"
         return link
-    if shapes[0] != shapes[1]:
+    if not scope.same_shape(shapes[0], shapes[1]):
         link.reason = "the two sides have different shapes"
         return link
     indices = entry_names(tuple(fixed_dim(problem, d) for d in shapes[0]),
