@@ -264,9 +264,9 @@ POOLS: dict[str, list[Entry]] = {
         right(r"(A + A^\top) x"),
         right(r"A x + A^{T} x"),
         right(r"\left(A + A^{\mathsf{T}}\right)\mathbf{x}"),
-        near("2 * A @ x", 0, "unknown"),  # right only for a symmetric A
-        near("2 A x", 0, "unknown"),
-        near("2 * A.T @ x", 0, "unknown"),
+        near("2 * A @ x", 0, "symmetric-only"),  # right only for a symmetric A
+        near("2 A x", 0, "symmetric-only"),
+        near("2 * A.T @ x", 0, "symmetric-only"),
         near("A @ x", 0, "unknown"),  # one of the two product-rule terms
         near("A.T @ x", 0, "unknown"),
         near("(A - A.T) @ x", 0, "unknown"),

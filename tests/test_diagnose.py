@@ -145,3 +145,33 @@ def test_rebuilding_any_position_with_its_own_subtree_gives_the_claim_back():
             for path, sub in positions(side):
                 rebuilt = rebuild(side, path, sub)
                 assert rebuilt == side and rebuilt.span == side.span
+
+
+QUADRATIC = {"id": "quadratic", "sizes": ["n"], "definitions": ["f = x.T @ A @ x", "g = W @ x"],
+             "variables": {"x": "n", "A": "n x n", "W": "n x n", "S": {"shape": "n x n", "constraints": ["symmetric"]}},
+             "arbitrary": {"J": ["g"]}}
+
+
+def _checked(problem: dict, claim: str):
+    from derive.problem.definition import problem_from_dict
+    from derive.verdict.check import ProblemChecker
+
+    return ProblemChecker(problem_from_dict(problem)).check(claim)
+
+
+def test_a_claim_right_only_for_a_symmetric_matrix_says_so():
+    verdict = _checked(QUADRATIC, "df/dx = 2 * A @ x")
+    assert verdict.verdict == "fails"
+    assert verdict.diagnosis.code == "symmetric-only"
+    assert "only when A is symmetric" in verdict.diagnosis.message
+
+
+def test_a_transpose_slip_on_a_square_matrix_stays_a_transpose_slip():
+    """dJ/dx = W @ dJ/dg is also right for a symmetric W, but the missing transpose says more."""
+    verdict = _checked(QUADRATIC, "dJ/dx = W @ dJ/dg")
+    assert verdict.diagnosis.code in ("misplaced-transpose", "transposed")
+
+
+def test_a_matrix_declared_symmetric_needs_no_diagnosis():
+    problem = {**QUADRATIC, "definitions": ["f = x.T @ S @ x", "g = W @ x"]}
+    assert _checked(problem, "df/dx = 2 * S @ x").verdict == "holds"

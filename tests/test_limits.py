@@ -203,7 +203,7 @@ def test_a_checked_claim_gets_its_verdict_when_the_diagnosis_runs_out():
     assert "no common slip was recognised within" in verdict.links[0].diagnosis.message
 
 
-@pytest.mark.parametrize("target", ["derive.verdict.diagnose.infer", "derive.oracles.numeric.NumericModel.evaluate"])
+@pytest.mark.parametrize("target", ["derive.verdict.points.infer", "derive.oracles.numeric.NumericModel.evaluate"])
 def test_no_handler_in_the_diagnosis_swallows_the_budget(monkeypatch, target):
     """Every place the search catches derive's errors lets BudgetExceeded through."""
     problem = find_problem("linear-layer")

@@ -6,9 +6,9 @@ C = -T (sign), C = cT with the same c at both points (a constant factor), C summ
 dimension = T, T recomputed with one activation's derivative σ' taken as 1 (forgotten) or as σ
 (confused) — or an edit of the claim (a transpose added or removed, the operands of @ swapped,
 * for @, kron for outer, f for f', one name or index for another; one edit, or two) after which
-C equals T; that edit is then the suggested correction. The first row that matches wins.
-Values are arrays of shape (index assignments, rows, columns), so that a row and a column stay
-different even in index notation.
+C equals T; that edit is then the suggested correction — and, last, both recomputed with a square
+variable made symmetric (a claim right only for a symmetric matrix). The first row that matches
+wins. The points and their values are derive/verdict/points.py's.
 
 The search runs under its caller's time budget: a ``BudgetExceeded`` raised anywhere inside it
 always propagates (every handler here that catches derive's errors lets it through), so the
@@ -24,23 +24,18 @@ from fractions import Fraction
 
 import numpy as np
 
-from .. import limits
 from ..errors import BudgetExceeded, DeriveError
 from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function
 from ..language.shapes import Scope, ShapeMemo, fmt, free_indices, infer, is_scalar, typed
 from ..language.text import to_text
-from ..oracles.numeric import NumericModel
 from ..oracles.numpy_functions import NUMPY_FORMS
 from ..problem.definition import Problem
 from .evidence import Diagnosis
+from .points import CLOSE, SEEDS, SIZE_TABLES, Pair, Point, close, common_scope, free, fresh_scope
 from .slips import Degenerate, positions, rebuild, rename_index, single_edits, unit_edits
 
-SEEDS = (20_261_125, 77_001)
-# two points, at two size assignments: a factor that follows a size is told from a constant
 SCALE_HINT = " (a sum where an average was meant, or the reverse, or a missing scale)"
-SIZE_TABLES = ([3, 4, 5, 6, 7, 8, 9, 10], [5, 6, 7, 8, 9, 10, 11, 12])
-CLOSE = 1e-7
 MAX_EDITS = 3000
 SAMPLED = 3  # index assignments a candidate is first compared at, in index notation
 # when two edits are needed, the diagnosis is named after the more telling one
@@ -48,119 +43,18 @@ PRIORITY = ["transposed", "missing-batch-sum", "hadamard-matmul", "kron-outer", 
             "swapped-operands", "misplaced-transpose", "wrong-index"]
 
 
-def _close(a, b) -> bool:
-    if a is None or b is None or a.shape != b.shape:
-        return False
-    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))), 1e-12)
-    return float(np.max(np.abs(a - b))) / scale < CLOSE
-
-
-def _free(node, scope: Scope) -> set:
-    return free_indices(node, scope.index_names)
-
-
-def _fresh_scope(scope: Scope) -> Scope:
-    """The claim's scope with no index ranges yet: an edit may change which range an index has."""
-    return scope.for_claim(scope.index_names)
-
-
-_MODELS: dict = {}  # id(problem) -> (problem, {(seed, sizes, slip, site): model}), the latest PROBLEMS
-PROBLEMS = 8
-
-
-def _model(problem: Problem, seed: int, table, overrides, site, slip: str) -> NumericModel:
-    """The numeric model of ``problem`` at one of the diagnosis's points, built once per problem:
-    its points are fixed, and a model keeps what it computed (a pass per entry of each variable
-    a derivative is taken by), which every claim of the problem and every answer graded reuses.
-    ``slip`` names the ``overrides`` (a wrong rule for an activation's derivative). The models of
-    the latest PROBLEMS problems are kept (an assignment's questions, a catalog's current one)."""
-    entry = _MODELS.pop(id(problem), None)  # the problem is kept in the entry: its identity is not reused
-    if entry is None:
-        entry = (problem, {})
-    _MODELS[id(problem)] = entry  # the most recent last
-    while len(_MODELS) > PROBLEMS:
-        del _MODELS[next(iter(_MODELS))]
-    models = entry[1]
-    key = (seed, tuple(table), slip, site)
-    if key not in models:
-        sizes = problem.sizes_from(table)
-        limits.check_model(problem, sizes)  # a problem too large for the numeric oracle: refused before it is built
-        models[key] = NumericModel(problem, sizes, np.random.default_rng(seed), overrides, site)
-    return models[key]
-
-
-class _Point:
-    """Values of expressions at one random point: arrays (index assignments, rows, columns)."""
-
-    def __init__(self, problem: Problem, seed: int, table, overrides=None, site=None, slip: str = ""):
-        self.problem = problem
-        self.model = _model(problem, seed, table, overrides, site, slip)
-
-    def __call__(self, node, scope: Scope, names, picks: list[int] | None = None):
-        """The values of ``node`` at every assignment of ``names`` (or at the ``picks``-th ones)."""
-        names = sorted(names)
-        try:
-            ranges = [range(self.model.index_range(scope, n)) for n in names]
-            if np.prod([len(r) for r in ranges], dtype=float) > limits.MAX_NUMERIC_ENTRIES:
-                return None  # more index assignments than the numeric oracle may hold values for
-            assignments = itertools.product(*ranges)
-            if picks is not None:
-                every = list(assignments)
-                assignments = [every[k] for k in picks]
-            with np.errstate(all="ignore"):
-                stack = [self.model.evaluate(node, self.model.base, scope, dict(zip(names, values))).real
-                         for values in assignments]
-                return np.stack(stack)
-        except BudgetExceeded:
-            raise  # the caller's deadline: the search stops, it does not go on without this point
-        except (DeriveError, ValueError, LookupError, ZeroDivisionError, FloatingPointError,
-                np.linalg.LinAlgError):
-            return None
-
-
-class _Pair:
-    """Both sides of a link at two random points, over the union of their free indices."""
-
-    def __init__(self, problem: Problem, scope: Scope, reference, claimed):
-        self.problem = problem
-        self.scope = scope
-        self.points = [_Point(problem, seed, table) for seed, table in zip(SEEDS, SIZE_TABLES)]
-        self.true = self.got = None
-        self.true_shape = self.got_shape = None
-        common = _common_scope(scope, reference, claimed)
-        if common is not None:
-            self.true_shape, self.got_shape = infer(reference, common), infer(claimed, common)
-            names = _free(reference, common) | _free(claimed, common)
-            self.true = [p(reference, common, names) for p in self.points]
-            self.got = [p(claimed, common, names) for p in self.points]
-            return
-        for side, node in (("true", reference), ("got", claimed)):
-            try:
-                alone = typed((node,), _fresh_scope(scope))
-                shape, own = alone.shapes[0], alone.scope
-            except BudgetExceeded:
-                raise
-            except DeriveError:
-                continue
-            setattr(self, f"{side}_shape", shape)
-            setattr(self, side, [p(node, own, _free(node, own)) for p in self.points])
-
-    def ok(self, side) -> bool:
-        return side is not None and all(v is not None for v in side)
-
-
 def diagnose(problem: Problem, reference: ast.Node, claimed: ast.Node, scope: Scope,
              shape_message: str | None = None) -> Diagnosis:
     """The first row of the table of slips that explains ``claimed`` ≠ ``reference``."""
     try:
-        pair = _Pair(problem, scope, reference, claimed)
+        pair = Pair(problem, scope, reference, claimed)
     except BudgetExceeded:
         raise
     except DeriveError as error:
         return Diagnosis("unknown", f"cannot evaluate the problem: {str(error).splitlines()[0]}")
     found = None
     if pair.ok(pair.true) and pair.ok(pair.got) and pair.true[0].shape == pair.got[0].shape and \
-            _all(_close, pair):
+            _all(close, pair):
         # wrong (the exact oracle found a witness) yet equal at every point in floating point: the
         # difference is a term too small for any slip of the table to explain, and an edit that
         # changes nothing would "explain" it
@@ -172,6 +66,8 @@ def diagnose(problem: Problem, reference: ast.Node, claimed: ast.Node, scope: Sc
             found = _relations(problem, reference, claimed, scope, pair)
             found = found or _counterfactual(problem, reference, claimed, scope, pair)
         found = found or _edits(pair, claimed, reference, scope)
+        if pair.ok(pair.got):
+            found = found or _symmetric_only(problem, reference, claimed, scope, pair)
     elif pair.ok(pair.got):
         # the derivative side itself is ill-formed (an index slip): edit it towards the claim
         found = _edits(pair, reference, claimed, scope)
@@ -186,7 +82,7 @@ def diagnose(problem: Problem, reference: ast.Node, claimed: ast.Node, scope: Sc
     return Diagnosis("unknown", "the claim differs from the true value, and no common slip explains it")
 
 
-def _all(relation, pair: _Pair) -> bool:
+def _all(relation, pair: Pair) -> bool:
     return all(relation(t, g) for t, g in zip(pair.true, pair.got))
 
 
@@ -194,14 +90,14 @@ def _transpose(a):
     return np.swapaxes(a, -1, -2)
 
 
-def _relations(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | None:
+def _relations(problem, reference, claimed, scope, pair: Pair) -> Diagnosis | None:
     ref_text, claim_text = to_text(reference), to_text(claimed)
     true0, got0 = pair.true[0], pair.got[0]
     gradient = isinstance(reference, ast.Derivative) and _scalar_of(reference, scope)
     note = " (the numerator-layout form; derive's gradients have the shape of the variable)" if gradient else ""
     jacobian = isinstance(reference, ast.Derivative) and not gradient and _vector_of(reference, scope)
     if got0.shape != true0.shape:
-        if _all(lambda t, g: _close(g, _transpose(t)), pair):
+        if _all(lambda t, g: close(g, _transpose(t)), pair):
             if jacobian:
                 return _layout(problem, claimed)
             if 1 in true0.shape[1:]:
@@ -213,7 +109,7 @@ def _relations(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | N
             return Diagnosis("transposed", f"{claim_text} is the transpose of {ref_text}{note}", f"({claim_text}).T",
                              correction=ast.Transpose(claimed))
         if got0[0].size == true0[0].size and 1 in got0.shape[1:] and _all(
-                lambda t, g: g.size == t.size and _close(g.reshape(t.shape), t), pair):
+                lambda t, g: g.size == t.size and close(g.reshape(t.shape), t), pair):
             return Diagnosis("kron-outer", "⊗ was read as the Kronecker product, whose result is a long "
                              "vector; the outer product u vᵀ was meant", to_text(_kron_to_outer(claimed)),
                              correction=_kron_to_outer(claimed))
@@ -226,18 +122,18 @@ def _relations(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | N
                              f"along axis {axis}, it equals {ref_text}", fix,
                              correction=ast.Transpose(summed) if transposed else summed)
         if 1 in got0.shape[1:] and true0.shape[1] == true0.shape[2] and _all(
-                lambda t, g: _close(np.stack([np.diag(x.reshape(-1)) for x in g]), t), pair):
+                lambda t, g: close(np.stack([np.diag(x.reshape(-1)) for x in g]), t), pair):
             return Diagnosis("jacobian-diagonal", f"{claim_text} lists the diagonal of the Jacobian (the "
                              f"elementwise derivative); {ref_text} is the diagonal matrix", f"diag({claim_text})",
                              correction=ast.Call("diag", (claimed,)))
         return None
     square = got0.shape[1] == got0.shape[2] > 1
-    if square and _all(lambda t, g: _close(g, _transpose(t)) and not _close(g, t), pair):
+    if square and _all(lambda t, g: close(g, _transpose(t)) and not close(g, t), pair):
         if jacobian:
             return _layout(problem, claimed)
         return Diagnosis("transposed", f"{claim_text} is the transpose of {ref_text}{note}", f"({claim_text}).T",
                          correction=ast.Transpose(claimed))
-    if _all(lambda t, g: _close(g, -t), pair):
+    if _all(lambda t, g: close(g, -t), pair):
         return Diagnosis("sign", f"{claim_text} has the wrong sign", f"-({claim_text})", correction=ast.Neg(claimed))
     factors = [_factor(t, g) for t, g in zip(pair.true, pair.got)]
     if None not in factors:
@@ -300,18 +196,8 @@ def _size_monomials(problem: Problem, assignments: list[dict]):
             yield f"{a}*{b}", ast.Binary("*", ast.Name(a), ast.Name(b)), [sizes[a] * sizes[b] for sizes in assignments]
 
 
-def _common_scope(scope: Scope, *nodes, memo: ShapeMemo | None = None) -> Scope | None:
-    """A fresh scope in which all ``nodes`` type-check together (sharing index ranges), or None."""
-    try:
-        return typed(nodes, _fresh_scope(scope), memo).scope
-    except BudgetExceeded:
-        raise
-    except DeriveError:
-        return None
-
-
 def _well_formed(node, scope: Scope, *others) -> bool:
-    return _common_scope(scope, node, *others) is not None
+    return common_scope(scope, node, *others) is not None
 
 
 def _layout(problem: Problem, claimed: ast.Node) -> Diagnosis:
@@ -323,7 +209,7 @@ def _layout(problem: Problem, claimed: ast.Node) -> Diagnosis:
 
 def _vector_of(node: ast.Derivative, scope: Scope) -> bool:
     try:
-        shape = infer(node.of, _fresh_scope(scope))
+        shape = infer(node.of, fresh_scope(scope))
     except BudgetExceeded:
         raise
     except DeriveError:
@@ -336,12 +222,12 @@ def _factor(true, got) -> float | None:
     if norm == 0:
         return None
     factor = float(np.sum(got * true)) / norm
-    if abs(factor - 1) < 1e-6 or abs(factor) < 1e-9 or not _close(got, factor * true):
+    if abs(factor - 1) < 1e-6 or abs(factor) < 1e-9 or not close(got, factor * true):
         return None
     return factor
 
 
-def _batch_sum(pair: _Pair):
+def _batch_sum(pair: Pair):
     """(axis, transposed) when summing the claim over a batch dimension gives the true value."""
     true0, got0 = pair.true[0], pair.got[0]
     if 1 not in true0.shape[1:]:
@@ -354,7 +240,7 @@ def _batch_sum(pair: _Pair):
         for transposed in (False, True):
             def relation(t, g, axis=axis, transposed=transposed):
                 summed = g.sum(axis=1 + axis, keepdims=True)
-                return _close(_transpose(summed) if transposed else summed, t)
+                return close(_transpose(summed) if transposed else summed, t)
 
             if _all(relation, pair):
                 return axis, transposed
@@ -370,7 +256,7 @@ def _kron_to_outer(node):
 
 def _scalar_of(node: ast.Derivative, scope: Scope) -> bool:
     try:
-        return is_scalar(infer(node.of, _fresh_scope(scope)))
+        return is_scalar(infer(node.of, fresh_scope(scope)))
     except BudgetExceeded:
         raise
     except DeriveError:
@@ -389,16 +275,16 @@ def _activation_sites(problem: Problem) -> list[tuple[str, str]]:
     return sites
 
 
-def _counterfactual(problem, reference, claimed, scope, pair: _Pair) -> Diagnosis | None:
+def _counterfactual(problem, reference, claimed, scope, pair: Pair) -> Diagnosis | None:
     """The reference recomputed with one activation's derivative replaced by a wrong rule."""
     if not any(isinstance(n, ast.Derivative) for n in ast.walk(reference)):
         return None
     sites = _activation_sites(problem)
     candidates = [(None, f) for f in dict.fromkeys(f for _, f in sites)] + sites
-    common = _common_scope(scope, reference, claimed)
+    common = common_scope(scope, reference, claimed)
     if common is None:
         return None
-    names = _free(reference, common) | _free(claimed, common)
+    names = free(reference, common) | free(claimed, common)
     for site, function in candidates:
         label = "σ" if function == "sigmoid" else function
         where = f" (in {site})" if site else ""
@@ -409,11 +295,35 @@ def _counterfactual(problem, reference, claimed, scope, pair: _Pair) -> Diagnosi
                           f"{label}{where} is used where its derivative {label}' was meant"))
         for code, rule, message in rules:
             slip = f"{code}:{function}"
-            wrong = [_Point(problem, seed, table, {function: rule}, site, slip)(reference, common, names)
+            wrong = [Point(problem, seed, table, {function: rule}, site, slip)(reference, common, names)
                      for seed, table in zip(SEEDS, SIZE_TABLES)]
-            if all(w is not None and _close(g, w) for w, g in zip(wrong, pair.got)) and not all(
-                    _close(w, t) for w, t in zip(wrong, pair.true)):
+            if all(w is not None and close(g, w) for w, g in zip(wrong, pair.got)) and not all(
+                    close(w, t) for w, t in zip(wrong, pair.true)):
                 return Diagnosis(code, f"{to_text(claimed)}: {message}")
+    return None
+
+
+def _symmetric_only(problem: Problem, reference, claimed, scope: Scope, pair: Pair) -> Diagnosis | None:
+    """A claim right only for a symmetric value of a square variable the problem does not declare
+    symmetric (d(xᵀAx)/dx = 2Ax, true for A = Aᵀ): both sides recomputed with that variable
+    symmetric agree at both points. Tried after the edits, which name a transpose slip better."""
+    common = common_scope(scope, reference, claimed)
+    if common is None:
+        return None
+    names = free(reference, common) | free(claimed, common)
+    for name, variable in problem.variables.items():
+        rows, cols = variable.shape
+        if rows != cols or rows == 1 or variable.constraints & {"symmetric", "spd"}:
+            continue
+        symmetric = dataclasses.replace(variable, constraints=variable.constraints | {"symmetric"})
+        variant = dataclasses.replace(problem, variables={**problem.variables, name: symmetric})
+        points = [Point(problem, seed, table, slip=f"symmetric:{name}", source=variant)
+                  for seed, table in zip(SEEDS, SIZE_TABLES)]
+        true = [point(reference, common, names) for point in points]
+        got = [point(claimed, common, names) for point in points]
+        if all(t is not None and g is not None and close(g, t) for t, g in zip(true, got)):
+            return Diagnosis("symmetric-only", f"{to_text(claimed)} holds only when {name} is symmetric "
+                             f"({name} = {name}.T), and {name} is not declared symmetric")
     return None
 
 
@@ -465,7 +375,7 @@ def _whole_edits(node, target, scope: Scope):
     Swapping the two free indices of a well-formed claim is a transpose; in a claim that does not
     even type-check (an index running over two ranges) it is an index slip.
     """
-    own, wanted = _free(node, scope), _free(target, scope)
+    own, wanted = free(node, scope), free(target, scope)
     well_formed = _well_formed(node, scope, target)
     for a, b in itertools.combinations(sorted(own), 2):
         swapped = rename_index(rename_index(rename_index(node, a, "__swap__"), b, a), "__swap__", b)
@@ -485,11 +395,11 @@ class _Matcher:
     tolerance that a candidate equal everywhere always meets, before its every assignment is.
     """
 
-    def __init__(self, pair: _Pair, node, target, scope: Scope):
+    def __init__(self, pair: Pair, node, target, scope: Scope):
         self.pair, self.node, self.target = pair, node, target
         self.degenerate = Degenerate(node, target)
         self.memo = ShapeMemo()  # every scope here is one of this claim's
-        self.base = _common_scope(scope, target, memo=self.memo)
+        self.base = common_scope(scope, target, memo=self.memo)
         self.scopes: dict = {}
         self.targets: dict = {}
         self.free: dict = {}  # free indices of subtrees (every scope here has the claim's index names)
@@ -530,7 +440,7 @@ class _Matcher:
         values = self._target_values(local, names)
         if values is None:
             return False
-        return all(_close(p(candidate, local, names), v) for p, v in zip(self.pair.points, values))  # lazily
+        return all(close(p(candidate, local, names), v) for p, v in zip(self.pair.points, values))  # lazily
 
     def _scope(self, candidate) -> Scope | None:
         """The target's scope with the candidate's index ranges, one object per set of ranges."""
@@ -554,7 +464,7 @@ class _Matcher:
         return bool(np.all(gap <= bound))
 
 
-def _edits(pair: _Pair, node, target, scope: Scope) -> Diagnosis | None:
+def _edits(pair: Pair, node, target, scope: Scope) -> Diagnosis | None:
     """One edit, or two, of ``node`` after which it equals ``target`` at both points."""
     problem = pair.problem
     budget = [MAX_EDITS]
