@@ -175,3 +175,15 @@ def test_a_transpose_slip_on_a_square_matrix_stays_a_transpose_slip():
 def test_a_matrix_declared_symmetric_needs_no_diagnosis():
     problem = {**QUADRATIC, "definitions": ["f = x.T @ S @ x", "g = W @ x"]}
     assert _checked(problem, "df/dx = 2 * S @ x").verdict == "holds"
+
+
+def test_an_average_over_the_wrong_size_names_both_sizes_and_its_correction_holds():
+    from derive.problem.definition import find_problem
+    from derive.verdict.check import ProblemChecker
+
+    checker = ProblemChecker(find_problem("softmax-cross-entropy"))
+    diagnosis = checker.check("dL/dZ = (P - T) / K").diagnosis
+    assert diagnosis.code == "factor"
+    assert "divides by K where S was meant" in diagnosis.message
+    assert diagnosis.correct == "(P - T) / S"
+    assert checker.check(f"dL/dZ = {diagnosis.correct}").verdict == "holds"

@@ -140,9 +140,31 @@ def _relations(problem, reference, claimed, scope, pair: Pair) -> Diagnosis | No
         described = _describe_factor(problem, factors)
         if described:
             shown, divisor, hint, divisor_tree = described
+            swapped = _wrong_divisor(pair, reference, claimed, scope, divisor_tree)
+            if swapped is not None:
+                wrong, meant, candidate = swapped
+                return Diagnosis("factor", f"{claim_text} divides by {wrong} where {meant} was meant: it is "
+                                 f"{shown} times {ref_text}", to_text(candidate), correction=candidate)
             return Diagnosis("factor", f"{claim_text} is off by a constant factor: it is {shown} times "
                              f"{ref_text}{hint}", f"({claim_text}) / {divisor}" if divisor else None,
                              correction=ast.Binary("/", claimed, divisor_tree) if divisor else None)
+    return None
+
+
+def _wrong_divisor(pair: Pair, reference, claimed, scope: Scope, ratio: ast.Node | None):
+    """(b, a, the claim divided by a instead) when the claim is a/b times the truth for sizes a, b
+    and divides by b somewhere, and dividing there by a makes it the truth: an average over the
+    wrong dimension, (P - T)/K for (P - T)/S."""
+    if not (isinstance(ratio, ast.Binary) and ratio.op == "/" and isinstance(ratio.left, ast.Name)
+            and isinstance(ratio.right, ast.Name)):
+        return None
+    meant, wrong = ratio.left.id, ratio.right.id
+    matches = _Matcher(pair, claimed, reference, scope)
+    for path, sub in positions(claimed):
+        if isinstance(sub, ast.Binary) and sub.op == "/" and sub.right == ast.Name(wrong):
+            candidate = rebuild(claimed, path, ast.Binary("/", sub.left, ast.Name(meant)))
+            if matches(candidate):
+                return wrong, meant, candidate
     return None
 
 
