@@ -187,3 +187,18 @@ def test_an_average_over_the_wrong_size_names_both_sizes_and_its_correction_hold
     assert "divides by K where S was meant" in diagnosis.message
     assert diagnosis.correct == "(P - T) / S"
     assert checker.check(f"dL/dZ = {diagnosis.correct}").verdict == "holds"
+
+
+def test_a_suggestion_the_exact_check_does_not_prove_is_not_given(monkeypatch):
+    """A correction is found at two random points; it is suggested only once proved exactly."""
+    from derive.language.parser import parse_expr
+    from derive.problem.definition import find_problem
+    from derive.verdict import check
+    from derive.verdict.evidence import Diagnosis
+
+    wrong = parse_expr("3 * dJ/dy @ x.T")
+    monkeypatch.setattr(check, "diagnose", lambda *args: Diagnosis("factor", "off by 2", "3 * dJ/dy @ x.T",
+                                                                    correction=wrong))
+    diagnosis = check.ProblemChecker(find_problem("linear-layer")).check("dJ/dW = 2 * dJ/dy @ x.T").diagnosis
+    assert diagnosis.code == "factor" and diagnosis.correct is None and diagnosis.correction is None
+    assert "not proved by the exact check, so none is suggested" in diagnosis.message

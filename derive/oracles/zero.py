@@ -272,6 +272,21 @@ def is_zero_rational(difference: sympy.Expr, atomizer: Atomizer) -> bool:
     return atomizer.reduce_radicals(atomizer.expand(numerator)) == 0
 
 
+def zero_test(left: sympy.MatrixBase, right: sympy.MatrixBase,
+              expansion_limit: int | None = None) -> tuple[str, str, str]:
+    """(outcome, method, detail) of the exact zero test on every entry of left - right; raises
+    ExpansionTooLarge for an expansion past ``expansion_limit`` terms of work."""
+    atomizer = Atomizer(expansion_limit)
+    remaining = [a - b for a, b in zip(left, right) if a != b]
+    remaining = [d for d in remaining if not is_zero_polynomial(d, atomizer)]
+    if not remaining:
+        return "zero", "expand", ""
+    if all(is_zero_rational(d, atomizer) for d in remaining):
+        return "zero", "rational", ""
+    return ("undecided", "inconclusive",
+            f"{len(remaining)} entries did not simplify to zero, and no point where they differ was found")
+
+
 # -- numeric evaluation of exact expressions ------------------------------------------------
 
 class PointEvaluator:

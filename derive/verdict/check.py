@@ -10,6 +10,7 @@ cannot match. Everything else is undecided, and says which evidence there is.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import random
 import sys
@@ -30,7 +31,7 @@ from ..language.text import to_text
 from ..oracles.index import prove_link
 from ..oracles.numeric import NumericModel, relative_gap
 from ..oracles.symbolic import ExactModel
-from ..oracles.zero import Atomizer, ExpansionTooLarge, find_witness, is_zero_polynomial, is_zero_rational
+from ..oracles.zero import ExpansionTooLarge, find_witness, zero_test
 from ..problem.definition import ClaimSpec, Problem
 from .diagnose import diagnose
 from .evidence import (
@@ -44,6 +45,8 @@ from .evidence import (
     LinkVerdict,
     NumericEvidence,
     combine,
+    entry_label,
+    shown_value,
     sizes_text,
 )
 from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes
@@ -314,11 +317,34 @@ class ProblemChecker:
             # a point where a value overflows is one the search passes over, not an error
             with deadline(min(DIAGNOSIS_BUDGET, self.options.exact_budget), "the diagnosis"), \
                     np.errstate(all="ignore"):
-                return diagnose(self.problem, reference, claimed, scope, message)
+                found = diagnose(self.problem, reference, claimed, scope, message)
         except BudgetExceeded:
             return Diagnosis("shape" if message else "unknown",
                              message or "no common slip was recognised within "
                              f"{min(DIAGNOSIS_BUDGET, self.options.exact_budget):g} s")
+        return self._proved(reference, claimed, found, scope)
+
+    def _proved(self, reference, claimed, diagnosis: Diagnosis, scope) -> Diagnosis:
+        """The diagnosis with its suggested correction only when the exact oracle proves it right at
+        every usual size assignment: it was found at two random points, and is read as the answer.
+        (An ill-formed derivative side is what gets corrected, towards the claim.)"""
+        if diagnosis.correction is None:
+            return diagnosis
+        probe = LinkVerdict(left="", right="", verdict=UNDECIDED)
+        try:
+            target = reference if _well_typed(reference, scope) else claimed
+            sides = typed((target, diagnosis.correction), scope.for_claim(scope.index_names))
+            proved = scope.same_shape(*sides.shapes) and all(
+                self._exact_at(probe, sizes, target, diagnosis.correction, sides.scope,
+                               random.Random(self.options.seed)).outcome == "zero" for sizes in self.exact_sizes)
+        except DeriveError:
+            proved = False
+        if proved:
+            return diagnosis
+        why = (f"not proved within {self.options.exact_budget:g} s" if any(e.method == "timeout" for e in probe.exact)
+               else "not proved by the exact check")
+        return dataclasses.replace(diagnosis, correct=None, correction=None, message=(
+            f"{diagnosis.message} (a correction matched at two random points but was {why}, so none is suggested)"))
 
     # -- the exact oracle ------------------------------------------------------------------
     def _assignments(self, scope: Scope, nodes, sizes_of) -> list[dict]:
@@ -377,11 +403,11 @@ class ProblemChecker:
                     evidence.outcome, evidence.method, evidence.detail = "witness", "witness", ""
                     true, claim = witness.as_floats()
                     link.difference = Difference(
-                        entry=_entry_label(witness.entry, assignments, left.shape),
+                        entry=entry_label(witness.entry, assignments, left.shape),
                         true=true, claimed=claim, sizes=sizes,
                         point={str(k): float(v) for k, v in list(witness.point.items())[:12]},
                     )
-                    if _show(true) == _show(claim):
+                    if shown_value(true) == shown_value(claim):
                         link.difference.gap = witness.gap()
         except BudgetExceeded as error:
             evidence.outcome, evidence.method, evidence.detail = "undecided", "timeout", str(error)
@@ -393,10 +419,10 @@ class ProblemChecker:
         """The zero test in this process when its expansions are small enough to be sure to end
         soon (a fork costs more than most tests), else in a child that is killed at the budget."""
         try:
-            return _zero_test(left, right, IN_PROCESS_EXPANSION)
+            return zero_test(left, right, IN_PROCESS_EXPANSION)
         except ExpansionTooLarge:
             remaining = self.options.exact_budget - (time.monotonic() - start)
-            return call_with_timeout(partial(_zero_test, left, right), max(remaining, 0.5), "the exact zero test")
+            return call_with_timeout(partial(zero_test, left, right), max(remaining, 0.5), "the exact zero test")
 
     # -- the numeric oracle ------------------------------------------------------------------
     def _numeric_check(self, link: LinkVerdict, reference, claimed, scope, sizes_rng: random.Random,
@@ -486,7 +512,7 @@ class ProblemChecker:
         if "witness" in outcomes:
             link.verdict = FAILS
             d = link.difference
-            link.reason = f"differs at {d.entry}: true {_show(d.true)}, claimed {_show(d.claimed)}"
+            link.reason = f"differs at {d.entry}: true {shown_value(d.true)}, claimed {shown_value(d.claimed)}"
             if d.sizes and d.sizes not in self.exact_sizes:  # found at sizes drawn for this claim
                 link.reason += f" when {sizes_text(d.sizes)}"
             if d.gap:
@@ -535,18 +561,12 @@ def _recursion_limit(limit: int):
         sys.setrecursionlimit(previous)
 
 
-def _zero_test(left, right, expansion_limit: int | None = None) -> tuple[str, str, str]:
-    """(outcome, method, detail) of the exact zero test on every entry of left - right; raises
-    ExpansionTooLarge for an expansion past ``expansion_limit`` terms of work."""
-    atomizer = Atomizer(expansion_limit)
-    remaining = [a - b for a, b in zip(left, right) if a != b]
-    remaining = [d for d in remaining if not is_zero_polynomial(d, atomizer)]
-    if not remaining:
-        return "zero", "expand", ""
-    if all(is_zero_rational(d, atomizer) for d in remaining):
-        return "zero", "rational", ""
-    return ("undecided", "inconclusive",
-            f"{len(remaining)} entries did not simplify to zero, and no point where they differ was found")
+def _well_typed(node, scope: Scope) -> bool:
+    try:
+        typed((node,), scope.for_claim(scope.index_names))
+    except DeriveError:
+        return False
+    return True
 
 
 def _is_indexing(node) -> bool:
@@ -555,28 +575,6 @@ def _is_indexing(node) -> bool:
 
 def _is_heavy(node) -> bool:
     return isinstance(node, ast.Call) and node.func in ("kron", "det", "inv")
-
-
-def _entry_label(entry, assignments, shape) -> str:
-    row, col = entry
-    if assignments is not None:
-        label = ", ".join(f"{k}={v + 1}" for k, v in assignments[row].items())
-        return label if shape[1] == 1 else f"{label}, entry {col + 1}"
-    if shape == (1, 1):
-        return "the value"
-    if shape[1] == 1:
-        return f"entry [{row + 1}]"
-    if shape[0] == 1:
-        return f"entry [{col + 1}]"
-    return f"entry [{row + 1},{col + 1}]"
-
-
-def _show(value) -> str:
-    if isinstance(value, str):  # a value past a double's range, printed by mpmath
-        return value
-    if isinstance(value, complex):
-        return f"{value.real:.6g}{value.imag:+.6g}i"
-    return f"{value:.6g}"
 
 
 def check_problem(problem: Problem, options: CheckOptions | None = None,

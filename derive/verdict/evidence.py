@@ -231,3 +231,27 @@ def _plain(value):
         return float(value)
     except (TypeError, ValueError):
         return str(value)
+
+
+def entry_label(entry: tuple[int, int], assignments: list[dict] | None, shape: tuple[int, int]) -> str:
+    """Where a witness is: the index values (and entry) in index notation, else the entry."""
+    row, col = entry
+    if assignments is not None:
+        label = ", ".join(f"{k}={v + 1}" for k, v in assignments[row].items())
+        return label if shape[1] == 1 else f"{label}, entry {col + 1}"
+    if shape == (1, 1):
+        return "the value"
+    if shape[1] == 1:
+        return f"entry [{row + 1}]"
+    if shape[0] == 1:
+        return f"entry [{col + 1}]"
+    return f"entry [{row + 1},{col + 1}]"
+
+
+def shown_value(value: float | complex | str) -> str:
+    """A witness's value as a report prints it (6 significant digits)."""
+    if isinstance(value, str):  # a value past a double's range, printed by mpmath
+        return value
+    if isinstance(value, complex):
+        return f"{value.real:.6g}{value.imag:+.6g}i"
+    return f"{value:.6g}"
