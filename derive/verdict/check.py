@@ -333,10 +333,14 @@ class ProblemChecker:
         probe = LinkVerdict(left="", right="", verdict=UNDECIDED)
         try:
             target = reference if _well_typed(reference, scope) else claimed
-            sides = typed((target, diagnosis.correction), scope.for_claim(scope.index_names))
+            try:  # in the link's scope where it fits: the exact values of the true side are kept there
+                sides = typed((target, diagnosis.correction), scope)
+            except ShapeError:
+                sides = typed((target, diagnosis.correction), scope.for_claim(scope.index_names))
             proved = scope.same_shape(*sides.shapes) and all(
                 self._exact_at(probe, sizes, target, diagnosis.correction, sides.scope,
-                               random.Random(self.options.seed)).outcome == "zero" for sizes in self.exact_sizes)
+                               random.Random(self.options.seed), proof_only=True).outcome == "zero"
+                for sizes in self.exact_sizes)
         except DeriveError:
             proved = False
         if proved:
@@ -375,11 +379,13 @@ class ProblemChecker:
             if self._exact_at(link, sizes, reference, claimed, scope, rng).outcome != "zero":
                 break
 
-    def _exact_at(self, link: LinkVerdict, sizes: dict, reference, claimed, scope, rng) -> ExactEvidence:
+    def _exact_at(self, link: LinkVerdict, sizes: dict, reference, claimed, scope, rng,
+                  proof_only: bool = False) -> ExactEvidence:
         """The exact oracle at one size assignment: a witness, a proof of zero, or undecided.
 
         When the zero test cannot prove the difference zero, a thorough witness search (every
         sign pattern, values near zero and large ones) runs before the link is left undecided.
+        ``proof_only``: zero or undecided, no witness sought (a correction expected to be right).
         """
         start = time.monotonic()
         evidence = ExactEvidence(sizes=sizes, outcome="undecided")
@@ -389,14 +395,14 @@ class ProblemChecker:
                 left, right, assignments = self._exact_values(model, reference, claimed, scope)
                 # the same expressions entry by entry: no point can tell them apart, so none is sought
                 structural = all(a == b for a, b in zip(left, right))
-                witness = None if structural else find_witness(left, right, model.symbols(), rng,
-                                                               bounds=model.bounds())
+                witness = None if structural or proof_only else find_witness(left, right, model.symbols(), rng,
+                                                                             bounds=model.bounds())
                 if structural:
                     evidence.outcome, evidence.method = "zero", "structural"
                 elif witness is None:
                     outcome = self._zero_test(left, right, start)
                     evidence.outcome, evidence.method, evidence.detail = outcome
-                    if evidence.outcome != "zero":
+                    if evidence.outcome != "zero" and not proof_only:
                         witness = find_witness(left, right, model.symbols(), rng, thorough=True,
                                                bounds=model.bounds())
                 if witness is not None:
