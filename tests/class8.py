@@ -176,8 +176,8 @@ POOLS: dict[str, list[Entry]] = {
         near("dL/dZ", 0.25, "missing-batch-sum"),
         near("sum(dL/dZ, axis=1) / K", 0.5, "factor"),  # the mean over the batch
         near("-sum(dL/dZ, axis=1)", 0.25, "sign"),
-        near("sum(dL/dZ, axis=0)", 0, "misplaced-transpose"),  # 1×K: summed over the wrong axis
-        near("dL/dZ.sum(axis=0)", 0, "misplaced-transpose"),
+        near("sum(dL/dZ, axis=0)", 0, "wrong-axis"),  # 1×K: summed over the wrong axis
+        near("dL/dZ.sum(axis=0)", 0, "wrong-axis"),
         near("sum(dL/dZ, axis=0).T", 0, "misplaced-transpose"),
         near("ones(K).T @ dL/dZ.T", 0, "row-column"),
         near("sum(dL/dZ)", 0, "shape"),
@@ -334,7 +334,7 @@ POOLS: dict[str, list[Entry]] = {
         near("(A * (dL/dO @ V.T - sum(A * (dL/dO @ V.T), axis=1))) @ K.T / sqrt(dk)", 0, "misplaced-transpose"),
         near("(A * (dL/dO @ V.T - sum(A * (dL/dO @ V.T), axis=1))) @ Q / sqrt(dk)", 0, "wrong-index"),
         near("(A * (dL/dO @ V.T)) @ K / sqrt(dk)", 0, "unknown"),  # only the Jacobian's diagonal
-        near("(A * (dL/dO @ V.T - sum(A * (dL/dO @ V.T), axis=0))) @ K / sqrt(dk)", 0, "unknown"),
+        near("(A * (dL/dO @ V.T - sum(A * (dL/dO @ V.T), axis=0))) @ K / sqrt(dk)", 0, "wrong-axis"),
         near("(A * (1 - A) * (dL/dO @ V.T)) @ K / sqrt(dk)", 0, "unknown"),  # σ'-style a(1 - a)
         near("dL/dO @ V.T @ K / sqrt(dk)", 0, "unknown"),  # the softmax skipped
         bad("(A * (dL/dO @ V.T - sum(A * (dL/dO @ V.T), axis=1))) @ K / sqrt(dk"),

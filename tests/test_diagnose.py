@@ -202,3 +202,24 @@ def test_a_suggestion_the_exact_check_does_not_prove_is_not_given(monkeypatch):
     diagnosis = check.ProblemChecker(find_problem("linear-layer")).check("dJ/dW = 2 * dJ/dy @ x.T").diagnosis
     assert diagnosis.code == "factor" and diagnosis.correct is None and diagnosis.correction is None
     assert "not proved by the exact check, so none is suggested" in diagnosis.message
+
+
+@pytest.mark.parametrize("problem, claim, correct", [
+    ("softmax-cross-entropy", "dL/dZ = P * (dL/dP - sum(P * dL/dP, axis=0))", "P * (dL/dP - sum(P * dL/dP, axis=1))"),
+    ("tanh-layer", "dL/db = sum(dL/dH * (1 - H**2), axis=0)", "sum(dL/dH * (1 - H**2), axis=1)"),
+])
+def test_a_sum_over_the_other_axis_is_named_with_both_axes(problem, claim, correct):
+    from derive.problem.definition import find_problem
+    from derive.verdict.check import ProblemChecker
+
+    diagnosis = ProblemChecker(find_problem(problem)).check(claim).diagnosis
+    assert diagnosis.code == "wrong-axis" and "where axis" in diagnosis.message
+    assert diagnosis.correct == correct
+
+
+def test_a_softmax_over_the_columns_is_named_as_the_wrong_axis():
+    from derive.verdict.slips import DIAGNOSIS_RULES
+
+    call = parse_expr("softmax(Z)")
+    (code, _, edited), = DIAGNOSIS_RULES["softmax"](call)
+    assert code == "wrong-axis" and to_text(edited) == "softmax(Z.T).T"

@@ -39,7 +39,8 @@ from .reading import read_sides
 DIAGNOSES = {
     "shape", "transposed", "row-column", "layout", "factor", "sign", "missing-batch-sum",
     "jacobian-diagonal", "kron-outer", "missing-activation-derivative", "activation-for-derivative",
-    "hadamard-matmul", "misplaced-transpose", "swapped-operands", "wrong-index", "symmetric-only", "unknown",
+    "hadamard-matmul", "misplaced-transpose", "swapped-operands", "wrong-index", "wrong-axis", "symmetric-only",
+    "unknown",
 }
 
 

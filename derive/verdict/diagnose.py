@@ -39,8 +39,8 @@ SCALE_HINT = " (a sum where an average was meant, or the reverse, or a missing s
 MAX_EDITS = 3000
 SAMPLED = 3  # index assignments a candidate is first compared at, in index notation
 # when two edits are needed, the diagnosis is named after the more telling one
-PRIORITY = ["transposed", "missing-batch-sum", "hadamard-matmul", "kron-outer", "activation-for-derivative",
-            "swapped-operands", "misplaced-transpose", "wrong-index"]
+PRIORITY = ["transposed", "missing-batch-sum", "wrong-axis", "hadamard-matmul", "kron-outer",
+            "activation-for-derivative", "swapped-operands", "misplaced-transpose", "wrong-index"]
 
 
 def diagnose(problem: Problem, reference: ast.Node, claimed: ast.Node, scope: Scope,

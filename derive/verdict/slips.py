@@ -214,8 +214,26 @@ def _kron_for_outer(call: ast.Call):
            dataclasses.replace(call, func="outer"))
 
 
-@DIAGNOSIS_RULES.register("sum", "trace", "det", "inv", "vec", "diag", "outer", "softmax", "norm", "ones",
-                          "eye", "zeros", "delta")
+@DIAGNOSIS_RULES.register("sum")
+def _sum_over_the_other_axis(call: ast.Call):
+    kwargs = dict(call.kwargs)
+    axis = kwargs.get("axis")
+    if isinstance(axis, ast.Number) and axis.value in (0, 1):
+        other = ast.Number(1 - axis.value)
+        changed = tuple((key, other if key == "axis" else value) for key, value in call.kwargs)
+        yield ("wrong-axis", f"{to_text(call)} sums over axis {axis.value} where axis {other.value} was meant",
+               dataclasses.replace(call, kwargs=changed))
+
+
+@DIAGNOSIS_RULES.register("softmax")
+def _softmax_over_the_other_axis(call: ast.Call):
+    """derive's softmax normalises each row; the columns' is softmax(Z.T).T."""
+    if len(call.args) == 1 and not call.kwargs:
+        yield ("wrong-axis", f"{to_text(call)} normalises the rows where the columns were meant",
+               ast.Transpose(dataclasses.replace(call, args=(ast.Transpose(call.args[0]),))))
+
+
+@DIAGNOSIS_RULES.register("trace", "det", "inv", "vec", "diag", "outer", "norm", "ones", "eye", "zeros", "delta")
 def _no_slip_of_its_own(call: ast.Call):
     """A call whose slips are the ones every node invites (a transpose, a factor, an index)."""
     return ()
