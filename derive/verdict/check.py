@@ -50,6 +50,7 @@ from .evidence import (
     sizes_text,
 )
 from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes
+from .points import common_scope
 from .sizes_as_values import sizes_as_values
 
 # ranges of the numeric oracle's sizes, drawn per claim (derive.fresh_sizes): large for a
@@ -332,7 +333,7 @@ class ProblemChecker:
             return diagnosis
         probe = LinkVerdict(left="", right="", verdict=UNDECIDED)
         try:
-            target = reference if _well_typed(reference, scope) else claimed
+            target = reference if common_scope(scope, reference) is not None else claimed
             try:  # in the link's scope where it fits: the exact values of the true side are kept there
                 sides = typed((target, diagnosis.correction), scope)
             except ShapeError:
@@ -565,14 +566,6 @@ def _recursion_limit(limit: int):
         yield
     finally:
         sys.setrecursionlimit(previous)
-
-
-def _well_typed(node, scope: Scope) -> bool:
-    try:
-        typed((node,), scope.for_claim(scope.index_names))
-    except DeriveError:
-        return False
-    return True
 
 
 def _is_indexing(node) -> bool:

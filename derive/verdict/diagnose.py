@@ -64,10 +64,10 @@ def diagnose(problem: Problem, reference: ast.Node, claimed: ast.Node, scope: Sc
     if pair.ok(pair.true):
         if pair.ok(pair.got):
             found = _relations(problem, reference, claimed, scope, pair)
-            found = found or _counterfactual(problem, reference, claimed, scope, pair)
+            found = found or _counterfactual(problem, reference, claimed, pair)
         found = found or _edits(pair, claimed, reference, scope)
         if pair.ok(pair.got):
-            found = found or _symmetric_only(problem, reference, claimed, scope, pair)
+            found = found or _symmetric_only(problem, reference, claimed, pair)
     elif pair.ok(pair.got):
         # the derivative side itself is ill-formed (an index slip): edit it towards the claim
         found = _edits(pair, reference, claimed, scope)
@@ -297,16 +297,14 @@ def _activation_sites(problem: Problem) -> list[tuple[str, str]]:
     return sites
 
 
-def _counterfactual(problem, reference, claimed, scope, pair: Pair) -> Diagnosis | None:
+def _counterfactual(problem, reference, claimed, pair: Pair) -> Diagnosis | None:
     """The reference recomputed with one activation's derivative replaced by a wrong rule."""
     if not any(isinstance(n, ast.Derivative) for n in ast.walk(reference)):
         return None
     sites = _activation_sites(problem)
     candidates = [(None, f) for f in dict.fromkeys(f for _, f in sites)] + sites
-    common = common_scope(scope, reference, claimed)
-    if common is None:
+    if pair.common is None:
         return None
-    names = free(reference, common) | free(claimed, common)
     for site, function in candidates:
         label = "σ" if function == "sigmoid" else function
         where = f" (in {site})" if site else ""
@@ -316,33 +314,34 @@ def _counterfactual(problem, reference, claimed, scope, pair: Pair) -> Diagnosis
             rules.append(("activation-for-derivative", NUMPY_FORMS[function].value,
                           f"{label}{where} is used where its derivative {label}' was meant"))
         for code, rule, message in rules:
-            slip = f"{code}:{function}"
-            wrong = [Point(problem, seed, table, {function: rule}, site, slip)(reference, common, names)
-                     for seed, table in zip(SEEDS, SIZE_TABLES)]
+            wrong = _variant_values(pair, reference, overrides={function: rule}, site=site, slip=f"{code}:{function}")
             if all(w is not None and close(g, w) for w, g in zip(wrong, pair.got)) and not all(
                     close(w, t) for w, t in zip(wrong, pair.true)):
                 return Diagnosis(code, f"{to_text(claimed)}: {message}")
     return None
 
 
-def _symmetric_only(problem: Problem, reference, claimed, scope: Scope, pair: Pair) -> Diagnosis | None:
+def _variant_values(pair: Pair, node, **variant) -> list:
+    """``node`` at the pair's two points, in a variant of the problem's model (``Point``'s keywords:
+    an activation's derivative overridden, or a variable made symmetric)."""
+    return [Point(pair.problem, seed, table, **variant)(node, pair.common, pair.names)
+            for seed, table in zip(SEEDS, SIZE_TABLES)]
+
+
+def _symmetric_only(problem: Problem, reference, claimed, pair: Pair) -> Diagnosis | None:
     """A claim right only for a symmetric value of a square variable the problem does not declare
     symmetric (d(xᵀAx)/dx = 2Ax, true for A = Aᵀ): both sides recomputed with that variable
     symmetric agree at both points. Tried after the edits, which name a transpose slip better."""
-    common = common_scope(scope, reference, claimed)
-    if common is None:
+    if pair.common is None:
         return None
-    names = free(reference, common) | free(claimed, common)
     for name, variable in problem.variables.items():
         rows, cols = variable.shape
         if rows != cols or rows == 1 or variable.constraints & {"symmetric", "spd"}:
             continue
         symmetric = dataclasses.replace(variable, constraints=variable.constraints | {"symmetric"})
         variant = dataclasses.replace(problem, variables={**problem.variables, name: symmetric})
-        points = [Point(problem, seed, table, slip=f"symmetric:{name}", source=variant)
-                  for seed, table in zip(SEEDS, SIZE_TABLES)]
-        true = [point(reference, common, names) for point in points]
-        got = [point(claimed, common, names) for point in points]
+        true = _variant_values(pair, reference, slip=f"symmetric:{name}", source=variant)
+        got = _variant_values(pair, claimed, slip=f"symmetric:{name}", source=variant)
         if all(t is not None and g is not None and close(g, t) for t, g in zip(true, got)):
             return Diagnosis("symmetric-only", f"{to_text(claimed)} holds only when {name} is symmetric "
                              f"({name} = {name}.T), and {name} is not declared symmetric")
@@ -444,25 +443,28 @@ class _Matcher:
         self.alive.append(candidate)  # what ``free`` knows of it is keyed by identity
         names = free_indices(candidate, local.index_names, self.free) | free_indices(
             self.target, local.index_names, self.free)
-        values = self._target_values(local, names)
-        if values is None:
-            return False
-        if len(values[0]) > 2 * SAMPLED and not self._sampled_match(candidate, local, names, values[0]):
-            return False
-        return self._close_everywhere(candidate, local, names)
-
-    def _target_values(self, local: Scope, names) -> list | None:
         key = (names, id(local))
         if key not in self.targets:
-            self.targets[key] = [p(self.target, local, names) for p in self.pair.points]
-        values = self.targets[key]
-        return None if any(v is None for v in values) else values
-
-    def _close_everywhere(self, candidate, local: Scope, names) -> bool:
-        values = self._target_values(local, names)
-        if values is None:
+            self.targets[key] = self._target(local, names)
+        target = self.targets[key]
+        if target is None:
+            return False
+        values, picks, bound = target
+        if picks is not None and not self._sampled_match(candidate, local, names, values[0], picks, bound):
             return False
         return all(close(p(candidate, local, names), v) for p, v in zip(self.pair.points, values))  # lazily
+
+    def _target(self, local: Scope, names) -> tuple | None:
+        """The target's values at both points, and for index notation the assignments a candidate
+        is first compared at with the bound of that comparison; None where it has no values."""
+        values = [p(self.target, local, names) for p in self.pair.points]
+        if any(v is None for v in values):
+            return None
+        true = values[0]
+        if len(true) <= 2 * SAMPLED:
+            return values, None, None
+        picks = sorted(np.random.default_rng(len(true)).choice(len(true), SAMPLED, replace=False).tolist())
+        return values, picks, CLOSE * (1 + 1e-6) * max(float(np.max(np.abs(true))), 1e-12)
 
     def _scope(self, candidate) -> Scope | None:
         """The target's scope with the candidate's index ranges, one object per set of ranges."""
@@ -474,14 +476,13 @@ class _Matcher:
             return None
         return self.scopes.setdefault(frozenset(local.index_ranges.items()), local)
 
-    def _sampled_match(self, candidate, local: Scope, names, true) -> bool:
+    def _sampled_match(self, candidate, local: Scope, names, true, picks: list[int], bound: float) -> bool:
         """False only when the full comparison would fail: a candidate within CLOSE of the true
-        values everywhere differs by less than CLOSE·max|true| (up to rounding) at every entry."""
-        picks = sorted(np.random.default_rng(len(true)).choice(len(true), SAMPLED, replace=False).tolist())
+        values everywhere differs by less than CLOSE·max|true| (up to rounding: ``bound``) at
+        every entry."""
         got = self.pair.points[0](candidate, local, names, picks)
         if got is None or got.shape[1:] != true.shape[1:]:
             return False
-        bound = CLOSE * (1 + 1e-6) * max(float(np.max(np.abs(true))), 1e-12)
         gap = np.abs(got - true[picks])
         return bool(np.all(gap <= bound))
 

@@ -109,10 +109,12 @@ class Pair:
         self.points = [Point(problem, seed, table) for seed, table in zip(SEEDS, SIZE_TABLES)]
         self.true = self.got = None
         self.true_shape = self.got_shape = None
-        common = common_scope(scope, reference, claimed)
+        # the scope both sides type-check in together, and their free indices (None: they do not)
+        self.common = common = common_scope(scope, reference, claimed)
+        self.names = None
         if common is not None:
             self.true_shape, self.got_shape = infer(reference, common), infer(claimed, common)
-            names = free(reference, common) | free(claimed, common)
+            self.names = names = free(reference, common) | free(claimed, common)
             self.true = [p(reference, common, names) for p in self.points]
             self.got = [p(claimed, common, names) for p in self.points]
             return
