@@ -212,7 +212,7 @@ def test_without_a_rule_the_engine_claims_no_more_than_concrete_sizes():
 # -- fixed sizes, an index over two ranges, an undeclared primed function (issue 12's defects) ------
 
 FIXED_KRON = {"id": "fixed-kron", "sizes": {"m": 3, "p": 2, "mp": 6},
-              "variables": {"x": "p", "v": "mp", "W": "m x p"},
+              "variables": {"x": "p", "v": "mp", "W": "m x p", "A": "p x p", "V": "mp x mp"},
               "definitions": ["y = kron(x.T, eye(m)) @ vec(W)", "z = kron(x.T, eye(m)) @ v"]}
 
 
@@ -220,6 +220,7 @@ FIXED_KRON = {"id": "fixed-kron", "sizes": {"m": 3, "p": 2, "mp": 6},
     ("0 * kron(x.T, eye(m)) = zeros(m, 6)", "holds"),  # m·p is 6 when m = 3 and p = 2 are fixed
     ("dz/dv = kron(x.T, eye(m))", "holds"),  # v of length mp = 6 next to kron's m·p columns
     ("y = W @ x", "holds"),
+    ("det(V @ kron(A, eye(m))) = det(V) * det(kron(A, eye(m)))", "holds"),  # square: mp and m·p are 6
     ("kron(x.T, eye(m)) = zeros(m, 5)", "fails"),
     ("kron(x.T, eye(m)) @ v = zeros(m, 1)", "fails"),
 ])

@@ -386,7 +386,10 @@ def _matrix_rule(rule):
 
     def checked(node: ast.Call, scope: Scope, where: str | Place) -> Shape:
         _arguments(node, where)
-        return rule(node, [_infer(a, scope) for a in node.args], where)
+        shapes = [_infer(a, scope) for a in node.args]
+        if scope.fixed:  # a rule compares sizes as they are: a fixed size as its value (m·p is 6)
+            shapes = [tuple(sympy.sympify(d).xreplace(scope.fixed) for d in shape) for shape in shapes]
+        return rule(node, shapes, where)
 
     return checked
 
