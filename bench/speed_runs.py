@@ -82,6 +82,9 @@ def run(argv: list[str], *, cache_dir: str | None = None, rss: bool = False, tim
     if rss:
         command = [sys.executable, "-c", WRAPPER, *command]
     env = dict(os.environ)
+    # derive as installed: pip compiles its modules to bytecode, which an environment that sets
+    # PYTHONDONTWRITEBYTECODE (this sandbox does) would otherwise make every run compile again
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if cache_dir is not None:  # XDG_CACHE_HOME too: the cache's fallback folder, should the variable be ignored
         env["DERIVE_CACHE_DIR"] = env["XDG_CACHE_HOME"] = cache_dir
     start = time.perf_counter()

@@ -8,13 +8,34 @@ import pytest
 
 from derive.language.parser import parse_sides
 from derive.oracles.index import derive_gradient
-from derive.oracles.index.notes import DETERMINANT, INVERSE, NOTES, VARIABLE, of_function, of_variable, reasons
+from derive.oracles.index.notes import (
+    DETERMINANT,
+    INVERSE,
+    NOTES,
+    RULE_TEXTS,
+    VARIABLE,
+    of_function,
+    of_variable,
+    reasons,
+    rule_tree,
+)
 from derive.problem.definition import find_problem
 
 
-@pytest.mark.parametrize("text", sorted(NOTES))
+@pytest.mark.parametrize("text", sorted(RULE_TEXTS))
 def test_every_rule_is_the_tree_its_text_reads_as(text):
-    assert NOTES[text] == parse_sides(text)
+    assert rule_tree(text) == parse_sides(text)
+    assert reasons(f"derivative of each entry: {text}; chain rule through y")[1] == (
+        parse_sides(text), "chain rule through y")
+
+
+def test_the_rules_are_read_when_first_cited_not_at_import():
+    import subprocess
+    import sys
+    code = ("import derive.oracles.index.notes as n; before = len(n.NOTES); "
+            "n.reasons('x: (A.T)[i,j] = A[j,i]'); print(before, len(n.NOTES))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "1"]
 
 
 @pytest.mark.parametrize("template, text", [

@@ -31,6 +31,9 @@ RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 # The AST nodes, the primitive table and the errors: everything rests on them, they rest on nothing.
 BARE = ["derive.errors", "derive.language.ast", "derive.language.primitives"]
 
+# Parse tables that derive.language.lalr writes: data in Python literals, not code to split.
+GENERATED = {f"derive.language.{grammar.removesuffix('.lark')}_lalr" for grammar in ("claim.lark", "latex.lark")}
+
 # (rule, module) → why it is broken today. Fixed? Delete the entry (its strict xfail now fails).
 KNOWN: dict[tuple[str, str], str] = {}
 
@@ -148,7 +151,7 @@ def test_imports_point_down_the_pipeline(module):
     assert not upward, f"{module} ({layer(module)}) imports from a layer above it:\n{_edges(upward)}"
 
 
-@pytest.mark.parametrize("module", _cases("size", modules()))
+@pytest.mark.parametrize("module", _cases("size", sorted(set(modules()) - GENERATED)))
 def test_no_module_is_over_600_lines(module):
     lines = len(modules()[module].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{module} is {lines} lines long; split it along its seams (at most {MAX_LINES})"
@@ -160,6 +163,10 @@ def test_the_modules_everything_rests_on_import_nothing_of_derive(module):
 
 
 # -- the test's own reading --------------------------------------------------------------------------
+
+def test_the_generated_modules_exist():
+    assert GENERATED <= set(modules())
+
 
 def test_every_module_is_in_a_layer():
     assert {layer(module) for module in modules()} <= set(RANK)

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
-from importlib import resources
 
 import lark
+
+from .lalr import lalr_parser
 
 
 @lru_cache(maxsize=1)
 def claim_parser() -> lark.Lark:
     """The LALR parser of claim.lark (parsing is linear in the length of the text)."""
-    grammar = resources.files("derive.language").joinpath("claim.lark").read_text(encoding="utf-8")
-    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    return lalr_parser("claim.lark")
 
 
 @cache

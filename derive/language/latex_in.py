@@ -32,12 +32,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from importlib import resources
 
 import lark
 
 from ..errors import ParseError, TooLarge
 from . import ast
+from .lalr import lalr_parser
 from .latex_in_names import latex_key
 from .latex_in_rules import FUNCTIONS, LATEX_IN_RULES, reads_as_scalar
 from .latex_in_source import _STARTS, _expected, _pair_bars, _unexpected
@@ -51,8 +51,7 @@ __all__ = ["FUNCTIONS", "LATEX_IN_RULES", "latex_key", "parse_latex_claim", "par
 
 @lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
-    grammar = resources.files("derive.language").joinpath("latex.lark").read_text(encoding="utf-8")
-    parser = lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    parser = lalr_parser("latex.lark")
     _check_function_names(parser)
     return parser
 

@@ -3,9 +3,10 @@
 A step's justification is text for the JSON and the report (``derivative of each entry:
 (A@B)[i,j] = sum_k(A[i,k]*B[k,j]); chain rule through y``) and, for documents, its parts as
 trees (``Step.reasons``). The rules are written once here as claim text and read when the engine
-is imported; a rule naming the variable at hand is that tree with the name put in. While a claim
-is checked or a document written nothing is read: a part is looked up by its text (``reasons``),
-and a part that is not a rule (``chain rule through y``, or ``... for A with m rows``) is prose.
+is first cited (not at import: every command that checks a claim imports the engine, and most
+never print a derivation's trees); a rule naming the variable at hand is that tree with the name
+put in. A part is looked up by its text (``reasons``), and a part that is not a rule (``chain rule
+through y``, or ``... for A with m rows``) is prose.
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ def _read(text: str) -> ast.Chain | None:
         return None
 
 
-NOTES: dict[str, ast.Chain] = {text: _read(text) for text in [*_RULES, VARIABLE, INVERSE, DETERMINANT]}
+RULE_TEXTS = frozenset([*_RULES, VARIABLE, INVERSE, DETERMINANT])
+NOTES: dict[str, ast.Chain | None] = {}  # the trees read or built so far, by their text
+
+
+def rule_tree(text: str) -> ast.Chain | None:
+    """The tree of the rule ``text``, read on first use; None for prose."""
+    if text not in NOTES and text in RULE_TEXTS:
+        NOTES[text] = _read(text)
+    return NOTES.get(text)
 
 
 def of_variable(template: str, text: str, variable: str) -> str:
@@ -51,7 +60,7 @@ def of_variable(template: str, text: str, variable: str) -> str:
                 return dataclasses.replace(node, wrt=variable)
             return node
 
-        NOTES[text] = ast.Chain(tuple(ast.rebuild(side, rename) for side in NOTES[template].sides))
+        NOTES[text] = ast.Chain(tuple(ast.rebuild(side, rename) for side in rule_tree(template).sides))
     return text
 
 
@@ -76,4 +85,4 @@ def reasons(why: str) -> tuple[str, tuple[ast.Chain | str, ...]]:
     head, colon, rest = why.partition(": ")
     if not colon:
         head, rest = "", why
-    return head, tuple(NOTES.get(part) or part for part in rest.split("; "))
+    return head, tuple(rule_tree(part) or part for part in rest.split("; "))
