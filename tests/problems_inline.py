@@ -35,6 +35,12 @@ PROBLEMS = {
         "variables": {"W": "m x d", "X": "d x S", "b": "m", "T": "m x S"},
         "definitions": ["Y = W @ X + b @ ones(S).T", "R = Y - T", "L = sum(R**2) / (2*S)"],
     },
+    # absolute values: log|det X| (Matrix Cookbook 57) and an L1 penalty
+    "absolute": {
+        "id": "absolute", "sizes": ["n"],
+        "variables": {"X": "n x n", "x": "n"},
+        "definitions": ["la = log(abs(det(X)))", "s = sum(abs(x))"],
+    },
 }
 
 

@@ -37,6 +37,11 @@ HOLDS = [
     ("mse", "dL/db = sum(R, axis=1) / S = R @ ones(S) / S"),
     ("mse", "dL/dY = (Y - T) / S"),
     ("mse", "dL/dW[i,j] = sum_s(R[i,s] * X[j,s]) / S"),
+    ("absolute", "dla/dX = inv(X).T"),
+    ("absolute", "ds/dx = sign(x) = x / abs(x)"),
+    ("absolute", "abs(x) * abs(x) = x * x"),
+    ("absolute", "sign(x) * abs(x) = x"),
+    ("absolute", "abs(-2 * x) = 2 * abs(x)"),
 ]
 
 
@@ -58,6 +63,10 @@ FAILS = [
     ("square", "dJ/dA = B.T @ dJ/dY"),
     ("square", "trace(A @ B) = trace(A) * trace(B)"),
     ("mse", "dL/dW = R @ X.T"),
+    ("absolute", "dla/dX = sign(det(X)) * inv(X).T"),
+    ("absolute", "ds/dx = abs(x)"),
+    ("absolute", "abs(x) = x"),
+    ("absolute", "sign(x) = 1 + 0 * x"),
 ]
 
 
@@ -201,6 +210,13 @@ def test_a_claim_proved_in_index_notation_holds_for_every_size():
     verdict = ProblemChecker(find_problem("seed001-batched-linear")).check("dL/dW = dL/dY.T @ X")
     assert verdict.verdict == "holds" and verdict.generic
     assert verdict.links[0].derivation[-1] == ("dL/dW = dL/dY.T @ X", "for every entry, and every size")
+
+
+@pytest.mark.parametrize("claim", ["dla/dX = inv(X).T", "ds/dx = sign(x) = x / abs(x)", "sign(x) * abs(x) = x",
+                                   "sign(-3 * x) = -sign(x)"])
+def test_absolute_values_are_proved_for_every_size(claim):
+    verdict = checker("absolute").check(claim)
+    assert verdict.verdict == "holds" and verdict.generic
 
 
 def test_without_a_rule_the_engine_claims_no_more_than_concrete_sizes():

@@ -182,6 +182,12 @@ def test_each_construct_reads_as_its_node(latex, expected):
 
 EQUIVALENTS = [
     ("gradient", r"W^\top \frac{\partial J}{\partial y}", "W.T @ dJ/dy"),
+    ("absolute value", r"\log |\det X|", "log(abs(det(X)))"),
+    ("absolute value with left right", r"\left| x \right| \odot \lvert y \rvert", "abs(x) * abs(y)"),
+    ("vert pairs", r"\vert x \vert + |y|", "abs(x) + abs(y)"),
+    ("two bars are a norm", r"||x||^2 + \|y\|", "norm(x)**2 + norm(y)"),
+    ("bars of both kinds", r"\| |x| \|", "norm(abs(x))"),
+    ("sign and sgn", r"\operatorname{sign}(x) - \operatorname{sgn}(y)", "sign(x) - sign(y)"),
     ("outer product", r"\frac{\partial J}{\partial y} x^T", "dJ/dy @ x.T"),
     ("hadamard with activation", r"\frac{\partial J}{\partial S} \odot \sigma'(A)", "dJ/dS * sigmoid'(A)"),
     ("entries multiply by *", r"\frac{\partial J}{\partial y_i} x_j", "dJ/dy[i] * x[j]"),

@@ -319,7 +319,7 @@ def test_numpy_second_agrees_with_the_sympy_second_derivative(row):
 # One call of each primitive on the oracle problem's variables (A M×M, B M×N, u M, v N, P positive).
 PRIMITIVE_EXAMPLES = {
     "exp": "exp(B)", "log": "log(P)", "sqrt": "sqrt(P)", "sigmoid": "sigmoid(B)", "tanh": "tanh(A)",
-    "relu": "relu(B)", "step": "step(B)", "sin": "sin(A)", "cos": "cos(B)",
+    "relu": "relu(B)", "step": "step(B)", "sin": "sin(A)", "cos": "cos(B)", "abs": "abs(B)", "sign": "sign(A)",
     "sum": "sum(B, axis=0) + sum(B)", "trace": "trace(A @ A)", "det": "det(A)", "inv": "inv(A + 3 * eye(M))",
     "kron": "kron(A, B)", "vec": "vec(B)", "diag": "diag(u) @ A + diag(A).T", "outer": "outer(u, v)",
     "softmax": "softmax(B) + softmax(v).T", "norm": "norm(B)", "ones": "ones(M, N)", "eye": "eye(N)",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy
 
-from derive.errors import ShapeError, UnknownNameError, UnsupportedError
+from derive.errors import ShapeError, TooLarge, UnknownNameError, UnsupportedError
 from derive.language.parser import parse_expr
 from derive.language.shapes import fmt, index_names_of, infer, size_symbol, typed
 from derive.problem.definition import problem_from_dict
@@ -69,12 +71,30 @@ SHAPES = [
     ("X[i,:]", "(M,1)"), ("X[:,j]", "(S,1)"), ("X[:,:]", "(S,M)"), ("dJ/dW[i,j]", "(1,1)"),
     ("sum_i(u[i])", "(1,1)"), ("sum_{i,j}(X[i,j])", "(1,1)"), ("W[i,j] * u[j]", "(1,1)"),
     ("u[i] * delta(i, k) * u[k]", "(1,1)"),
+    # a size as an exponent
+    ("u**M", "(M,1)"), ("det(A)**(M - 1)", "(1,1)"), ("X**(2*N/S)", "(S,M)"),
 ]
 
 
 @pytest.mark.parametrize("text, shape", SHAPES, ids=[t for t, _ in SHAPES])
 def test_shape_rule(text, shape):
     assert shape_of(text) == shape
+
+
+@pytest.mark.parametrize("text, message", [
+    ("u**c", "u**c: an exponent must be a number or a size, as in x**2 or det(A)**n"),
+    ("u**(M**2)", "u**M**2: an exponent must be a number or a size"),
+    ("u**(10*10)", "u**(10 * 10): the exponent 10 * 10 is too large (the limit is 64)"),
+])
+def test_an_exponent_is_a_number_or_a_size_within_the_limit(text, message):
+    with pytest.raises(TooLarge, match=re.escape(message)):
+        shape_of(text)
+
+
+def test_a_size_exponent_is_limited_at_its_fixed_value():
+    problem = problem_from_dict({"id": "fixed", "sizes": {"n": 100}, "variables": {"x": "n"}})
+    with pytest.raises(TooLarge, match=re.escape("x**n: the exponent n is too large (the limit is 64)")):
+        shape_of("x**n", problem)
 
 
 def test_a_denominator_layout_jacobian_is_transposed():

@@ -64,6 +64,8 @@ _spelled("relu", _operator_name("ReLU"), _operator_name("relu"))
 _spelled("step", _operator_name("step"), notation=(r"\mathbb{1}[A > 0]",))
 _spelled("sin", r"\sin")
 _spelled("cos", r"\cos")
+_spelled("abs", _operator_name("abs"), notation=(r"|A|", r"\lvert A \rvert", r"\left| A \right|"))
+_spelled("sign", _operator_name("sign"), _operator_name("sgn"))
 _spelled("sum", notation=(r"\sum A",), value=SCALAR)
 _spelled("trace", r"\tr", r"\Tr", _operator_name("tr"), _operator_name("Tr"), _operator_name("trace"),
          value=SCALAR)

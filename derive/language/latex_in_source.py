@@ -1,7 +1,8 @@
 """LaTeX text before and around the grammar: part of ``latex_in`` (the LaTeX reader).
 
-What is done to the text before it is parsed (``\\|`` and ``\\Vert``, which look alike on both
-sides of a norm, are paired into an opening and a closing mark), and the words of a syntax error:
+What is done to the text before it is parsed (the bars that look alike on both sides — ``\\|``,
+``\\Vert`` and ``||`` of a norm, ``|`` and ``\\vert`` of an absolute value — are paired into an
+opening and a closing mark), and the words of a syntax error:
 what was expected, and what an unexpected command means (``\\quad`` separates a formula from its
 commentary, ``\\dots`` leaves terms out...).
 """
@@ -10,7 +11,10 @@ from __future__ import annotations
 
 import re
 
-_BAR = re.compile(r"(\\(?:left|right)\s*)?(?<!\\)(\\\||\\Vert(?![A-Za-z]))")
+# a bar after \left or \right is the grammar's (LNORM, LABS...); the others are paired here
+_BAR = re.compile(r"(\\(?:left|right)\s*)?(?<!\\)"
+                  r"(?:(?P<norm>\\\||\\Vert(?![A-Za-z])|\|\|)|(?P<abs>\||\\vert(?![A-Za-z])))")
+_MARKS = {"norm": ("\ue000", "\ue001"), "abs": ("\ue002", "\ue003")}
 _COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)")
 
 _COMMAND_HINTS = {
@@ -32,11 +36,11 @@ _COMMAND_HINTS = {
 }
 
 _WORDS = {"RPAR": "')'", "LPAR": "'('", "RBRACE": "'}'", "LBRACE": "'{'", "RBRACK": "']'",
-          "RNORM": r"'\|'", "$END": "the end of the text", "EQUAL": "'='", "COMMA": "','",
+          "RNORM": r"'\|'", "RABS": "'|'", "$END": "the end of the text", "EQUAL": "'='", "COMMA": "','",
           "PLUS": "'+'", "MINUS": "'-'", "PRODUCT_OP": r"an operator such as \cdot",
           "END_ENV": r"'\end{aligned}'", "CIRCUMFLEX": "'^'", "UNDERSCORE": "'_'"}
 _STARTS = {"LETTER", "GREEK", "NUMBER", "TEXTNAME", "BOLD", "PARTIAL", "FRAC", "LPAR", "FUNC",
-           "CALLNAME", "SUM", "LBRACE", "LBRACK", "LNORM", "SQRT", "ACCENT", "NABLA"}
+           "CALLNAME", "SUM", "LBRACE", "LBRACK", "LNORM", "LABS", "SQRT", "ACCENT", "NABLA"}
 
 
 def _expected(tokens: set[str]) -> str:
@@ -62,18 +66,22 @@ def _unexpected(text: str, pos: int) -> str:
         return hint or f"'{command}' is not LaTeX that derive reads (docs/latex.md lists what is)"
     if text[pos] in "\ue000\ue001":
         return r"unexpected '\|'"
+    if text[pos] in "\ue002\ue003":
+        return "unexpected '|'"
     return f"unexpected {text[pos]!r}"
 
 
 def _pair_bars(text: str) -> str:
-    """``\\|x\\|`` has the same mark on both sides: the odd ones open, the even ones close
-    (replaced by private characters of the same length, so positions stay put)."""
-    out, count, last = [], 0, 0
+    """``\\|x\\|`` and ``|x|`` have the same mark on both sides: of each kind, the odd ones open
+    and the even ones close (replaced by private characters of the same length, so positions stay
+    put). ``||x||`` is a norm, as ``\\|x\\|`` is, not the absolute value of an absolute value."""
+    out, counts, last = [], {"norm": 0, "abs": 0}, 0
     for match in _BAR.finditer(text):
         if match.group(1):
             continue
-        mark = "\ue000" if count % 2 == 0 else "\ue001"
-        count += 1
-        out.append(text[last:match.start(2)] + mark + " " * (len(match.group(2)) - 1))
-        last = match.end(2)
+        kind = "norm" if match["norm"] else "abs"
+        mark = _MARKS[kind][counts[kind] % 2]
+        counts[kind] += 1
+        out.append(text[last:match.start(kind)] + mark + " " * (len(match[kind]) - 1))
+        last = match.end(kind)
     return "".join(out) + text[last:]

@@ -305,6 +305,9 @@ class _ToAst(_Names, _Scripts):
     def norm(self, meta, children):
         return ast.Call("norm", (self._node(children[1]),), span=_span(meta))
 
+    def absolute(self, meta, children):
+        return ast.Call("abs", (self._node(children[1]),), span=_span(meta))
+
     def indicator(self, meta, children):
         _, _, operand, _, bound, _ = children
         if str(bound) != "0":

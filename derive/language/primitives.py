@@ -52,6 +52,8 @@ _ROWS = [
     _elementwise("step", r"\mathbb{{1}}\left[{0} > 0\right]"),
     _elementwise("sin", r"\sin\left({0}\right)"),
     _elementwise("cos", r"\cos\left({0}\right)"),
+    _elementwise("abs", r"\left|{0}\right|"),
+    _elementwise("sign", r"\operatorname{{sign}}\left({0}\right)"),
     Primitive("sum", MATRIX_KIND, r"\sum {0}", "sum of all entries, or along axis 0|1 (kept as a row|column)",
               kwargs=("axis",), counts=True),
     Primitive("trace", MATRIX_KIND, r"\operatorname{{tr}}\left({0}\right)", "trace of a square matrix", counts=True),

@@ -156,6 +156,56 @@ class Relu(sympy.Function):
         return value if value > 0 else sympy.Float(0, precision=prec)
 
 
+class Absolute(sympy.Function):
+    """|x| of a real x, an atom with |x|' = |x|/x (the sign, written so that it cancels against
+    the atom: d log|u| = du/u) and |x|² = x².
+
+    The zero test reads |u| as the radical √(u²) (derive.oracles.zero), whose square it reduces
+    to u²; sign(u) is |u|/u. Both hold wherever u ≠ 0, the caveat of every rational
+    simplification here.
+    """
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number and x.is_extended_real:
+            return -x if x.is_negative else x
+        if isinstance(x, Absolute) or x.is_nonnegative:
+            return x
+        if x.is_nonpositive:
+            return -x
+        if isinstance(x, sympy.Mul):  # |a·b| = |a|·|b| for real a, b
+            return sympy.Mul(*[cls(factor) for factor in x.args])
+        if x.could_extract_minus_sign():
+            return cls(-x)
+        return None
+
+    def _eval_power(self, exponent):
+        if exponent.is_Integer and exponent.is_even:
+            return self.args[0] ** exponent
+        return None
+
+    def _eval_is_nonnegative(self):
+        return True if self.args[0].is_extended_real else None
+
+    def fdiff(self, argindex=1):
+        (x,) = self.args
+        override = _overridden("abs", x)
+        return override if override is not None else self / x
+
+    def _eval_evalf(self, prec):
+        value = self.args[0]._eval_evalf(prec)
+        if value is None or not value.is_number:
+            return None
+        return abs(value)
+
+
+def sign(x: sympy.Expr) -> sympy.Expr:
+    """sign(x) = |x|/x for real x ≠ 0 (its derivative is 0 there, as SymPy finds)."""
+    return Absolute(x) / x
+
+
 class SoftmaxEntry(sympy.Function):
     """Entry ``j`` (0-based, the first argument) of softmax over the remaining arguments.
 
@@ -222,12 +272,12 @@ def is_undefined(func: type) -> bool:
     return any(func is cls for cls in _UNDEFINED.values())
 
 
-ATOM_CLASSES = (Sigmoid, Tanh, Step, Relu, SoftmaxEntry)
+ATOM_CLASSES = (Sigmoid, Tanh, Step, Relu, Absolute, SoftmaxEntry)
 
 # The exact form of each elementwise primitive: SymPy's own functions, the activations as atoms.
-SYMPY_FORMS: dict[str, type] = {
+SYMPY_FORMS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sigmoid": Sigmoid, "tanh": Tanh,
-    "relu": Relu, "step": Step, "sin": sympy.sin, "cos": sympy.cos,
+    "relu": Relu, "step": Step, "sin": sympy.sin, "cos": sympy.cos, "abs": Absolute, "sign": sign,
 }
 
 
@@ -244,5 +294,5 @@ MPMATH_FORMS: dict[type, object] = {
     Sigmoid: lambda x: 1 / (1 + mpmath.exp(-x)), Tanh: mpmath.tanh,
     Relu: lambda x: x if mpmath.re(x) > 0 else mpmath.mpf(0),
     Step: lambda x: mpmath.mpf(1 if mpmath.re(x) > 0 else 0),
-    SoftmaxEntry: _softmax_entry_value, sympy.Abs: abs,
+    SoftmaxEntry: _softmax_entry_value, sympy.Abs: abs, Absolute: abs,
 }

@@ -29,6 +29,14 @@ def _step(x):
     return np.where(np.real(x) > 0, 1.0, 0.0) + 0 * x
 
 
+def _abs(x):  # |x| near a real x, continued analytically (so the complex step sees its slope)
+    return np.where(np.real(x) >= 0, x, -x)
+
+
+def _sign(x):
+    return np.sign(np.real(x)) + 0 * x
+
+
 def _sigmoid_second(x):
     s = _sigmoid(x)
     return s * (1 - s) * (1 - 2 * s)
@@ -53,6 +61,8 @@ NUMPY_FORMS: dict[str, NumpyForm] = {
     "step": NumpyForm(_step, lambda x: 0 * x, lambda x: 0 * x),
     "sin": NumpyForm(np.sin, np.cos, lambda x: -np.sin(x)),
     "cos": NumpyForm(np.cos, lambda x: -np.sin(x), lambda x: -np.cos(x)),
+    "abs": NumpyForm(_abs, _sign, lambda x: 0 * x),
+    "sign": NumpyForm(_sign, lambda x: 0 * x, lambda x: 0 * x),
 }
 
 

@@ -19,11 +19,11 @@ from functools import reduce
 import sympy
 from sympy.matrices import kronecker_product
 
-from ..errors import ShapeError, UnsupportedError
+from ..errors import ShapeError, TooLarge, UnsupportedError
 from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
 from ..language.shapes import Scope, Shape, free_indices, is_vector
-from ..limits import exact_shape
+from ..limits import MAX_EXPONENT, exact_shape
 from ..problem.definition import Problem
 from .functions import SYMPY_FORMS, SoftmaxEntry, undefined
 from .reverse import gradient
@@ -345,6 +345,9 @@ class _Evaluation:
             return _broadcast(left, right, lambda a, b: a / b, where)
         if node.op == "**":
             exponent = _scalar(right)
+            if exponent.is_Number and abs(exponent) > MAX_EXPONENT:  # a size as the exponent: n**n at n = 70
+                raise TooLarge(f"{to_text(node)}: the exponent is {exponent} at these sizes "
+                               f"(the limit is {MAX_EXPONENT})")
             return left.applyfunc(lambda a: a**exponent)
         raise UnsupportedError(f"operator {node.op}")
 

@@ -38,7 +38,7 @@ try:  # SymEngine's expand is 30-1000x faster than SymPy's on these polynomials
 except ImportError:  # pragma: no cover - the pure-SymPy path gives the same answers, slower
     symengine = None
 
-from .functions import MPMATH_FORMS, Sigmoid, SoftmaxEntry, Tanh, is_undefined
+from .functions import MPMATH_FORMS, Absolute, Sigmoid, SoftmaxEntry, Tanh, is_undefined
 from .numpy_functions import standin
 
 
@@ -77,6 +77,10 @@ class Atomizer:
     def atom(self, application: sympy.Function) -> sympy.Expr:
         """The symbol standing for a function application (exp(Σ c·m) → Π u_m^c, u_m for exp(m))."""
         if application in self.memo:
+            return self.memo[application]
+        if application.func is Absolute:  # |u| = √(u²), the principal root of a real u's square
+            (u,) = application.args
+            self.memo[application] = self.root(sympy.Pow(u**2, sympy.S.Half, evaluate=False))
             return self.memo[application]
         args = tuple(sympy.expand(self(arg)) for arg in application.args)
         if application.func is sympy.log and args[0].is_Rational and args[0] > 0 and not (

@@ -55,12 +55,13 @@ def diagnose(problem: Problem, reference: ast.Node, claimed: ast.Node, scope: Sc
     found = None
     if pair.ok(pair.true) and pair.ok(pair.got) and pair.true[0].shape == pair.got[0].shape and \
             _all(close, pair):
-        # wrong (the exact oracle found a witness) yet equal at every point in floating point: the
-        # difference is a term too small for any slip of the table to explain, and an edit that
-        # changes nothing would "explain" it
-        return Diagnosis("unknown", "the claim differs from the true value by a term too small to "
-                                    "see in floating point (an extra term of relative size below "
-                                    "1e-7 at these points); no common slip explains it")
+        # wrong (the exact oracle found a witness) yet equal at every point tried here: the
+        # difference is confined to values these points miss (sign(det(X)) where det X > 0 here)
+        # or too small to see in floating point, and an edit that changes nothing would "explain" it
+        return Diagnosis("unknown", "the claim agrees with the true value at every point the diagnosis "
+                                    "tried, yet differs at the witness: the difference is confined to "
+                                    "some values (of one sign, say) or below 1e-7 relative; no common "
+                                    "slip explains it")
     if pair.ok(pair.true):
         if pair.ok(pair.got):
             found = _relations(problem, reference, claimed, scope, pair)

@@ -9,7 +9,8 @@ canonicalization applies only identities valid for every size and every value:
 * bound indices renamed ·0, ·1, ... in the order that gives the least key (alpha-equivalent terms
   become equal), factors sorted, a sum over a fixed size up to ``MAX_EXPANDED`` written out;
 * equal terms collected, coefficients added by exact rational arithmetic, zero terms dropped;
-* integer powers of one base merged (x · x⁻¹ = 1, as any rational simplification does);
+* integer powers of one base merged (x · x⁻¹ = 1, as any rational simplification does), and an
+  absolute value's reduced to |u|⁰ or |u|¹ (|u|² = u²);
 * once every derivative is taken, S[a,b] = S[b,a] for a symmetric variable (and its inverse)
   and Σ_q T[a,q] = 1 for a row-stochastic one (``Structure``).
 
@@ -120,6 +121,7 @@ def merge_powers(term: Term) -> Term:
                     _add_power(exponents, piece_base, piece_exponent * exponent)
                 continue
         _add_power(exponents, base, exponent)
+    _reduce_absolute_values(exponents)
     factors: list[Factor] = []
     for base, exponent in exponents.values():
         if exponent == 0:
@@ -130,6 +132,19 @@ def merge_powers(term: Term) -> Term:
             arg = base if isinstance(base, Expr) else atom(base)
             factors.append(Apply("pow", 0, arg, exponent))
     return Term(coeff, tuple(factors), term.sums)
+
+
+def _reduce_absolute_values(exponents: dict) -> None:
+    """|u|**k = |u|**(k mod 2) · u**(k - k mod 2) for an integer k: |u|² = u² for real u, and
+    |u|⁻¹ = |u| · u⁻² where u ≠ 0 (the caveat of x · x⁻¹ = 1), so |u| is left to the power 0 or 1."""
+    for base, exponent in list(exponents.values()):
+        if isinstance(base, Apply) and base.func == "abs" and base.order == 0 and exponent.denominator == 1:
+            kept = Fraction(int(exponent) % 2)
+            if kept != exponent:
+                _add_power(exponents, base, kept - exponent)
+                inner = _single_term(base.arg)
+                lone = inner is not None and inner.coeff == 1 and len(inner.factors) == 1
+                _add_power(exponents, inner.factors[0] if lone else base.arg, exponent - kept)
 
 
 def _base_and_exponent(factor: Factor) -> tuple:

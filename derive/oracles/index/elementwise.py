@@ -43,7 +43,8 @@ def _from_sympy(value, arg: Expr) -> Expr:
         q = Fraction(int(value.exp.p), int(value.exp.q))
         return power(_from_sympy(value.base, arg), q)
     if value.func in _PRIMITIVE_OF and value.args == (_T,):
-        return atom(Apply(_PRIMITIVE_OF[value.func], 0, arg))
+        name = _PRIMITIVE_OF[value.func]
+        return _absolute(arg) if name == "abs" else atom(Apply(name, 0, arg))
     raise UnsupportedError(f"no index-notation rule for {value}")
 
 
@@ -63,10 +64,21 @@ def apply_function(name: str, order: int, arg: Expr, activations: Container[str]
         # an argument known positive (σ(u), exp(u)): relu is the identity there, step is 1
         value = arg if (name, order) == ("relu", 0) else Expr((Term(sympy.Integer(1)),))
         return value if (name, order) in (("relu", 0), ("relu", 1), ("step", 0)) else ZERO
+    if (name, order) == ("abs", 0):
+        return _absolute(arg)
     rule = SYMPY_FORMS[name](_T)
     for _ in range(order):
         rule = sympy.diff(rule, _T)
     return _from_sympy(rule, arg)
+
+
+def _absolute(arg: Expr) -> Expr:
+    """|arg|, a number factored out (|c·u| = |c|·|u|) so that |u| is one atom whatever c is."""
+    if len(arg.terms) == 1 and arg.terms[0].coeff.is_number and arg.terms[0].coeff != 1:
+        term = arg.terms[0]
+        return scale(atom(Apply("abs", 0, Expr((Term(sympy.Integer(1), term.factors, term.sums),)))),
+                     abs(term.coeff))
+    return atom(Apply("abs", 0, arg))
 
 
 def single_apply(expr: Expr) -> Apply | None:
