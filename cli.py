@@ -157,14 +157,15 @@ def _read_claim(text: str, problem, latex: bool) -> ClaimSpec:
     from derive.grading.reading import latex_context, problem_reading
     from derive.language.parser import parse_claim
     from derive.problem.definition import ClaimSpec
+    from derive.problem.updates import as_gradient_claim
 
     if latex:
         from derive.language.latex_in import parse_latex_claim
         from derive.language.text import to_text
 
         chain = parse_latex_claim(text, **latex_context(problem))
-        return ClaimSpec(text=to_text(chain), chain=chain)
-    return ClaimSpec(text=text, chain=parse_claim(text, problem_reading(problem)))
+        return ClaimSpec(text=to_text(chain), chain=as_gradient_claim(problem, chain))
+    return ClaimSpec(text=text, chain=as_gradient_claim(problem, parse_claim(text, problem_reading(problem))))
 
 
 def cmd_verify(args) -> Exit:

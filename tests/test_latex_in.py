@@ -295,7 +295,7 @@ ERRORS = [
     ("matrix entries", r"b = \begin{bmatrix} b_1 \\ b_2 \end{bmatrix}", r"'\begin{bmatrix}' is not read", 4),
     ("cases", r"\delta_{ij} = \begin{cases} 1 & i = j \end{cases}", "cannot be checked", 14),
     ("dots", r"x = (x_1, \dots, x_d)^T", r"'\dots' leaves terms out", 10),
-    ("update arrow", r"w \leftarrow w - \eta g", "an update arrow is not an equation", 2),
+    ("two update arrows", r"w \leftarrow w - \eta g \leftarrow w", "unexpected '\\leftarrow'", 24),
     ("implication", r"a = b \Rightarrow c = d", "an implication is not an equation", 6),
     ("circled label", r"\textcircled{1} a = b", r"'\textcircled' is an equation label", 0),
     ("unknown command", r"\foo x", r"'\foo' is not LaTeX that derive reads", 0),

@@ -98,13 +98,20 @@ Node = Number | Name | Neg | Binary | Transpose | Call | Index | Derivative | In
 
 @dataclass(frozen=True)
 class Chain:
-    """``A = B = C``: every link (A = B, B = C) must hold."""
+    """``A = B = C``: every link (A = B, B = C) must hold. With ``update``, the two sides of a
+    gradient-descent step as written, ``W := W - eta * G`` (read as a claim by problem/updates.py)."""
 
     sides: tuple[Node, ...]
     text: str = field(default="", compare=False, hash=False)
+    update: bool = False
 
     def links(self) -> list[tuple[Node, Node]]:
         return list(zip(self.sides, self.sides[1:]))
+
+
+class UpdateSides(list):
+    """What a grammar's transformer returns for ``W := value`` (``W <- value``, ``W \\leftarrow
+    value``): the two sides, marked as a step rather than an equation."""
 
 
 def children(node: Node) -> tuple[Node, ...]:

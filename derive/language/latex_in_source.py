@@ -16,6 +16,13 @@ _BAR = re.compile(r"(\\(?:left|right)\s*)?(?<!\\)"
                   r"(?:(?P<norm>\\\||\\Vert(?![A-Za-z])|\|\|)|(?P<abs>\||\\vert(?![A-Za-z])))")
 _MARKS = {"norm": ("\ue000", "\ue001"), "abs": ("\ue002", "\ue003")}
 _COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)")
+_ASSIGN = re.compile(r"\\leftarrow(?![A-Za-z])|\\gets(?![A-Za-z])|\\coloneqq(?![A-Za-z])|:=")
+# the step a quantity is at, in an update: W_{t+1}, W_t, W^{(t)}, \theta_{k+1} (letter put in)
+_STEP_MARK = (r"_\{{\s*{0}\s*(?:[+-]\s*1\s*)?\}}|_{0}(?![A-Za-z0-9])"
+              r"|\^\{{\s*\(\s*{0}\s*(?:[+-]\s*1\s*)?\)\s*\}}"
+              r"|(?<=\^\{{)\s*\(\s*{0}\s*(?:[+-]\s*1\s*)?\)(?=\s*\\top)")  # w^{(t)\top}: the mark alone
+_NEXT_STEP = r"_\{{\s*{0}\s*\+\s*1\s*\}}|\^\{{\s*\(\s*{0}\s*\+\s*1\s*\)\s*\}}"
+_SUMMED = r"\\(?:sum|prod)\s*_\s*(?:\{{[^{{}}]*\b{0}\b|{0})"
 
 _COMMAND_HINTS = {
     r"\quad": r"'\quad' separates a formula from its commentary: give the formula alone",
@@ -25,7 +32,6 @@ _COMMAND_HINTS = {
     r"\ldots": r"'\ldots' leaves terms out: write the sum, \sum_{i} x_i",
     r"\in": r"'\in' states a set membership, not an equation: give the equation alone",
     r"\mathbb": r"sets such as \mathbb{R}^{d} are prose, not part of an equation",
-    r"\leftarrow": r"an update arrow is not an equation: write '='",
     r"\rightarrow": r"an arrow is not an equation: write '='",
     r"\Rightarrow": r"an implication is not an equation: give each equation alone",
     r"\forall": r"'\forall' is prose: a free index already holds for every value",
@@ -69,6 +75,19 @@ def _unexpected(text: str, pos: int) -> str:
     if text[pos] in "\ue002\ue003":
         return "unexpected '|'"
     return f"unexpected {text[pos]!r}"
+
+
+def _drop_step_marks(text: str) -> str:
+    """In an update (``W_{t+1} \\leftarrow W_t - \\eta G``), the marks of the step a quantity
+    is at, blanked (positions stay put), so that both sides name the variable W. A letter is a
+    step only where the text has its next step (``_{t+1}``) and sums over it nowhere: in
+    ``\\sum_k g_k`` the k is an index."""
+    if not _ASSIGN.search(text):
+        return text
+    for letter in "tk":
+        if re.search(_NEXT_STEP.format(letter), text) and not re.search(_SUMMED.format(letter), text):
+            text = re.sub(_STEP_MARK.format(letter), lambda match: " " * len(match.group()), text)
+    return text
 
 
 def _pair_bars(text: str) -> str:

@@ -166,13 +166,17 @@ class _ToAst(_Names, _Scripts):
     # -- chains ------------------------------------------------------------------------------------
 
     def start(self, meta, children):
-        return next(c for c in children if isinstance(c, list))
+        return next(c for c in children if isinstance(c, list))  # an update's sides too: a list
 
     def body(self, meta, children):
         return [self._node(c) for c in children if c is not None and not isinstance(c, lark.Token)]
 
     def link(self, meta, children):
         return children[-1]
+
+    def update(self, meta, children):
+        target, value = (c for c in children if c is not None and not isinstance(c, lark.Token))
+        return ast.UpdateSides([self._node(target), self._node(value)])
 
     # -- operators ---------------------------------------------------------------------------------
 

@@ -461,6 +461,10 @@ class _ToAst(lark.Transformer):
     def start(self, meta, children):
         return [self._node(child) for child in children]
 
+    def update(self, meta, children):
+        target, _, value = children
+        return ast.UpdateSides([self._node(target), self._node(value)])
+
 
 def _truth(value) -> bool | None:
     """``True`` / ``False`` (or 1 / 0) as a keyword's value, else None."""
@@ -548,17 +552,18 @@ def parse_claim(text: str, reading: Reading | None = None) -> ast.Chain:
     sides = _parse(text, reading)
     if len(sides) < 2:
         raise ParseError("a claim needs '=' between two sides", text, len(text))
-    return ast.Chain(tuple(sides), text=text)
+    return ast.Chain(tuple(sides), text=text, update=isinstance(sides, ast.UpdateSides))
 
 
 def parse_sides(text: str, reading: Reading | None = None) -> ast.Chain:
     """An expression or a chain of them, as the sides of a chain (one side for an expression)."""
-    return ast.Chain(tuple(_parse(text, reading)), text=text)
+    sides = _parse(text, reading)
+    return ast.Chain(tuple(sides), text=text, update=isinstance(sides, ast.UpdateSides))
 
 
 def parse_definition(text: str) -> tuple[str, ast.Node]:
     """A definition ``name = expression``."""
     sides = _parse(text)
-    if len(sides) != 2 or not isinstance(sides[0], ast.Name):
+    if len(sides) != 2 or not isinstance(sides[0], ast.Name) or isinstance(sides, ast.UpdateSides):
         raise ParseError("a definition has the form 'name = expression'", text, 0)
     return sides[0].id, sides[1]

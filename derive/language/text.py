@@ -20,7 +20,7 @@ _BINARY_LEVEL = {"+": _SUM, "-": _SUM, "@": _PRODUCT, "*": _PRODUCT, "/": _PRODU
 def to_text(node: ast.Node | ast.Chain) -> str:
     """The claim-language text of an expression or chain."""
     if isinstance(node, ast.Chain):
-        return " = ".join(to_text(side) for side in node.sides)
+        return (" := " if node.update else " = ").join(to_text(side) for side in node.sides)
     return _text(node)[0]
 
 

@@ -202,8 +202,8 @@ class Absolute(sympy.Function):
 
 
 def sign(x: sympy.Expr) -> sympy.Expr:
-    """sign(x) = |x|/x for real x ≠ 0 (its derivative is 0 there, as SymPy finds)."""
-    return Absolute(x) / x
+    """sign(x) = |x|/x for real x ≠ 0 (its derivative is 0 there, as SymPy finds), and 0 at 0."""
+    return sympy.Integer(0) if x.is_zero else Absolute(x) / x
 
 
 class SoftmaxEntry(sympy.Function):

@@ -23,6 +23,7 @@ from ..errors import ShapeError, TooLarge, UnsupportedError
 from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
 from ..language.shapes import Scope, Shape, free_indices, is_vector
+from ..language.text import to_text
 from ..limits import MAX_EXPONENT, exact_shape
 from ..problem.definition import Problem
 from .functions import SYMPY_FORMS, SoftmaxEntry, undefined

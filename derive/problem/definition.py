@@ -26,6 +26,7 @@ from ..limits import MAX_SIZE
 from . import schema as problem_schema
 from .files import catalog_paths, read_toml  # their home is files.py (no SymPy there)
 from .schema import key_path, name_error, shown
+from .updates import as_gradient_claim
 
 CONSTRAINTS = set(problem_schema.CONSTRAINTS)
 VERDICTS = set(problem_schema.VERDICTS)
@@ -294,7 +295,7 @@ def _claim_spec(problem: Problem, entry, where: str) -> ClaimSpec:
         entry = {"claim": entry}
     text = entry["claim"]
     try:
-        chain = parse_claim(text)
+        chain = as_gradient_claim(problem, parse_claim(text))
     except DeriveError as error:
         raise ProblemError(f"{where} ({shown(text, 60)}): {_headline(error)}") from None
     correct = entry.get("correct")

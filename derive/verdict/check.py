@@ -33,6 +33,7 @@ from ..oracles.numeric import NumericModel, relative_gap
 from ..oracles.symbolic import ExactModel
 from ..oracles.zero import ExpansionTooLarge, find_witness, zero_test
 from ..problem.definition import ClaimSpec, Problem
+from ..problem.updates import as_gradient_claim
 from .diagnose import diagnose
 from .evidence import (
     FAILS,
@@ -155,6 +156,9 @@ class ProblemChecker:
                                expected_diagnosis=spec.diagnosis, correct=spec.correct, source=spec.source,
                                chain=spec.chain, correct_chain=spec.correct_chain)
         try:
+            if spec.chain.update:  # W := W - eta * G, read as the claim dL/dW = G
+                spec = dataclasses.replace(spec, chain=as_gradient_claim(self.problem, spec.chain))
+                verdict.chain = spec.chain
             scope = self.problem.check_claim_names(spec.chain)
             with _recursion_limit(RECURSION_LIMIT):
                 for left, right in spec.chain.links():  # an index keeps its range from link to link

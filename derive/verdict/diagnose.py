@@ -135,7 +135,8 @@ def _relations(problem, reference, claimed, scope, pair: Pair) -> Diagnosis | No
         return Diagnosis("transposed", f"{claim_text} is the transpose of {ref_text}{note}", f"({claim_text}).T",
                          correction=ast.Transpose(claimed))
     if _all(lambda t, g: close(g, -t), pair):
-        return Diagnosis("sign", f"{claim_text} has the wrong sign", f"-({claim_text})", correction=ast.Neg(claimed))
+        negated = claimed.operand if isinstance(claimed, ast.Neg) else ast.Neg(claimed)  # -(-G) is G
+        return Diagnosis("sign", f"{claim_text} has the wrong sign", to_text(negated), correction=negated)
     factors = [_factor(t, g) for t, g in zip(pair.true, pair.got)]
     if None not in factors:
         described = _describe_factor(problem, factors)
