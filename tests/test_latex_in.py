@@ -290,7 +290,7 @@ ERRORS = [
     ("unclosed brace", r"\frac{\partial J}{\partial W", "the text ends (expected '}')", 28),
     ("dangling operator", "W^T +", "the text ends (expected an expression)", 5),
     ("stray closing parenthesis", "a + )", "unexpected ')' (expected an expression)", 4),
-    ("set membership", r"x \in \mathbb{R}^d", r"'\in' states a set membership", 2),
+    ("set membership", r"x \in S", r"'\in' is read only in a shape statement", 2),
     ("quad commentary", r"L = x \quad \text{--- (1)}", r"'\quad' separates a formula", 6),
     ("matrix entries", r"b = \begin{bmatrix} b_1 \\ b_2 \end{bmatrix}", r"'\begin{bmatrix}' is not read", 4),
     ("cases", r"\delta_{ij} = \begin{cases} 1 & i = j \end{cases}", "cannot be checked", 14),

@@ -35,7 +35,7 @@ TWO_LOSSES = problem_from_dict({
 @pytest.mark.parametrize("text", ["W := W - eta * G", "W <- W - eta * G", "W ← W - eta * G"])
 def test_a_step_parses_as_its_two_sides(text):
     chain = parse_claim(text)
-    assert chain.update and chain.sides[0] == ast.Name("W") and to_text(chain) == "W := W - eta * G"
+    assert chain.kind == ":=" and chain.sides[0] == ast.Name("W") and to_text(chain) == "W := W - eta * G"
 
 
 def test_a_step_is_not_a_definition():
@@ -52,7 +52,7 @@ def test_a_step_is_not_a_definition():
 ])
 def test_a_step_reads_as_the_gradient_claim_it_makes(step, gradient):
     chain = as_gradient_claim(MSE, parse_claim(step))
-    assert not chain.update and to_text(chain) == gradient and chain.text == step
+    assert chain.kind == "=" and to_text(chain) == gradient and chain.text == step
 
 
 @pytest.mark.parametrize("step, verdict, diagnosis", [
@@ -99,7 +99,7 @@ def test_a_step_needs_one_loss():
 ])
 def test_a_latex_step_drops_the_marks_of_its_steps(latex):
     chain = parse_latex_claim(latex, **latex_reading(MSE))
-    assert chain.update and chain.sides[0] == ast.Name("W")
+    assert chain.kind == ":=" and chain.sides[0] == ast.Name("W")
     assert ProblemChecker(MSE).check(to_text(chain)).verdict == "holds"
 
 

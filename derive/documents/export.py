@@ -213,7 +213,10 @@ def _claim_part(out: _Writer, problem: Problem, number: int, verdict: ClaimVerdi
         return
     out.text(f"{status}. Evidence: {verdict.evidence_summary()}.")
     if verdict.verdict == "holds" and verdict.generic:
-        _derivation(out, problem, verdict)
+        if any(link.steps for link in verdict.links):
+            _derivation(out, problem, verdict)
+        else:  # a shape statement: the shape rules decide it, no index derivation
+            out.text("; ".join(why for link in verdict.links for _, why in link.derivation) + ".")
     if verdict.verdict != "fails":
         return
     link = verdict.links[verdict.broken_link]

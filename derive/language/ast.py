@@ -98,15 +98,18 @@ Node = Number | Name | Neg | Binary | Transpose | Call | Index | Derivative | In
 
 @dataclass(frozen=True)
 class Chain:
-    """``A = B = C``: every link (A = B, B = C) must hold. With ``update``, the two sides of a
-    gradient-descent step as written, ``W := W - eta * G`` (read as a claim by problem/updates.py)."""
+    """What a claim states, by its ``kind``: ``=``, the chain ``A = B = C`` whose every link (A = B,
+    B = C) must hold; ``:=``, a gradient-descent step as written, its sides ``W`` and
+    ``W - eta * G`` (read as the claim dL/dW = G by problem/updates.py); ``in``, a shape
+    statement ``dL/dW in R^(m x d)``, its sides the expression and the two sizes stated."""
 
     sides: tuple[Node, ...]
     text: str = field(default="", compare=False, hash=False)
-    update: bool = False
+    kind: str = "="
 
     def links(self) -> list[tuple[Node, Node]]:
-        return list(zip(self.sides, self.sides[1:]))
+        """The equations to check, each link of a chain; a step or a statement has none."""
+        return list(zip(self.sides, self.sides[1:])) if self.kind == "=" else []
 
 
 class UpdateSides(list):

@@ -44,6 +44,7 @@ from .latex_in_source import _STARTS, _drop_step_marks, _expected, _pair_bars, _
 from .latex_in_transform import _ToAst
 from .parse_limits import check_limits, transform_checked
 from .primitives import PRIMITIVES
+from .statements import split_statement, stated_sizes
 
 __all__ = ["FUNCTIONS", "LATEX_IN_RULES", "latex_key", "parse_latex_claim", "parse_latex_expr",
            "parse_latex_sides", "reads_as_scalar"]
@@ -138,7 +139,13 @@ def parse_latex_claim(text: str, names: Mapping[str, str] | None = None, *,
     """A LaTeX equation or chain ``A = B = C`` (also as ``\\begin{aligned} A &= B \\\\ &= C
     \\end{aligned}``), every link of which must hold. Arguments as for ``parse_latex_expr``."""
     _check_names(names)
+    statement = split_statement(text, latex=True)
+    if statement is not None:
+        expr_text, sizes, _ = statement
+        expr = parse_latex_expr(expr_text, names, functions=functions, scalars=scalars, quantities=quantities)
+        stated = [parse_latex_expr(size, names, scalars=scalars, quantities=quantities) for size in sizes]
+        return ast.Chain((expr, *stated_sizes(stated)), text=text, kind="in")
     sides = _parse(text, names, functions, scalars, quantities)
     if len(sides) < 2:
         raise ParseError("a claim needs '=' between two sides", re.sub(r"\s", " ", text), len(text))
-    return ast.Chain(tuple(sides), text=text, update=isinstance(sides, ast.UpdateSides))
+    return ast.Chain(tuple(sides), text=text, kind=":=" if isinstance(sides, ast.UpdateSides) else "=")

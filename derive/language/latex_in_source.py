@@ -30,7 +30,7 @@ _COMMAND_HINTS = {
     r"\dots": r"'\dots' leaves terms out: write the sum, \sum_{i} x_i",
     r"\cdots": r"'\cdots' leaves terms out: write the sum, \sum_{i} x_i",
     r"\ldots": r"'\ldots' leaves terms out: write the sum, \sum_{i} x_i",
-    r"\in": r"'\in' states a set membership, not an equation: give the equation alone",
+    r"\in": r"'\in' is read only in a shape statement, as in W \in \mathbb{R}^{m \times d}: give the equation alone",
     r"\mathbb": r"sets such as \mathbb{R}^{d} are prose, not part of an equation",
     r"\rightarrow": r"an arrow is not an equation: write '='",
     r"\Rightarrow": r"an implication is not an equation: give each equation alone",

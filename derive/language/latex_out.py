@@ -54,6 +54,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from functools import singledispatch
 
 from ..errors import DeriveError
@@ -173,15 +174,31 @@ def to_latex(node: ast.Node | ast.Chain, names: Mapping[str, str] | None = None,
     notation that depends on them (see the module docstring).
     """
     ctx = _context(node, names, scope)
+    if isinstance(node, ast.Chain) and node.kind == "in":
+        return _statement(node, ctx)
     if isinstance(node, ast.Chain):
-        return " = ".join(_latex(side, ctx).text for side in node.sides)
+        return f" {_KIND_LATEX[node.kind]} ".join(_latex(side, ctx).text for side in node.sides)
     return _latex(node, ctx).text
+
+
+_KIND_LATEX = {"=": "=", ":=": r"\leftarrow"}
+
+
+def _statement(chain: ast.Chain, ctx) -> str:
+    r"""``A \in \mathbb{R}^{m \times d}`` (``\mathbb{R}^{m}`` for a column, ``\mathbb{R}`` for a scalar)."""
+    expr, rows, cols = (_latex(side, ctx).text for side in chain.sides)
+    one = ast.Number(Fraction(1))
+    if chain.sides[2] == one:
+        space = r"\mathbb{R}" if chain.sides[1] == one else rf"\mathbb{{R}}^{{{rows}}}"
+    else:
+        space = rf"\mathbb{{R}}^{{{rows} \times {cols}}}"
+    return rf"{expr} \in {space}"
 
 
 def to_latex_aligned(chain: ast.Chain | ast.Node, names: Mapping[str, str] | None = None, *,
                      scope: Scope | None = None) -> str:
     r"""A chain as rows for ``\begin{aligned}`` or ``align*``: ``A &= B \\ &= C``."""
-    if not isinstance(chain, ast.Chain):
+    if not isinstance(chain, ast.Chain) or chain.kind != "=":
         return to_latex(chain, names, scope=scope)
     ctx = _context(chain, names, scope)
     first, *rest = (_latex(side, ctx).text for side in chain.sides)

@@ -25,6 +25,7 @@ from .claim_grammar import claim_parser, terminal
 from .latex_in_rules import reads_as_scalar
 from .parse_limits import check_limits, transform_checked
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
+from .statements import split_statement, stated_sizes
 
 
 def _span(meta_or_token) -> ast.Span:
@@ -548,17 +549,35 @@ def parse_expr(text: str, reading: Reading | None = None) -> ast.Node:
 
 
 def parse_claim(text: str, reading: Reading | None = None) -> ast.Chain:
-    """An equation or chain ``A = B = C`` whose every link must hold."""
+    """An equation or chain ``A = B = C`` whose every link must hold; a gradient-descent step
+    ``W := W - eta * G``; or a shape statement ``dL/dW in R^(m x d)``."""
+    statement = _statement(text, reading)
+    if statement is not None:
+        return statement
     sides = _parse(text, reading)
     if len(sides) < 2:
         raise ParseError("a claim needs '=' between two sides", text, len(text))
-    return ast.Chain(tuple(sides), text=text, update=isinstance(sides, ast.UpdateSides))
+    return ast.Chain(tuple(sides), text=text, kind=":=" if isinstance(sides, ast.UpdateSides) else "=")
+
+
+def _statement(text: str, reading: Reading | None) -> ast.Chain | None:
+    """The shape statement ``text`` makes (``dL/dW in R^(m x d)``), or None."""
+    statement = split_statement(text)
+    if statement is None:
+        return None
+    expr_text, sizes, _ = statement
+    expr = parse_expr(expr_text, reading)
+    return ast.Chain((expr, *stated_sizes([parse_expr(size) for size in sizes])), text=text, kind="in")
 
 
 def parse_sides(text: str, reading: Reading | None = None) -> ast.Chain:
-    """An expression or a chain of them, as the sides of a chain (one side for an expression)."""
+    """An expression or a chain of them, as the sides of a chain (one side for an expression); a
+    step or a shape statement as in ``parse_claim``."""
+    statement = _statement(text, reading)
+    if statement is not None:
+        return statement
     sides = _parse(text, reading)
-    return ast.Chain(tuple(sides), text=text, update=isinstance(sides, ast.UpdateSides))
+    return ast.Chain(tuple(sides), text=text, kind=":=" if isinstance(sides, ast.UpdateSides) else "=")
 
 
 def parse_definition(text: str) -> tuple[str, ast.Node]:

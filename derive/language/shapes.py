@@ -323,7 +323,7 @@ def _(node: ast.Binary, scope):
     if node.op == "**":
         if not is_scalar(right):
             raise ShapeError(f"{_where(node)}: the exponent must be a scalar, not {fmt(right)}")
-        exponent = _size_value(node.right, scope)
+        exponent = size_value(node.right, scope)
         if exponent is None:
             raise TooLarge(f"{_where(node)}: an exponent must be a number or a size, as in x**2 or det(A)**n")
         if exponent.is_number and abs(exponent) > MAX_EXPONENT:
@@ -333,7 +333,7 @@ def _(node: ast.Binary, scope):
     return broadcast(left, right, _where(node), node.op, scope)
 
 
-def _size_value(node: ast.Node, scope: Scope) -> sympy.Expr | None:
+def size_value(node: ast.Node, scope: Scope) -> sympy.Expr | None:
     """The value of an exponent that is a number or a size expression (n, m·p, n - 1), the fixed
     sizes put in; None for anything else (an entry, a power of powers: ``10**10**10``)."""
     if isinstance(node, ast.Number):
@@ -341,10 +341,10 @@ def _size_value(node: ast.Node, scope: Scope) -> sympy.Expr | None:
     if isinstance(node, ast.Name):
         return sympy.sympify(scope.sizes[node.id]).xreplace(scope.fixed) if node.id in scope.sizes else None
     if isinstance(node, ast.Neg):
-        inner = _size_value(node.operand, scope)
+        inner = size_value(node.operand, scope)
         return None if inner is None else -inner
     if isinstance(node, ast.Binary) and node.op in ("+", "-", "*", "/"):
-        left, right = _size_value(node.left, scope), _size_value(node.right, scope)
+        left, right = size_value(node.left, scope), size_value(node.right, scope)
         if left is None or right is None or (node.op == "/" and right == 0):
             return None
         return {"+": left + right, "-": left - right, "*": left * right, "/": left / right}[node.op]

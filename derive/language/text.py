@@ -20,7 +20,10 @@ _BINARY_LEVEL = {"+": _SUM, "-": _SUM, "@": _PRODUCT, "*": _PRODUCT, "/": _PRODU
 def to_text(node: ast.Node | ast.Chain) -> str:
     """The claim-language text of an expression or chain."""
     if isinstance(node, ast.Chain):
-        return (" := " if node.update else " = ").join(to_text(side) for side in node.sides)
+        if node.kind == "in":
+            expr, rows, cols = node.sides
+            return f"{to_text(expr)} in R^({to_text(rows)} x {to_text(cols)})"
+        return f" {node.kind} ".join(to_text(side) for side in node.sides)
     return _text(node)[0]
 
 

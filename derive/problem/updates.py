@@ -41,7 +41,7 @@ class Problem(Protocol):
 def as_gradient_claim(problem: Problem, chain: ast.Chain) -> ast.Chain:
     """The claim ``dL/dW = G`` that the step ``chain`` (``W := W - eta * G``) makes, keeping the
     step's text; a chain that is not a step is returned as it is."""
-    if not chain.update:
+    if chain.kind != ":=":
         return chain
     target, value = chain.sides
     where = to_text(target) + " := " + to_text(value)

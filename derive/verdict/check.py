@@ -52,6 +52,7 @@ from .evidence import (
 )
 from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes
 from .points import common_scope
+from .shape_statement import check_statement
 from .sizes_as_values import sizes_as_values
 
 # ranges of the numeric oracle's sizes, drawn per claim (derive.fresh_sizes): large for a
@@ -156,10 +157,12 @@ class ProblemChecker:
                                expected_diagnosis=spec.diagnosis, correct=spec.correct, source=spec.source,
                                chain=spec.chain, correct_chain=spec.correct_chain)
         try:
-            if spec.chain.update:  # W := W - eta * G, read as the claim dL/dW = G
+            if spec.chain.kind == ":=":  # W := W - eta * G, read as the claim dL/dW = G
                 spec = dataclasses.replace(spec, chain=as_gradient_claim(self.problem, spec.chain))
                 verdict.chain = spec.chain
             scope = self.problem.check_claim_names(spec.chain)
+            if spec.chain.kind == "in":  # dL/dW in R^(m x d): decided by the shapes alone
+                verdict.links.append(check_statement(spec.chain, scope))
             with _recursion_limit(RECURSION_LIMIT):
                 for left, right in spec.chain.links():  # an index keeps its range from link to link
                     link, scope = self._check_link(left, right, scope)
