@@ -68,9 +68,15 @@ BAD_FILES = [
     ('sizes = ["n"]\n[variables]\nx = ["n", 5000]\n', f"variables.x[2]: a dimension is a whole number from 1 to {MAX_SIZE}, not 5000"),
     ('sizes = ["n"]\n[variables]\nx = ["n", "n", "n"]\n', "variables.x: expected at most 2 items, found 3"),
     ('sizes = ["n"]\n[variables]\nx = ["n", true]\n', "variables.x[2]: expected a size name or a whole number, not the boolean true"),
+    # size orders
+    ('sizes = ["n", "k"]\nsize_order = ["k < m"]\n' + VARS, "size_order[1]: 'm' is not a size of the problem (sizes: n, k)"),
+    ('sizes = ["n", "k"]\nsize_order = ["k, n"]\n' + VARS, "size_order[1]: write an order of sizes such as 'k < n' or 'k <= m < n', not 'k, n'"),
+    ('sizes = { n = 3, k = 0 }\nsize_order = ["k < n"]\n' + VARS, "size_order[1]: n is fixed at 3: an order is between free sizes"),
+    ('sizes = ["n", "k"]\nsize_order = ["k < n", "n <= k"]\n' + VARS, "size_order: k and n are each below the other"),
+    ('sizes = ["n"]\nsize_order = "n < n"\n' + VARS, "size_order: expected a list of orders such as ['k < n'], not the text 'n < n'"),
     # unknown keys, with a did-you-mean
     ('titel = "A"\nsizes = ["n"]\n' + VARS, "titel: unknown key (did you mean 'title'?)"),
-    ('colour = 1\n', "colour: unknown key (known: id, title, source, notes, sizes, layout, functions, "
+    ('colour = 1\n', "colour: unknown key (known: id, title, source, notes, sizes, size_order, layout, functions, "
                      "definitions, variables, arbitrary, latex, claims)"),
     ('sizes = ["n"]\n[variables]\nx = { shape = "n x n", constraint = ["symmetric"] }\n',
      "variables.x.constraint: unknown key (did you mean 'constraints'?)"),

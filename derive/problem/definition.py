@@ -26,6 +26,7 @@ from ..limits import MAX_SIZE
 from . import schema as problem_schema
 from .files import catalog_paths, read_toml  # their home is files.py (no SymPy there)
 from .schema import key_path, name_error, shown
+from .size_order import ordered, parse_orders
 from .updates import as_gradient_claim
 
 CONSTRAINTS = set(problem_schema.CONSTRAINTS)
@@ -74,6 +75,8 @@ class Problem:
     loss_dependent: frozenset[str] = frozenset()
     # LaTeX spellings of the problem's names beyond the usual ones ("W^{(1)}" = "W1")
     latex_names: dict[str, str] = field(default_factory=dict)
+    # orders between free sizes ("k < n": (smaller, larger, strict)), kept by sizes_from
+    size_order: tuple[tuple[str, str, bool], ...] = ()
 
     @property
     def free_sizes(self) -> list[str]:
@@ -81,8 +84,9 @@ class Problem:
         return [name for name in self.sizes if name not in self.fixed_sizes]
 
     def sizes_from(self, values: Iterable[int]) -> dict[str, int]:
-        """The free sizes take ``values`` in order, the fixed ones keep theirs: {name: value}."""
-        sizes = {**self.fixed_sizes, **dict(zip(self.free_sizes, values))}
+        """The free sizes take ``values`` in order (dealt out again where the problem orders its
+        sizes, k < n), the fixed ones keep theirs: {name: value}."""
+        sizes = ordered({**self.fixed_sizes, **dict(zip(self.free_sizes, values))}, self.size_order)
         return {name: sizes[name] for name in self.sizes}
 
     def scope(self) -> Scope:
@@ -206,6 +210,7 @@ def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = 
         path=path,
         shapes=shapes,
         latex_names=dict(data.get("latex", {})),
+        size_order=parse_orders(data.get("size_order", []), [n for n in sizes if n not in fixed], fixed, where),
     )
     for name in arbitrary:
         shapes[name] = SCALAR

@@ -378,6 +378,8 @@ SCHEMA = Table({
     "notes": Text(),
     "sizes": AnyOf((ListOf(Name("a size name"), "a list of size names", unique=True), TableOf(Name(), Size())),
                    expected="a list of size names such as ['m', 'd'] or a table such as { n = 2 }"),
+    "size_order": ListOf(Text("an order of sizes such as 'k < n'", multiline=False),
+                         "a list of orders such as ['k < n']"),
     "layout": Choice(LAYOUTS),
     "functions": ListOf(Name("a function name"), "a list of function names", unique=True),
     "definitions": ListOf(Text("a definition such as 'y = W @ x + b'"), "a list of definitions"),
