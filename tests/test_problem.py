@@ -26,7 +26,7 @@ def test_shape_text(spec, shape):
 BAD = [
     ({"variables": {"A": "n x k"}}, "variables.A: 'k' is not a declared size (sizes: n)"),
     ({"variables": {"A": {"shape": "n x n", "constraints": ["orthogonal"]}}},
-     "variables.A.constraints[1]: expected 'symmetric', 'spd', 'invertible', 'positive' or 'stochastic', not "
+     "variables.A.constraints[1]: expected 'symmetric', 'spd', 'invertible', 'positive', 'probability' or 'stochastic', not "
      "'orthogonal'"),
     ({"sizes": ["n", "m"], "variables": {"A": {"shape": "n x m", "constraints": ["symmetric"]}}},
      "variables.A: symmetric but not square: (n,m)"),

@@ -256,3 +256,30 @@ def test_a_stochastic_matrix_is_only_refuted_inside_its_domain():
     for claim in ["dL/dZ = (softmax(Z) - relu(T)) / S", "dL/dZ = (softmax(Z) - sqrt(T**2)) / S"]:
         assert ProblemChecker(problem).check(claim).verdict != "fails"
     assert ProblemChecker(problem).check("dL/dZ = (softmax(Z) + T) / S").verdict == "fails"
+
+
+PROBABILITY = problem_from_dict({
+    "id": "probability", "sizes": ["n"],
+    "variables": {"h": {"shape": "n", "constraints": ["probability"]}, "t": "n"},
+    "definitions": ["L = -sum(t * log(h) + (1 - t) * log(1 - h))"],
+})
+
+
+@pytest.mark.parametrize("claim", ["relu(h) = h", "step(h) = ones(n)", "abs(h) = h",
+                                   "dL/dh = (h - t) / (h * (1 - h))"])
+def test_a_probability_is_positive_for_every_oracle(claim):
+    assert ProblemChecker(PROBABILITY).check(claim).verdict == "holds"
+
+
+@pytest.mark.parametrize("claim", ["relu(h - 1) = h - 1", "relu(-h) = -h", "dL/dh = (h - t) / h"])
+def test_a_probability_is_refuted_inside_its_domain(claim):
+    verdict = ProblemChecker(PROBABILITY).check(claim)
+    assert verdict.verdict == "fails"
+    witness = verdict.links[0].difference
+    assert witness is not None
+
+
+def test_a_bound_a_probability_needs_beyond_positivity_is_never_assumed_proved():
+    """h < 1 is where points are drawn, not what the exact proof knows: |h - 1| = 1 - h is not
+    proved (nor refuted) — never 'holds' on points alone."""
+    assert ProblemChecker(PROBABILITY).check("abs(h - 1) = 1 - h").verdict == "undecided"

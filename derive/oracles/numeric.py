@@ -72,7 +72,9 @@ class NumericModel:
         rows, cols = self.concrete(variable.shape)
         c = variable.constraints
         rng = self.rng
-        if "positive" in c or "stochastic" in c:
+        if "probability" in c:  # entries in (0, 1), as a sigmoid's output
+            value = rng.uniform(0.05, 0.95, (rows, cols))
+        elif "positive" in c or "stochastic" in c:
             value = rng.uniform(0.5, 2.0, (rows, cols))
             if "stochastic" in c:
                 value = value / value.sum(axis=1, keepdims=True)

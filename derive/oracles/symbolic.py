@@ -93,7 +93,7 @@ class ExactModel:
                                                             real=True, **assumptions))
 
     def _leaf(self, variable) -> Matrix:
-        positive = "positive" in variable.constraints
+        positive = bool({"positive", "probability"} & variable.constraints)
         symbols = self._symbols(variable.name, variable.shape, **({"positive": True} if positive else {}))
         rows, cols = symbols.shape
         if {"symmetric", "spd"} & variable.constraints:
@@ -109,9 +109,12 @@ class ExactModel:
     def bounds(self) -> dict:
         """Symbols confined to an interval by their variable's constraint: the free entries of a
         row-stochastic matrix lie in (0, 0.9/(k-1)) for k columns, so that every entry, the last
-        one (1 - the others) included, is positive. Witnesses are looked for there only."""
+        one (1 - the others) included, is positive; a probability's in (0, 1). Witnesses are looked
+        for there only."""
         found = {}
         for variable in self.problem.variables.values():
+            if "probability" in variable.constraints:
+                found.update((symbol, (0.02, 0.98)) for symbol in _symbols_in_order(self.leaves[variable.name]))
             if "stochastic" in variable.constraints:
                 cols = self.leaves[variable.name].cols
                 high = 0.9 / max(cols - 1, 1)

@@ -39,7 +39,7 @@ MAX_NAME = 64  # characters in a name
 MAX_SPELLING = 100  # characters in a [latex] spelling
 PROBLEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
-CONSTRAINTS = ("symmetric", "spd", "invertible", "positive", "stochastic")
+CONSTRAINTS = ("symmetric", "spd", "invertible", "positive", "probability", "stochastic")
 VERDICTS = ("holds", "fails", "undecided")
 LAYOUTS = ("numerator", "denominator")
 
