@@ -196,6 +196,10 @@ def _catalog_claims(expect: str):
 @pytest.mark.parametrize("pid, index", list(_catalog_claims("holds")))
 def test_a_catalog_claim_that_holds_is_proved_for_every_size_and_confirmed_exactly(pid, index):
     spec = problem(pid).claims[index]
+    if spec.chain.kind == "in":  # a shape statement: the shape rules decide it for every size, not the engine
+        verdict = exact(pid).check(spec)
+        assert verdict.verdict == "holds" and verdict.every_size
+        return
     result = prove(problem(pid), spec.chain)
     assert result.proved, result.status
     assert exact(pid).check(spec).verdict == "holds"
