@@ -179,7 +179,10 @@ def test_every_step_of_a_derivation_holds_exactly(pid, loss, wrt):
 # ("problem:number"), each with the reason: a proof lost fails the test below, a gap closed
 # turns its strict xfail into a failure too. None today: every claim of the catalog that holds
 # is proved.
-NOT_PROVED_YET: dict[str, str] = {}
+NOT_PROVED_YET: dict[str, str] = {
+    f"cookbook-quadratic-forms:{number}": "second derivatives have no index-notation rule yet"
+    for number in (22, 24, 25)
+}
 
 
 def _catalog_claims(expect: str):

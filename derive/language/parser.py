@@ -194,6 +194,13 @@ class _ToAst(lark.Transformer):
             of = ast.Index(of, items, span=_span(token))
         return ast.Derivative(of, self._resolve(match["wrt"]), span=_span(token))
 
+    def second_derivative(self, meta, children):
+        (token,) = children
+        match = terminal("DERIV2").fullmatch(str(token))
+        wrt = self._resolve(match["wrt2"])
+        first = ast.Derivative(ast.Name(self._resolve(match["of2"]), span=_span(token)), wrt, span=_span(token))
+        return ast.Derivative(first, wrt, span=_span(token))
+
     def expr_derivative(self, meta, children):
         _, body, wrt = children
         wrt = terminal("DWRT").fullmatch(str(wrt))["by"]

@@ -20,6 +20,8 @@ _TEXT_SPACE = re.compile(r"(?:(?<![\w.])in|∈)\s*(?:R|ℝ)\s*(?:\^\s*(?P<sizes>
                          re.DOTALL)
 _LATEX_SPACE = re.compile(r"\\in(?![A-Za-z])\s*(?:\\mathbb\s*\{\s*R\s*\}|\\mathbf\s*\{\s*R\s*\}|\\mathbb\s*R"
                           r"|\\R(?![A-Za-z])|ℝ)\s*(?:\^\s*(?P<sizes>\{.*\}|[A-Za-z0-9]))?\s*[.,]?\s*$", re.DOTALL)
+_ENVIRONMENT = re.compile(r"^\s*\\begin\s*\{\s*(aligned|split|align\*?|gathered|equation\*?)\s*\}(?P<body>.*)"
+                          r"\\end\s*\{\s*\1\s*\}\s*$", re.DOTALL)
 _TEXT_SEPARATOR = re.compile(r"\s+x\s+|×|,")
 _LATEX_SEPARATOR = re.compile(r"\\times(?![A-Za-z])|,")
 
@@ -27,6 +29,8 @@ _LATEX_SEPARATOR = re.compile(r"\\times(?![A-Za-z])|,")
 def split_statement(text: str, latex: bool = False) -> tuple[str, list[str], int] | None:
     """(the expression's text, the texts of the sizes stated, where the space starts) when ``text``
     states a shape; None otherwise. No size stated is a scalar, one a column."""
+    if latex and _ENVIRONMENT.match(text):  # \begin{aligned} A \in \mathbb{R}^{m} \end{aligned}
+        text = _ENVIRONMENT.match(text)["body"]
     match = (_LATEX_SPACE if latex else _TEXT_SPACE).search(text)
     if match is None:
         return None

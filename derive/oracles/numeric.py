@@ -22,6 +22,8 @@ from ..problem.definition import Problem
 from .numpy_functions import NUMPY_FORMS, standin
 
 STEP = 1e-20
+# a second derivative is the central difference of the complex-step first one: error ~ SECOND_STEP²
+SECOND_STEP = 1e-5
 CACHE_LIMIT = 256
 CACHE_BYTES = 64 * 2**20  # values one evaluation may keep
 MEMO_LIMIT = 200_000  # nodes whose free indices a model remembers
@@ -145,7 +147,8 @@ class NumericModel:
 
     def derivative(self, node: ast.Derivative, env: dict, scope: Scope, idx: dict) -> np.ndarray:
         if env is not self.base:
-            raise UnsupportedError("nested derivatives are not supported")
+            raise UnsupportedError("a derivative inside another is taken by central differences of the "
+                                   "inner one, at shifted points: this one was met at a perturbed point")
         # by the tree's structure, not its identity: the diagnosis builds the same derivative
         # afresh in many candidate edits, and each costs a pass per entry of what it is by
         key = (node, frozenset(scope.index_ranges.items()), tuple(sorted(idx.items())))
@@ -163,7 +166,9 @@ class NumericModel:
             # which the complex step would find with one forward pass per entry of Y
             return self.upstream[of.id][node.wrt]
         wrt_shape = self.base[node.wrt].shape
-        if isinstance(of, ast.Index) and not self.evaluation(self.base, scope).free_indices(of.operand):
+        if any(isinstance(inner, ast.Derivative) for inner in ast.walk(of)):
+            columns = self._second(of, node.wrt, scope, idx)
+        elif isinstance(of, ast.Index) and not self.evaluation(self.base, scope).free_indices(of.operand):
             # an entry of an index-free expression: differentiate the whole once, then pick
             table = self._table(of.operand, node.wrt, scope)
             columns = [_pick(table[k], of, idx) for k in range(table.shape[0])]
@@ -179,6 +184,37 @@ class NumericModel:
             jac = np.stack([c.reshape(-1) for c in columns], axis=1)  # rows: of, cols: wrt
             return (jac if self.problem.layout == "numerator" else jac.T).astype(complex)
         raise UnsupportedError("a derivative of order 3 or 4")
+
+    def _second(self, of: ast.Node, wrt: str, scope: Scope, idx: dict) -> list[np.ndarray]:
+        """d(of)/d(each entry of wrt) where ``of`` holds a derivative (d2f/dx2): the central
+        difference, step SECOND_STEP, of ``of`` at the two points shifted along the entry, each
+        a model of its own whose inner derivative is the complex step (error ~1e-10)."""
+        variable = self.problem.variables.get(wrt)
+        if variable is None or variable.constraints & {"symmetric", "spd", "stochastic"}:
+            raise UnsupportedError(f"d/d{wrt} of a derivative: a second derivative is taken by a variable "
+                                   "without constraints, as in d2f/dx2")
+        arbitrary = set(self.problem.arbitrary) | set(self.problem.loss_dependent)
+        if {n.id for n in ast.walk(of) if isinstance(n, ast.Name)} & arbitrary:
+            raise UnsupportedError("a loss left arbitrary has no known second derivatives (define the loss)")
+        columns = []
+        for k in range(self.leaves[wrt].size):
+            sides = [self._shifted(wrt, k, sign * SECOND_STEP) for sign in (1, -1)]
+            plus, minus = (model.evaluate(of, model.base, scope, idx) for model in sides)
+            columns.append((plus - minus) / (2 * SECOND_STEP))
+        return columns
+
+    def _shifted(self, wrt: str, k: int, step: float) -> NumericModel:
+        """This model with entry k of the variable ``wrt`` moved by ``step`` (real), caches empty."""
+        model = object.__new__(NumericModel)
+        model.__dict__.update(self.__dict__)
+        model.leaves = dict(self.leaves)
+        moved = self.leaves[wrt].copy()
+        moved.flat[k] += step
+        model.leaves[wrt] = moved
+        model._basis, model._tables, model._evaluations, model._derivatives = {}, {}, {}, {}
+        model._free_memos = {}
+        model.base = model.forward({})
+        return model
 
     def free_memo(self, index_names: frozenset) -> tuple[dict, dict]:
         """The memo of free indices of the evaluations under ``index_names``."""

@@ -188,7 +188,7 @@ class ExactModel:
 
     def derivative(self, node: ast.Derivative, env: dict, scope: Scope, idx: dict) -> Matrix:
         if env is not self.base:
-            raise UnsupportedError(f"{node.wrt}: nested derivatives (second derivatives) are not supported")
+            self._check_second(node, env)
         cut_env, hat, back = self._cut(node.wrt)
         of = self.evaluate(node.of, cut_env, scope, idx)
         wrt_symbols = list(hat)
@@ -204,6 +204,21 @@ class ExactModel:
         else:
             raise UnsupportedError(f"d{node.wrt}: a derivative of order-3 or order-4 shape; write it entrywise")
         return out.xreplace(back) if back else out
+
+    def _check_second(self, node: ast.Derivative, env: dict) -> None:
+        """A derivative inside another (d(df/dx)/dx, the Hessian) is taken where the outer one is
+        by a plain variable, whose symbols are the base's, so the inner value, in those symbols,
+        is what the outer differentiates; a loss left arbitrary has no known second derivative."""
+        if not any(env is cut[0] for name, cut in self._cuts.items() if name in self._plain_leaves()):
+            raise UnsupportedError(f"d/d{node.wrt} inside a derivative: a second derivative is taken by a "
+                                   "variable without constraints, as in d2f/dx2")
+        arbitrary = set(self.problem.arbitrary) | set(self.problem.loss_dependent)
+        used = sorted({n.id for n in ast.walk(node.of) if isinstance(n, ast.Name)} & arbitrary)
+        if used:
+            raise UnsupportedError(f"{used[0]} is left arbitrary: its second derivatives are unknown (define the loss)")
+
+    def _plain_leaves(self) -> set[str]:
+        return {name for name, v in self.problem.variables.items() if not v.constraints & STRUCTURED}
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluation(self, env: dict, scope: Scope) -> _Evaluation:
