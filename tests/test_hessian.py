@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from derive.errors import ParseError
 from derive.language import ast
+from derive.language.latex_in import parse_latex_claim
+from derive.language.latex_out import to_latex
 from derive.language.parser import parse_claim
 from derive.problem.definition import problem_from_dict
 from derive.verdict.check import ProblemChecker
@@ -54,3 +57,21 @@ def test_a_second_derivative_without_a_known_value_is_an_error(claim, message):
     verdict = ProblemChecker(QUADRATIC).check(claim)
     assert verdict.verdict in ("error", "undecided")
     assert message in (verdict.error or verdict.links[0].reason)
+
+
+@pytest.mark.parametrize("latex", [r"\frac{\partial^2 f}{\partial x^2} = A", r"\frac{\partial^2 f}{\partial x \partial x^\top} = A",
+                                   r"\frac{\partial^2 f}{\partial x \, \partial x} = A"])
+def test_the_latex_spellings_of_a_hessian(latex):
+    assert parse_latex_claim(latex) == parse_claim("d2f/dx2 = A")
+
+
+def test_a_hessian_prints_as_it_is_written_and_reads_back():
+    chain = parse_claim("d2f/dx2 = A + A.T")
+    assert to_latex(chain) == r"\frac{\partial^2 f}{\partial x^2} = A + A^{\top}"
+    assert parse_latex_claim(to_latex(chain)) == chain
+
+
+@pytest.mark.parametrize("latex", [r"\frac{\partial^2 f}{\partial x \partial y} = A", r"\frac{\partial^3 f}{\partial x^3} = A"])
+def test_a_mixed_or_higher_latex_derivative_is_refused(latex):
+    with pytest.raises(ParseError):
+        parse_latex_claim(latex)

@@ -306,7 +306,7 @@ ERRORS = [
     ("derivative by an expression", r"\frac{\partial f(g(x))}{\partial g(x)}",
      "the bottom of a derivative is one variable", 0),
     ("derivative by a transpose", r"\frac{\partial J}{\partial W^T}", "a derivative is taken by a variable", 27),
-    ("second derivative", r"\frac{\partial^2 J}{\partial W^2}", "higher derivatives are not supported", 14),
+    ("third derivative", r"\frac{\partial^3 J}{\partial W^3}", "takes no script but ^2 (a second derivative)", 14),
     ("operator without operand", r"\frac{\partial}{\partial x}", "needs an expression after it", 0),
     ("prime without call", "h' + 1", "h' is a function's derivative: apply it", 0),
     ("subscript that is not indices", r"x_{N-1} + 1", "the subscript in 'x_{N-1}' is not a list of indices", 1),

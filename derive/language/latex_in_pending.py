@@ -21,6 +21,7 @@ class _Mark:
 
     kind: str  # "∂" or "d"
     span: ast.Span
+    order: int = 1  # \partial^2: a second derivative
 
 
 @dataclass(frozen=True)

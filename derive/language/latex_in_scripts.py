@@ -59,8 +59,9 @@ class _Scripts(lark.Transformer):
     def _script(self, base, kind, arg, script_span, meta):
         span = _span(meta)
         if isinstance(base, _Mark) and base.kind == "∂":
-            raise _fail(r"'\partial' takes no script: higher derivatives are not supported",
-                        script_span)
+            if kind == "^" and isinstance(arg, ast.Number) and arg.value == 2 and base.order == 1:
+                return _Mark("∂", span, order=2)  # \partial^2 f over \partial x^2: the Hessian
+            raise _fail(r"'\partial' takes no script but ^2 (a second derivative)", script_span)
         if isinstance(base, _Marker) and base.kind == "nabla":
             if kind != "_":
                 raise _fail(r"'\nabla' takes the variable as a subscript, \nabla_W J; higher "

@@ -241,6 +241,8 @@ class _ToAst(_Names, _Scripts):
         upper, lower = _factors(top), _factors(bottom)
         if _marks_match(upper, lower):  # \partial Sc over \partial W: letter runs are names first
             upper, lower = [upper[0], *self._letter_runs(upper[1:])], [lower[0], *self._letter_runs(lower[1:])]
+            if upper[0].order == 2:
+                return self._second(upper, lower, _span(meta))
             if len(lower) != 2:
                 raise _fail(r"the bottom of a derivative is one variable, as in \partial W_{ij}",
                             _span(meta))
@@ -249,6 +251,25 @@ class _ToAst(_Names, _Scripts):
                 return _Op(wrt, items, _span(meta))
             return _derivative(self._fold(upper[1:]), wrt, items, _span(meta))
         return ast.Binary("/", self._node(top), self._node(bottom), span=_span(meta))
+
+    def _second(self, upper: list, lower: list, span: ast.Span) -> ast.Node:
+        """``\\frac{\\partial^2 f}{\\partial x^2}`` or ``{\\partial x \\partial x^\\top}``: the
+        Hessian of f by x, d(df/dx)/dx."""
+        nodes = [self._node(item) for item in lower[1:] if not isinstance(item, _Mark)]
+        marks = [item for item in lower if isinstance(item, _Mark)]
+        if len(marks) == 1 and len(nodes) == 1 and isinstance(nodes[0], ast.Binary) and nodes[0].op == "**" \
+                and nodes[0].right == ast.Number(2):
+            variables = [nodes[0].left]
+        elif len(marks) == 2 and len(nodes) == 2:
+            variables = [n.operand if isinstance(n, ast.Transpose) else n for n in nodes]
+        else:
+            variables = []
+        if len(upper) < 2 or not variables or not all(
+                isinstance(v, ast.Name) and v.id == variables[0].id for v in variables):
+            raise _fail(r"a second derivative is \frac{\partial^2 f}{\partial x^2} (or \partial x \partial x^\top): "
+                        "twice by one variable", span)
+        wrt = variables[0].id
+        return _derivative(_derivative(self._fold(upper[1:]), wrt, (), span), wrt, (), span)
 
     def _slash_derivative(self, left, right, meta):
         """``\\partial J / \\partial W``: the mark on the left may follow factors (``2 \\partial

@@ -429,6 +429,13 @@ def _derivative_entry(node: ast.Derivative, items, ctx: _Context) -> _Out | None
 
 @_latex.register
 def _(node: ast.Derivative, ctx):
+    inner = node.of
+    if isinstance(inner, ast.Derivative) and inner.wrt == node.wrt:  # the Hessian, as it is written
+        top = _latex(inner.of, ctx.alone())
+        if top.level < _SCRIPT or top.open:
+            top = _paren(top)
+        wrt = _latex(ast.Name(node.wrt), ctx.alone())
+        return _Out(rf"\frac{{\partial^2 {top.text}}}{{\partial {wrt.text}^2}}", _FRAC)
     return _Out(_derivative_text(node.of, ast.Name(node.wrt), ctx), _FRAC)
 
 
