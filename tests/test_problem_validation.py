@@ -443,3 +443,11 @@ def test_loading_any_table_is_a_problem_or_one_line_of_deriveerror(table):
         message = str(error)
         assert message.startswith("random.toml")
         assert message.splitlines() == [message] and message.isprintable(), message
+
+
+def test_a_gradient_convention_needs_a_symmetric_matrix():
+    with pytest.raises(ProblemError, match="a gradient convention is for a symmetric matrix"):
+        problem_from_dict({"id": "c", "sizes": ["n"], "variables": {"S": {"shape": "n x n", "gradient": "cookbook"}}})
+    with pytest.raises(ProblemError, match="expected 'cookbook' or 'symmetrized', not 'Cookbook'"):
+        problem_from_dict({"id": "c", "sizes": ["n"], "variables": {
+            "S": {"shape": "n x n", "constraints": ["symmetric"], "gradient": "Cookbook"}}})

@@ -40,7 +40,7 @@ DIAGNOSES = {
     "shape", "transposed", "row-column", "layout", "factor", "sign", "missing-batch-sum",
     "jacobian-diagonal", "kron-outer", "missing-activation-derivative", "activation-for-derivative",
     "hadamard-matmul", "misplaced-transpose", "swapped-operands", "wrong-index", "wrong-axis", "symmetric-only",
-    "unknown",
+    "convention", "unknown",
 }
 
 

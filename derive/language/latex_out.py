@@ -176,23 +176,16 @@ def to_latex(node: ast.Node | ast.Chain, names: Mapping[str, str] | None = None,
     ctx = _context(node, names, scope)
     if isinstance(node, ast.Chain) and node.kind == "in":
         return _statement(node, ctx)
-    if isinstance(node, ast.Chain):
-        return f" {_KIND_LATEX[node.kind]} ".join(_latex(side, ctx).text for side in node.sides)
+    if isinstance(node, ast.Chain):  # an equation, or a step W \leftarrow W - \eta G
+        return (" = " if node.kind == "=" else r" \leftarrow ").join(_latex(side, ctx).text for side in node.sides)
     return _latex(node, ctx).text
-
-
-_KIND_LATEX = {"=": "=", ":=": r"\leftarrow"}
 
 
 def _statement(chain: ast.Chain, ctx) -> str:
     r"""``A \in \mathbb{R}^{m \times d}`` (``\mathbb{R}^{m}`` for a column, ``\mathbb{R}`` for a scalar)."""
-    expr, rows, cols = (_latex(side, ctx).text for side in chain.sides)
-    one = ast.Number(Fraction(1))
-    if chain.sides[2] == one:
-        space = r"\mathbb{R}" if chain.sides[1] == one else rf"\mathbb{{R}}^{{{rows}}}"
-    else:
-        space = rf"\mathbb{{R}}^{{{rows} \times {cols}}}"
-    return rf"{expr} \in {space}"
+    (expr, rows, cols), one = (_latex(side, ctx).text for side in chain.sides), ast.Number(Fraction(1))
+    sizes = "" if chain.sides[1:] == (one, one) else rows if chain.sides[2] == one else rf"{rows} \times {cols}"
+    return rf"{expr} \in \mathbb{{R}}" + (f"^{{{sizes}}}" if sizes else "")
 
 
 def to_latex_aligned(chain: ast.Chain | ast.Node, names: Mapping[str, str] | None = None, *,

@@ -34,6 +34,17 @@ def _concrete(dim, subs: dict) -> int:
     return int(dim.xreplace(subs)) if hasattr(dim, "xreplace") else int(dim)
 
 
+def _convention(gradient: np.ndarray, variable) -> np.ndarray:
+    """The gradient by a symmetric matrix in its declared convention, from G, the gradient with
+    every entry free: G + Gᵀ − G∘I (the Matrix Cookbook's) or (G + Gᵀ)/2 (symmetrized)."""
+    convention = getattr(variable, "gradient", "")
+    if convention == "cookbook":
+        return gradient + gradient.T - np.diag(np.diag(gradient))
+    if convention == "symmetrized":
+        return (gradient + gradient.T) / 2
+    return gradient
+
+
 def _softmax_rows(z):
     shifted = z - np.max(z.real, axis=1, keepdims=True)
     e = np.exp(shifted)
@@ -121,7 +132,9 @@ class NumericModel:
 
     def directional(self, of: ast.Node, wrt: str, direction: np.ndarray, scope: Scope,
                     idx: dict | None = None) -> np.ndarray:
-        """d(of)/d(wrt) applied to ``direction``, by the complex step."""
+        """d(of)/d(wrt) applied to ``direction``, by the complex step; for a gradient in a
+        convention T (self-adjoint: ⟨T(G), V⟩ = ⟨G, T(V)⟩), G applied to T(direction)."""
+        direction = _convention(direction, self.problem.variables.get(wrt))
         env = self.perturbed(wrt, direction)
         return self.evaluate(of, env, scope, idx).imag / STEP
 
@@ -177,7 +190,8 @@ class NumericModel:
                        for basis in self.basis_environments(node.wrt)]
         of_shape = columns[0].shape
         if of_shape == (1, 1):
-            return np.array([c[0, 0] for c in columns]).reshape(wrt_shape).astype(complex)
+            gradient = np.array([c[0, 0] for c in columns]).reshape(wrt_shape).astype(complex)
+            return _convention(gradient, self.problem.variables.get(node.wrt))
         if wrt_shape == (1, 1):
             return columns[0].astype(complex)
         if 1 in of_shape and 1 in wrt_shape:

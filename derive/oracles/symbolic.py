@@ -53,6 +53,18 @@ def _prime_rule(name: str, order: int):
     return lambda x: expr.xreplace({t: x})
 
 
+def _convention(gradient: Matrix, variable) -> Matrix:
+    """The gradient by a symmetric matrix in its declared convention, from G, the gradient with
+    every entry free: G + Gᵀ − G∘I (the Matrix Cookbook's) or (G + Gᵀ)/2 (symmetrized)."""
+    convention = getattr(variable, "gradient", "")
+    if convention == "cookbook":
+        n = gradient.rows
+        return Matrix(n, n, lambda i, j: gradient[i, j] + gradient[j, i] if i != j else gradient[i, i])
+    if convention == "symmetrized":
+        return (gradient + gradient.T) / 2
+    return gradient
+
+
 def _symbols_in_order(matrix: sympy.MatrixBase) -> list[sympy.Symbol]:
     """The free symbols of a matrix in the order of its entries, not of a set's hashes: random
     points are drawn symbol by symbol, so a witness is the same from run to run."""
@@ -195,7 +207,8 @@ class ExactModel:
         grads = [gradient(entry, wrt_symbols) for entry in of]
         of_shape, wrt_shape = of.shape, hat.shape
         if of_shape == (1, 1):
-            out = Matrix(wrt_shape[0], wrt_shape[1], [grads[0][s] for s in wrt_symbols])
+            out = _convention(Matrix(wrt_shape[0], wrt_shape[1], [grads[0][s] for s in wrt_symbols]),
+                              self.problem.variables.get(node.wrt))
         elif wrt_shape == (1, 1):
             out = Matrix(of_shape[0], of_shape[1], [g[wrt_symbols[0]] for g in grads])
         elif is_vector(of_shape) and is_vector(wrt_shape):

@@ -39,6 +39,9 @@ class Variable:
     name: str
     shape: Shape
     constraints: frozenset[str] = frozenset()
+    # the gradient by a symmetric matrix, by name (GRADIENT_CONVENTIONS); "" is the gradient of
+    # the function with every entry free, taken at the symmetric point
+    gradient: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,13 +187,18 @@ def problem_from_dict(data: dict, where: str = "<problem>", path: Path | None = 
     for name, spec in data.get("variables", {}).items():
         place = f"{where}: {key_path('variables', name)}"
         constraints: frozenset[str] = frozenset()
+        gradient = ""
         if isinstance(spec, dict):
             constraints = frozenset(spec.get("constraints", []))
+            gradient = spec.get("gradient", "")
+            if gradient and not {"symmetric", "spd"} & constraints:
+                raise ProblemError(f"{place}: a gradient convention is for a symmetric matrix: add the "
+                                   "constraint 'symmetric' (or 'spd')")
             spec = spec.get("shape", "scalar")
         shape = parse_shape(spec, sizes, place)
         if {"symmetric", "invertible", "spd"} & constraints and shape[0] != shape[1]:
             raise ProblemError(f"{place}: {sorted(constraints)[0]} but not square: {fmt(shape)}")
-        variables[name] = Variable(name, shape, constraints)
+        variables[name] = Variable(name, shape, constraints, gradient)
         shapes[name] = shape
     activations = tuple(data.get("functions", []))
     arbitrary = {name: tuple(deps) for name, deps in data.get("arbitrary", {}).items()}

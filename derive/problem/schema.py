@@ -40,6 +40,9 @@ MAX_SPELLING = 100  # characters in a [latex] spelling
 PROBLEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 CONSTRAINTS = ("symmetric", "spd", "invertible", "positive", "probability", "stochastic")
+# the gradient by a symmetric matrix: G + Gᵀ − G∘I (The Matrix Cookbook, (138)) or (G + Gᵀ)/2
+# (Srinivasan & Panda, 2019), G the gradient with every entry free
+GRADIENT_CONVENTIONS = ("cookbook", "symmetrized")
 VERDICTS = ("holds", "fails", "undecided")
 LAYOUTS = ("numerator", "denominator")
 
@@ -360,7 +363,8 @@ class AnyOf(Rule):
 SHAPE = AnyOf((Text("a shape", multiline=False), ListOf(Dim(), "a list of at most two sizes", most=2)),
               expected="a shape such as 'm x d', 'd' or 'scalar' (or a list such as ['m', 'd'])")
 VARIABLE = AnyOf((SHAPE.options[0], SHAPE.options[1],
-                  Table({"shape": SHAPE, "constraints": ListOf(Choice(CONSTRAINTS), "a list of constraints")},
+                  Table({"shape": SHAPE, "constraints": ListOf(Choice(CONSTRAINTS), "a list of constraints"),
+                         "gradient": Choice(GRADIENT_CONVENTIONS)},
                         expected="a table with shape and constraints")),
                  expected="a shape such as 'm x d' or a table such as { shape = 'n x n', constraints = "
                           "['symmetric'] }")

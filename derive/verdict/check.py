@@ -34,6 +34,7 @@ from ..oracles.symbolic import ExactModel
 from ..oracles.zero import ExpansionTooLarge, find_witness, zero_test
 from ..problem.definition import ClaimSpec, Problem
 from ..problem.updates import as_gradient_claim
+from .conventions import convention_slip
 from .diagnose import diagnose
 from .evidence import (
     FAILS,
@@ -325,7 +326,8 @@ class ProblemChecker:
             # a point where a value overflows is one the search passes over, not an error
             with deadline(min(DIAGNOSIS_BUDGET, self.options.exact_budget), "the diagnosis"), \
                     np.errstate(all="ignore"):
-                found = diagnose(self.problem, reference, claimed, scope, message)
+                found = (None if message else convention_slip(self.problem, reference, claimed, scope)) \
+                    or diagnose(self.problem, reference, claimed, scope, message)
         except BudgetExceeded:
             return Diagnosis("shape" if message else "unknown",
                              message or "no common slip was recognised within "
