@@ -506,15 +506,53 @@ def _det(node: ast.Call, first: Matrix) -> Matrix:
 
 
 @EXACT_RULES.register("inv")
-@_of_values
-def _inv(node: ast.Call, first: Matrix) -> Matrix:
-    # adj(X)/det(X): polynomials over one common denominator, which the zero test groups,
-    # instead of LU's nested fractions
-    det = first.det(method="berkowitz")
+def _inv(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
+    """The inverse by the identities that hold for every invertible argument — inv(inv(Y)) = Y,
+    inv(Aᵀ) = inv(A)ᵀ, inv(A ⊗ B) = inv(A) ⊗ inv(B) and inv(A B) = inv(B) inv(A) for square A, B —
+    each factor's determinant checked non-zero, so that a singular argument is still refused;
+    else adj(X)/det(X). A 6×6 inv(kron(A, B)) costs two small inverses, not a 6×6 adjugate."""
+    arg = node.args[0]
+    parts = _inverse_parts(arg)
+    if parts is None:
+        return _inverse(ev.value(arg, idx))
+    values = [ev.value(part, idx) for part in parts]
+    if not all(v.rows == v.cols for v in values):
+        return _inverse(ev.value(arg, idx))
+    if isinstance(arg, ast.Call) and canonical_function(arg.func) == "inv":  # inv(inv(Y)) = Y, Y invertible
+        _nonsingular(values[0])
+        return values[0]
+    inverses = [_inverse(v) for v in values]
+    if isinstance(arg, ast.Transpose):
+        return inverses[0].T
+    if isinstance(arg, ast.Call):  # kron
+        return Matrix(kronecker_product(*inverses))
+    return _matmul(inverses[1], inverses[0])
+
+
+def _inverse_parts(arg: ast.Node) -> list[ast.Node] | None:
+    """The operands an inverse distributes over (see ``_inv``), or None."""
+    if isinstance(arg, ast.Call) and canonical_function(arg.func) in ("inv", "kron") and not arg.prime:
+        return list(arg.args)
+    if isinstance(arg, ast.Transpose):
+        return [arg.operand]
+    if isinstance(arg, ast.Binary) and arg.op == "@":
+        return [arg.left, arg.right]
+    return None
+
+
+def _nonsingular(matrix: Matrix) -> sympy.Expr:
+    det = matrix.det(method="berkowitz")
     if det == 0:
         raise ShapeError("inv: the matrix is singular")
-    adjugate = first.adjugate(method="berkowitz")
-    return Matrix(first.rows, first.cols, [entry / det for entry in adjugate])
+    return det
+
+
+def _inverse(matrix: Matrix) -> Matrix:
+    # adj(X)/det(X): polynomials over one common denominator, which the zero test groups,
+    # instead of LU's nested fractions
+    det = _nonsingular(matrix)
+    adjugate = matrix.adjugate(method="berkowitz")
+    return Matrix(matrix.rows, matrix.cols, [entry / det for entry in adjugate])
 
 
 @EXACT_RULES.register("kron")
