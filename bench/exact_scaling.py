@@ -15,6 +15,7 @@ so that a slow check is timed rather than cut off at derive's default 20 s.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -152,6 +153,27 @@ def summary_markdown(results: list[dict]) -> str:
             table.append([bench.key, f"n={n}", "skipped", "skipped", "skipped", "—"])
     return markdown_table(["problem", "sizes", "build s", "slowest right claim, cold s",
                            "slowest wrong claim, cold s", "verdicts"], table)
+
+
+def growth_markdown(results: list[dict]) -> str:
+    """How the slowest right claim's cold time grows with the size n: the least-squares slope of
+    log(seconds) on log(n) over the largest three sizes measured (time ∝ n^slope there)."""
+    table = []
+    for result in results:
+        points = {}
+        for row in result["rows"]:
+            if row.claim.expect == "holds" and row.cold is not None:
+                points[row.n] = max(points.get(row.n, 0.0), row.cold)
+        largest = sorted(points)[-3:]
+        if len(largest) < 2:
+            continue
+        xs = [math.log(n) for n in largest]
+        ys = [math.log(max(points[n], 1e-6)) for n in largest]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+        sizes = ", ".join(f"n={n}: {seconds(points[n])} s" for n in largest)
+        table.append([result["bench"].key, sizes, f"{slope:.2f}"])
+    return markdown_table(["problem", "slowest right claim, cold, at the largest sizes", "exponent"], table)
 
 
 def problem_markdown(result: dict) -> str:
