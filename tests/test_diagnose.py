@@ -9,7 +9,7 @@ import pytest
 from derive.language.parser import parse_expr
 from derive.language.text import to_text
 
-from .problems_inline import checker
+from .problems_inline import PROBLEMS, checker
 
 # (code, problem, wrong claim, a phrase the message must contain)
 SLIPS = [
@@ -223,3 +223,99 @@ def test_a_softmax_over_the_columns_is_named_as_the_wrong_axis():
     call = parse_expr("softmax(Z)")
     (code, _, edited), = DIAGNOSIS_RULES["softmax"](call)
     assert code == "wrong-axis" and to_text(edited) == "softmax(Z.T).T"
+
+
+# (problem, wrong claim, the slip's code, "factor" or "sign", the correction derive suggests); the
+# problems are inline ones (problems_inline) or the catalog's
+SCALED = [
+    ("layer", "dJ/dx = -W @ dJ/dy", "misplaced-transpose", "sign", "W.T @ dJ/dy"),
+    ("layer", "dK/dW = 3 * dK/dz @ x2.T", "wrong-index", "factor", "dK/dz @ x.T"),
+    ("layer", "dJ/dW = 2 * x @ dJ/dy.T", "transposed", "factor", "(x @ dJ/dy.T).T"),
+    ("square", "dJ/dA = -B.T @ dJ/dY", "swapped-operands", "sign", "dJ/dY @ B.T"),
+    ("act", "dJ/dz = -(dJ/da * sigmoid(z))", "activation-for-derivative", "sign", "dJ/da * sigmoid'(z)"),
+    ("act", "dJ/dW = 2 * dJ/da @ x.T", "missing-activation-derivative", "factor", None),
+    ("mse", "dL/db = 2 * R / S", "missing-batch-sum", "factor", "sum(R / S, axis=1)"),
+    ("mse", "dL/dW[i,j] = -R[i,s] * X[j,s] / S", "missing-batch-sum", "sign", "sum_s(R[i,s] * X[j,s] / S)"),
+    ("rnn-step", "dh1/dh0 = 2 * (h1 * W)", "activation-for-derivative", "factor", "(1 - h1**2) * W"),
+    ("tanh-layer", "dJ/dz = -(dJ/dh * h)", "activation-for-derivative", "sign", "dJ/dh * (1 - h**2)"),
+    ("cookbook-determinant", "dl0/dX = 2 * inv(X)", "transposed", "factor", "(inv(X)).T"),
+    ("seed001-batched-linear", "dY[m,n]/db[i] = -dB[m,i]/db[i]", "wrong-index", "sign", "dB[m,i]/db[n]"),
+    ("seed001-batched-linear", "dY[m,n]/db[i] = dB[m,i]/db[i] / (2)", "wrong-index", "factor", "dB[m,i]/db[n]"),
+]
+
+
+def _checker(name: str):
+    from derive.problem.definition import find_problem
+    from derive.verdict.check import ProblemChecker
+
+    return checker(name) if name in PROBLEMS else ProblemChecker(find_problem(name))
+
+
+@pytest.mark.parametrize("name, claim, code, besides, correct", SCALED, ids=[s[1] for s in SCALED])
+def test_a_slip_and_a_factor_or_sign_besides_are_both_named_and_corrected(name, claim, code, besides, correct):
+    """One edit (or relation) away from a constant multiple of the truth: both slips listed, the
+    edit's the code, and the correction — the edit made and the factor taken out — proved."""
+    diagnosis = _checker(name).check(claim).diagnosis
+    assert (diagnosis.code, diagnosis.slips) == (code, (code, besides)), diagnosis
+    assert diagnosis.correct == correct
+    if correct is not None:
+        assert _checker(name).check(f"{claim.split(' = ')[0]} = {correct}").verdict == "holds"
+
+
+@pytest.mark.parametrize("name, claim", [
+    ("layer", "dK/dW = 13 * dK/dz @ x2.T"),  # an edit, and a factor no slip makes
+    ("layer", "dJ/dW = 2 * dJ/dy @ x2.T + 1"),  # an edit, a factor and a term
+    ("mse", "dL/dW = 2 * R @ X.T"),  # two factors (2 and S): two slips of the same kind
+])
+def test_a_factor_no_slip_makes_or_a_third_slip_stays_unknown(name, claim):
+    verdict = checker(name).check(claim)
+    assert verdict.verdict == "fails"
+    assert verdict.diagnosis.code == "unknown" and verdict.diagnosis.slips == ()
+
+
+@pytest.mark.parametrize("name, claim, correct", [
+    ("softmax-cross-entropy", "dl/dz = t * p - t", "sum(t) * p - t"),
+    ("softmax-cross-entropy", "dL/dZ = P * (dL/dP - P * dL/dP)", "P * (dL/dP - sum(P * dL/dP, axis=1))"),
+    ("cookbook-quadratic-forms", "dq/dx[k] = B[k,j] * x[j] + sum_i(x[i] * B[i,k])",
+     "sum_j(B[k,j] * x[j]) + sum_i(x[i] * B[i,k])"),
+])
+def test_a_sum_dropped_inside_a_term_is_put_back(name, claim, correct):
+    diagnosis = _checker(name).check(claim).diagnosis
+    assert diagnosis.code == "missing-batch-sum" and diagnosis.correct == correct
+
+
+def test_a_jacobian_is_not_summed_back():
+    """Summing a Jacobian's rows is the derivative of a sum, not a dropped sum: the chain rule
+    written with * and its operands swapped stays the two slips it is."""
+    diagnosis = _checker("seed002-sigmoid-layer").check("dLOSS/df = dLOSS/dh * dh/df").diagnosis
+    assert diagnosis.slips == ("hadamard-matmul", "swapped-operands")
+
+
+def test_an_activation_used_for_its_derivative_gets_its_correction():
+    diagnosis = _checker("rnn-step").check("dh1/dh0 = h1 * W").diagnosis
+    assert diagnosis.code == "activation-for-derivative" and diagnosis.correct == "(1 - h1**2) * W"
+
+
+@pytest.mark.parametrize("claim, factor, without", [
+    ("-W @ x", "-1", "W @ x"), ("2 * x @ y.T", "2", "x @ y.T"), ("y @ -B.T", "-1", "y @ B.T"),
+    ("4 * G", "2", "2 * G"), ("G / 4", "1/2", "G / 2"), ("0.5 * G", "1/2", "G"), ("G / S", "1/S", "G"),
+    ("-(2 * G)", "-2", "G"), ("sum(2 * X, axis=0)", "2", "sum(X, axis=0)"), ("sum_k(3 * x[k])", "3", "sum_k(x[k])"),
+    ("A + B", "2", "(A + B) / 2"), ("A + B", "-1", "-(A + B)"),
+])
+def test_a_factor_is_taken_out_where_the_claim_wrote_it(claim, factor, without):
+    from derive.verdict.matcher import without_factor
+
+    assert to_text(without_factor(parse_expr(claim), parse_expr(factor))) == without
+
+
+def test_only_the_factors_slips_make_are_plausible():
+    from derive.problem.definition import problem_from_dict
+    from derive.verdict.matcher import plausible_factor
+    from derive.verdict.points import SIZE_TABLES
+
+    problem = problem_from_dict(PROBLEMS["mse"])
+    sizes = [problem.sizes_from(table)["S"] for table in SIZE_TABLES]
+    shown = {factors: (plausible_factor(problem, factors) or (None,))[0]
+             for factors in [(-1.0, -1.0), (2.0, 2.0), (0.5, 0.5), (-3.0, -3.0), (1.5, 1.5), (7 / 13, 7 / 13), (7 / 11, 7 / 11), (1.234, 1.234),
+                             tuple(float(s) for s in sizes), tuple(-1 / s for s in sizes), (2.0, 3.0), (1.0, 1.0)]}
+    assert list(shown.values()) == ["-1", "2", "1/2", "-3", "3/2", None, None, None, "S", "-1/S", None, None]

@@ -5,10 +5,17 @@ claim C and the true value T, checked numerically at two random points — C = T
 C = -T (sign), C = cT with the same c at both points (a constant factor), C summed over a batch
 dimension = T, T recomputed with one activation's derivative σ' taken as 1 (forgotten) or as σ
 (confused) — or an edit of the claim (a transpose added or removed, the operands of @ swapped,
-* for @, kron for outer, f for f', one name or index for another; one edit, or two) after which
-C equals T; that edit is then the suggested correction — and, last, both recomputed with a square
-variable made symmetric (a claim right only for a symmetric matrix). The first row that matches
-wins. The points and their values are derive/verdict/points.py's.
+* for @, kron for outer, f for f', one name or index for another, a dropped sum put back; one
+edit, or two) after which C equals T; that edit is then the suggested correction — and, last,
+both recomputed with a square variable made symmetric (a claim right only for a symmetric
+matrix). The first row that matches wins, one slip before two (``_explain``).
+
+Two slips are two edits, or one slip and a constant factor or sign besides (C = c·T after one
+edit, or C = c·Tᵀ, c·(T recomputed), …): c is read off the values the one-slip rows compare
+anyway (derive/verdict/matcher.py), and kept only when it is a factor a slip makes (±2, 1/2, -1,
+a size), so the factor costs no more candidates. The correction is the edit's, with the factor
+taken out where the claim wrote it (2 * (h1 * W) → (1 - h1**2) * W). The points and their
+values are derive/verdict/points.py's.
 
 The search runs under its caller's time budget: a ``BudgetExceeded`` raised anywhere inside it
 always propagates (every handler here that catches derive's errors lets it through), so the
@@ -18,6 +25,7 @@ evaluated. Points are built within the numeric oracle's limits (derive/limits.py
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 from fractions import Fraction
@@ -27,17 +35,16 @@ import numpy as np
 from ..errors import BudgetExceeded, DeriveError
 from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function
-from ..language.shapes import Scope, ShapeMemo, fmt, free_indices, infer, is_scalar, typed
+from ..language.shapes import Scope, fmt, infer, is_scalar
 from ..language.text import to_text
 from ..oracles.numpy_functions import NUMPY_FORMS
 from ..problem.definition import Problem
 from .evidence import Diagnosis
-from .points import CLOSE, SEEDS, SIZE_TABLES, Pair, Point, close, common_scope, free, fresh_scope
-from .slips import Degenerate, positions, rebuild, rename_index, single_edits, unit_edits
+from .matcher import EXACT, Matcher, describe_factor, factor_of, plausible_factor, without_factor
+from .points import SEEDS, SIZE_TABLES, Pair, Point, close, fresh_scope
+from .slips import derivative_edits, positions, rebuild, single_edits, sum_edits, unit_edits, whole_edits
 
-SCALE_HINT = " (a sum where an average was meant, or the reverse, or a missing scale)"
 MAX_EDITS = 3000
-SAMPLED = 3  # index assignments a candidate is first compared at, in index notation
 # when two edits are needed, the diagnosis is named after the more telling one
 PRIORITY = ["transposed", "missing-batch-sum", "wrong-axis", "hadamard-matmul", "kron-outer",
             "activation-for-derivative", "swapped-operands", "misplaced-transpose", "wrong-index"]
@@ -63,15 +70,11 @@ def diagnose(problem: Problem, reference: ast.Node, claimed: ast.Node, scope: Sc
                                     "some values (of one sign, say) or below 1e-7 relative; no common "
                                     "slip explains it")
     if pair.ok(pair.true):
-        if pair.ok(pair.got):
-            found = _relations(problem, reference, claimed, scope, pair)
-            found = found or _counterfactual(problem, reference, claimed, pair)
-        found = found or _edits(pair, claimed, reference, scope)
-        if pair.ok(pair.got):
-            found = found or _symmetric_only(problem, reference, claimed, pair)
+        found = _explain(problem, reference, claimed, scope, pair)
     elif pair.ok(pair.got):
         # the derivative side itself is ill-formed (an index slip): edit it towards the claim
-        found = _edits(pair, reference, claimed, scope)
+        search = _EditSearch(pair, reference, claimed, scope)
+        found = search.one(scaled=False) or search.two()
     found = found or _misnamed_definition(problem, reference, claimed)
     if found:
         return found
@@ -81,6 +84,29 @@ def diagnose(problem: Problem, reference: ast.Node, claimed: ast.Node, scope: Sc
     if shape_message:
         return Diagnosis("shape", shape_message)
     return Diagnosis("unknown", "the claim differs from the true value, and no common slip explains it")
+
+
+def _explain(problem: Problem, reference, claimed, scope: Scope, pair: Pair) -> Diagnosis | None:
+    """The table's rows in order, simplest explanation first: one slip (a relation of the two
+    sides, an activation's derivative, one edit); then one of them and a constant factor or sign
+    besides; then two edits; last, a claim right only for a symmetric matrix. An edit and a factor
+    come before two edits: both are two slips, and the factor is read off the values of the edits
+    the first pass compared anyway, where two edits are thousands more candidates."""
+    both = pair.ok(pair.got)
+    variants = _Variants(problem, reference, pair)
+    if both:
+        found = _relations(problem, reference, claimed, scope, pair) or _counterfactual(
+            reference, claimed, scope, pair, variants)
+        if found:
+            return found
+    search = _EditSearch(pair, claimed, reference, scope)
+    found = search.one(scaled=True)
+    if both:
+        found = found or _scaled(problem, reference, claimed, scope, pair, variants)
+    found = found or search.one_and_factor() or search.two()
+    if both:
+        found = found or _symmetric_only(problem, reference, claimed, pair)
+    return found
 
 
 def _all(relation, pair: Pair) -> bool:
@@ -137,9 +163,9 @@ def _relations(problem, reference, claimed, scope, pair: Pair) -> Diagnosis | No
     if _all(lambda t, g: close(g, -t), pair):
         negated = claimed.operand if isinstance(claimed, ast.Neg) else ast.Neg(claimed)  # -(-G) is G
         return Diagnosis("sign", f"{claim_text} has the wrong sign", to_text(negated), correction=negated)
-    factors = [_factor(t, g) for t, g in zip(pair.true, pair.got)]
+    factors = [factor_of(t, g) for t, g in zip(pair.true, pair.got)]
     if None not in factors:
-        described = _describe_factor(problem, factors)
+        described = describe_factor(problem, factors)
         if described:
             shown, divisor, hint, divisor_tree = described
             swapped = _wrong_divisor(pair, reference, claimed, scope, divisor_tree)
@@ -161,67 +187,13 @@ def _wrong_divisor(pair: Pair, reference, claimed, scope: Scope, ratio: ast.Node
             and isinstance(ratio.right, ast.Name)):
         return None
     meant, wrong = ratio.left.id, ratio.right.id
-    matches = _Matcher(pair, claimed, reference, scope)
+    matches = Matcher(pair, claimed, reference, scope)
     for path, sub in positions(claimed):
         if isinstance(sub, ast.Binary) and sub.op == "/" and sub.right == ast.Name(wrong):
             candidate = rebuild(claimed, path, ast.Binary("/", sub.left, ast.Name(meant)))
             if matches(candidate):
                 return wrong, meant, candidate
     return None
-
-
-def _describe_factor(problem: Problem, factors: list[float]) -> tuple[str, str | None, str, ast.Node | None] | None:
-    """The factor in words, what to divide by (text and tree), and a hint: a number when it is
-    the same at both size assignments, a size (S, 1/S, sqrt(dk)) when it follows that size, None
-    otherwise."""
-    first, second = factors
-    if abs(first - second) < 1e-7 * max(1.0, abs(first)):
-        ratio = Fraction(first).limit_denominator(1000)
-        if abs(float(ratio) - first) < 1e-9 * max(1.0, abs(first)) and len(str(ratio)) <= 12:
-            return (str(ratio), f"({ratio})" if ratio.denominator != 1 or ratio < 0 else str(ratio), "",
-                    _signed(1 if ratio >= 0 else -1, _fraction(abs(ratio))))
-        magnitude = ast.Number(Fraction(f"{abs(first):.12g}"))
-        return f"{first:.6g}", f"{first:.12g}", "", _signed(1 if first >= 0 else -1, magnitude)
-    assignments = [problem.sizes_from(table) for table in SIZE_TABLES]
-    for shown, tree, values in _size_monomials(problem, assignments):
-        for sign, prefix in ((1, ""), (-1, "-")):
-            if all(abs(f - sign * v) < 1e-9 * v for f, v in zip(factors, values)):
-                return f"{prefix}{shown}", f"({prefix}{shown})", SCALE_HINT, _signed(sign, tree)
-            if all(abs(f * v - sign) < 1e-9 for f, v in zip(factors, values)):
-                inverse = f"1/{shown}" if "/" not in shown and "*" not in shown else f"1/({shown})"
-                return (f"{prefix}{inverse}", f"({prefix}{inverse})", SCALE_HINT,
-                        _signed(sign, ast.Binary("/", ast.Number(Fraction(1)), tree)))
-    return None
-
-
-def _fraction(value: Fraction) -> ast.Node:
-    """``p/q`` as the claim language writes it (a number, or a quotient of two)."""
-    if value.denominator == 1:
-        return ast.Number(value)
-    return ast.Binary("/", ast.Number(Fraction(value.numerator)), ast.Number(Fraction(value.denominator)))
-
-
-def _signed(sign: int, node: ast.Node) -> ast.Node:
-    return node if sign > 0 else ast.Neg(node)
-
-
-def _size_monomials(problem: Problem, assignments: list[dict]):
-    """(text, tree, value at each assignment) of the size factors a slip can introduce: a size,
-    its square root, then a product or a ratio of two sizes (S/K: divided by the classes, not
-    the batch)."""
-    names = problem.free_sizes
-    for name in names:
-        values = [sizes[name] for sizes in assignments]
-        yield name, ast.Name(name), values
-        yield f"sqrt({name})", ast.Call("sqrt", (ast.Name(name),)), [v ** 0.5 for v in values]
-    for a, b in itertools.permutations(names, 2):
-        yield f"{a}/{b}", ast.Binary("/", ast.Name(a), ast.Name(b)), [sizes[a] / sizes[b] for sizes in assignments]
-        if a < b:
-            yield f"{a}*{b}", ast.Binary("*", ast.Name(a), ast.Name(b)), [sizes[a] * sizes[b] for sizes in assignments]
-
-
-def _well_formed(node, scope: Scope, *others) -> bool:
-    return common_scope(scope, node, *others) is not None
 
 
 def _layout(problem: Problem, claimed: ast.Node) -> Diagnosis:
@@ -239,16 +211,6 @@ def _vector_of(node: ast.Derivative, scope: Scope) -> bool:
     except DeriveError:
         return False
     return 1 in shape
-
-
-def _factor(true, got) -> float | None:
-    norm = float(np.sum(true * true))
-    if norm == 0:
-        return None
-    factor = float(np.sum(got * true)) / norm
-    if abs(factor - 1) < 1e-6 or abs(factor) < 1e-9 or not close(got, factor * true):
-        return None
-    return factor
 
 
 def _batch_sum(pair: Pair):
@@ -299,28 +261,70 @@ def _activation_sites(problem: Problem) -> list[tuple[str, str]]:
     return sites
 
 
-def _counterfactual(problem, reference, claimed, pair: Pair) -> Diagnosis | None:
-    """The reference recomputed with one activation's derivative replaced by a wrong rule."""
-    if not any(isinstance(n, ast.Derivative) for n in ast.walk(reference)):
-        return None
-    sites = _activation_sites(problem)
-    candidates = [(None, f) for f in dict.fromkeys(f for _, f in sites)] + sites
-    if pair.common is None:
-        return None
-    for site, function in candidates:
-        label = "σ" if function == "sigmoid" else function
-        where = f" (in {site})" if site else ""
-        rules = [("missing-activation-derivative", lambda x: np.ones_like(x),
-                  f"the activation's derivative {label}'{where} is missing from the chain rule")]
-        if function in ELEMENTWISE:
-            rules.append(("activation-for-derivative", NUMPY_FORMS[function].value,
-                          f"{label}{where} is used where its derivative {label}' was meant"))
-        for code, rule, message in rules:
-            wrong = _variant_values(pair, reference, overrides={function: rule}, site=site, slip=f"{code}:{function}")
-            if all(w is not None and close(g, w) for w, g in zip(wrong, pair.got)) and not all(
-                    close(w, t) for w, t in zip(wrong, pair.true)):
-                return Diagnosis(code, f"{to_text(claimed)}: {message}")
+class _Variants:
+    """The reference recomputed with one activation's derivative replaced by a wrong rule (taken
+    as 1: forgotten; as the activation itself: confused), at the pair's two points: (code, function,
+    message, values) for each variant that differs from the truth. Computed as first asked for and
+    kept, so that the search for a constant factor besides reads the same values again."""
+
+    def __init__(self, problem: Problem, reference, pair: Pair):
+        self.pair, self.reference = pair, reference
+        self.seen: list = []
+        wanted = pair.common is not None and any(isinstance(n, ast.Derivative) for n in ast.walk(reference))
+        self.rest = self._variants(problem) if wanted else iter(())
+
+    def __iter__(self):
+        yield from list(self.seen)
+        for variant in self.rest:
+            self.seen.append(variant)
+            yield variant
+
+    def _variants(self, problem: Problem):
+        sites = _activation_sites(problem)
+        for site, function in [(None, f) for f in dict.fromkeys(f for _, f in sites)] + sites:
+            label = "σ" if function == "sigmoid" else function
+            where = f" (in {site})" if site else ""
+            rules = [("missing-activation-derivative", lambda x: np.ones_like(x),
+                      f"the activation's derivative {label}'{where} is missing from the chain rule")]
+            if function in ELEMENTWISE:
+                rules.append(("activation-for-derivative", NUMPY_FORMS[function].value,
+                              f"{label}{where} is used where its derivative {label}' was meant"))
+            for code, rule, message in rules:
+                wrong = _variant_values(self.pair, self.reference, overrides={function: rule}, site=site,
+                                        slip=f"{code}:{function}")
+                if all(w is not None for w in wrong) and not all(close(w, t) for w, t in zip(wrong, self.pair.true)):
+                    yield code, function, message, wrong
+
+
+def _counterfactual(reference, claimed, scope: Scope, pair: Pair, variants, factors=EXACT,
+                    written=None) -> Diagnosis | None:
+    """The claim is the reference recomputed with one activation's derivative replaced by a wrong
+    rule (``variants``). Where the activation's value stood for its derivative, the claim with the
+    derivative put back is the correction: sought in the claim as ``written`` when the pair's
+    values are the claim's divided by ``factors``."""
+    for code, function, message, wrong in variants:
+        if all(close(g, w) for w, g in zip(wrong, pair.got)):
+            correction = _derivative_put_back(pair, written or claimed, reference, scope, function, factors) \
+                if code == "activation-for-derivative" else None
+            return Diagnosis(code, f"{to_text(claimed)}: {message}", _text(correction), correction=correction)
     return None
+
+
+def _derivative_put_back(pair: Pair, claimed, reference, scope: Scope, function: str, factors) -> ast.Node | None:
+    """The claim with the value of ``function`` replaced by its derivative at one place (or at all),
+    when that makes it ``factors`` times the reference — the edit behind an activation used for its
+    derivative — divided by the factor; None when no such place is found."""
+    matches = Matcher(pair, claimed, reference, scope)
+    for candidate in derivative_edits(pair.problem, claimed, function):
+        found = matches.factors(candidate, scaled=factors != EXACT)
+        if found is not None and all(abs(f - c) <= 1e-7 * abs(c) for f, c in zip(found, factors)):
+            return candidate if factors == EXACT else without_factor(candidate, plausible_factor(
+                pair.problem, factors)[3])
+    return None
+
+
+def _text(node) -> str | None:
+    return None if node is None else to_text(node)
 
 
 def _variant_values(pair: Pair, node, **variant) -> list:
@@ -392,128 +396,123 @@ def _misnamed_definition(problem: Problem, reference, claimed) -> Diagnosis | No
                      f"{to_text(truth)})", to_text(truth), correction=truth)
 
 
-def _whole_edits(node, target, scope: Scope):
-    """Edits of the whole claim: two indices swapped throughout, a sum over an extra index.
+def _scaled(problem: Problem, reference, claimed, scope: Scope, pair: Pair, variants: _Variants) -> Diagnosis | None:
+    """One slip of the relations (the whole transposed, a batch sum missing, ⊗ for the outer
+    product, the Jacobian's diagonal, an activation's derivative) and a constant factor or sign
+    besides: the claim is divided by each plausible factor its values have against what one of
+    those relations makes of them, and the relations are asked again of what is left."""
+    tried, every = set(), list(variants)
+    for factors in _relation_factors(pair, every):
+        described = plausible_factor(problem, factors)
+        if described is None or described[0] in tried:
+            continue
+        tried.add(described[0])
+        unscaled = without_factor(claimed, described[3])
+        view = copy.copy(pair)
+        view.got = [g / f for g, f in zip(pair.got, factors)]
+        found = _relations(problem, reference, unscaled, scope, view)
+        if found is None or found.code in ("sign", "factor"):
+            found = _counterfactual(reference, unscaled, scope, view, every, factors, claimed)
+        if found is not None:
+            return _and_factor(found, f"{to_text(claimed)} {_factor_words(described)}, and without it: "
+                                      f"{found.message}", described)
+    return None
 
-    Swapping the two free indices of a well-formed claim is a transpose; in a claim that does not
-    even type-check (an index running over two ranges) it is an index slip.
-    """
-    own, wanted = free(node, scope), free(target, scope)
-    well_formed = _well_formed(node, scope, target)
-    for a, b in itertools.combinations(sorted(own), 2):
-        swapped = rename_index(rename_index(rename_index(node, a, "__swap__"), b, a), "__swap__", b)
-        code = "transposed" if {a, b} == wanted and len(wanted) == 2 and well_formed else "wrong-index"
-        yield code, f"indices {a} and {b} are swapped", swapped
-    for extra in sorted(own - wanted):
-        yield "missing-batch-sum", f"the sum over {extra} is missing", ast.IndexSum((extra,), node)
+
+def _relation_factors(pair: Pair, variants: list):
+    """The ratios (one per point) of the claim to what each relation compares it with, where the
+    claim is a multiple of that: the true value transposed, the claim summed over an axis, its
+    entries reshaped or put on a diagonal, the reference with an activation's derivative replaced."""
+    true, got = pair.true, pair.got
+    views = [lambda t, g: (_transpose(t), g)]
+    for axis, flip in itertools.product((0, 1), (False, True)):
+        views.append(lambda t, g, axis=axis, flip=flip: (t, _summed(g, axis, flip)))
+    views.append(lambda t, g: (t, g.reshape(t.shape) if g.size == t.size and 1 in g.shape[1:] else None))
+    views.append(lambda t, g: (t, np.stack([np.diag(x.reshape(-1)) for x in g]) if 1 in g.shape[1:] else None))
+    for view in views:
+        yield [_ratio(*view(t, g)) for t, g in zip(true, got)]
+    for _, _, _, wrong in variants:
+        yield [_ratio(w, g) for w, g in zip(wrong, got)]
 
 
-class _Matcher:
-    """Whether a candidate edit equals the target at both points.
+def _summed(values, axis: int, flip: bool):
+    summed = values.sum(axis=1 + axis, keepdims=True)
+    return _transpose(summed) if flip else summed
 
-    Thousands of candidates are tried per claim, so what they share is computed once: the
-    target's shapes and values, and one scope per set of index ranges (the numeric oracle's
-    caches are kept per scope, so a candidate's untouched subtrees are not evaluated again).
-    In index notation a candidate is first compared at a few index assignments, with a
-    tolerance that a candidate equal everywhere always meets, before its every assignment is.
+
+def _ratio(base, got) -> float | None:
+    return factor_of(base, got) if got is not None and base.shape == got.shape else None
+
+
+def _factor_words(described) -> str:
+    shown, _, hint, _ = described
+    return "has the wrong sign" if shown == "-1" else f"is off by a constant factor {shown}{hint}"
+
+
+def _and_factor(found: Diagnosis, message: str, described) -> Diagnosis:
+    """A one-slip diagnosis with a constant factor (or a sign) besides: named after the slip,
+    both listed, the correction as ``found`` made it (already divided by the factor)."""
+    extra = "sign" if described[0] == "-1" else "factor"
+    return dataclasses.replace(found, message=message, slips=(found.code, extra))
+
+
+class _EditSearch:
+    """One edit, or two, of ``node`` after which it equals ``target`` at both points — or, one
+    edit after which it is a plausible constant multiple of it (a factor or a sign besides).
+
+    The single edits are compared once: ``one`` returns the first that matches and keeps the
+    first that matches up to a factor, which ``one_and_factor`` names if nothing simpler does;
+    ``two`` then tries pairs of edits, all under one budget of MAX_EDITS candidates.
     """
 
     def __init__(self, pair: Pair, node, target, scope: Scope):
-        self.pair, self.node, self.target = pair, node, target
-        self.degenerate = Degenerate(node, target)
-        self.memo = ShapeMemo()  # every scope here is one of this claim's
-        self.base = common_scope(scope, target, memo=self.memo)
-        self.scopes: dict = {}
-        self.targets: dict = {}
-        self.free: dict = {}  # free indices of subtrees (every scope here has the claim's index names)
-        self.alive: list = [target]
-        self.tried: set = set()  # the candidates already compared (none of them matched)
+        self.pair, self.node, self.target, self.scope = pair, node, target, scope
+        self.budget = MAX_EDITS
+        self.matches = Matcher(pair, node, target, scope)
+        problem = pair.problem
+        memo = self.matches.memo
+        self.singles = (list(whole_edits(node, target, scope)) + list(single_edits(problem, scope, node, memo))
+                        + list(unit_edits(problem, node)) + list(sum_edits(scope, node, target, memo)))
+        self.scaled = None  # (code, description, candidate, the factor described)
 
-    def __call__(self, candidate) -> bool:
-        if candidate in self.tried:
-            return False  # two edits in either order, or an edit that undoes another: the same tree
-        found = self._matches(candidate)
-        self.tried.add(candidate)  # a candidate that matched ends the search
-        return found
+    def _found(self, code, description, candidate, slips=()) -> Diagnosis:
+        return Diagnosis(code, f"{to_text(self.node)}: {description}", to_text(candidate), tuple(slips), candidate)
 
-    def _matches(self, candidate) -> bool:
-        if self.base is None or self.degenerate(candidate):
-            return False
-        local = self._scope(candidate)
-        if local is None:
-            return False
-        self.alive.append(candidate)  # what ``free`` knows of it is keyed by identity
-        names = free_indices(candidate, local.index_names, self.free) | free_indices(
-            self.target, local.index_names, self.free)
-        key = (names, id(local))
-        if key not in self.targets:
-            self.targets[key] = self._target(local, names)
-        target = self.targets[key]
-        if target is None:
-            return False
-        values, picks, bound = target
-        if picks is not None and not self._sampled_match(candidate, local, names, values[0], picks, bound):
-            return False
-        return all(close(p(candidate, local, names), v) for p, v in zip(self.pair.points, values))  # lazily
-
-    def _target(self, local: Scope, names) -> tuple | None:
-        """The target's values at both points, and for index notation the assignments a candidate
-        is first compared at with the bound of that comparison; None where it has no values."""
-        values = [p(self.target, local, names) for p in self.pair.points]
-        if any(v is None for v in values):
-            return None
-        true = values[0]
-        if len(true) <= 2 * SAMPLED:
-            return values, None, None
-        picks = sorted(np.random.default_rng(len(true)).choice(len(true), SAMPLED, replace=False).tolist())
-        return values, picks, CLOSE * (1 + 1e-6) * max(float(np.max(np.abs(true))), 1e-12)
-
-    def _scope(self, candidate) -> Scope | None:
-        """The target's scope with the candidate's index ranges, one object per set of ranges."""
-        try:
-            local = typed((candidate,), self.base, self.memo).scope
-        except BudgetExceeded:
-            raise
-        except DeriveError:
-            return None
-        return self.scopes.setdefault(frozenset(local.index_ranges.items()), local)
-
-    def _sampled_match(self, candidate, local: Scope, names, true, picks: list[int], bound: float) -> bool:
-        """False only when the full comparison would fail: a candidate within CLOSE of the true
-        values everywhere differs by less than CLOSE·max|true| (up to rounding: ``bound``) at
-        every entry."""
-        got = self.pair.points[0](candidate, local, names, picks)
-        if got is None or got.shape[1:] != true.shape[1:]:
-            return False
-        gap = np.abs(got - true[picks])
-        return bool(np.all(gap <= bound))
-
-
-def _edits(pair: Pair, node, target, scope: Scope) -> Diagnosis | None:
-    """One edit, or two, of ``node`` after which it equals ``target`` at both points."""
-    problem = pair.problem
-    budget = [MAX_EDITS]
-    matches = _Matcher(pair, node, target, scope)
-
-    def counted(candidate) -> bool:
-        budget[0] -= 1
-        return matches(candidate)
-
-    def found(code, description, candidate, slips=()):
-        return Diagnosis(code, f"{to_text(node)}: {description}", to_text(candidate), tuple(slips), candidate)
-
-    singles = (list(_whole_edits(node, target, scope)) + list(single_edits(problem, scope, node, matches.memo))
-               + list(unit_edits(problem, node)))
-    for code, description, candidate in singles:
-        if budget[0] <= 0:
-            return None
-        if counted(candidate):
-            return found(code, description, candidate)
-    for first_code, first, candidate in singles:
-        for second_code, second, twice in single_edits(problem, scope, candidate, matches.memo):
-            if budget[0] <= 0:
+    def one(self, scaled: bool) -> Diagnosis | None:
+        """The first single edit that matches (with ``scaled``, the first that matches up to a
+        plausible factor is kept)."""
+        for code, description, candidate in self.singles:
+            if self.budget <= 0:
                 return None
-            if counted(twice):
-                code = min(first_code, second_code, key=PRIORITY.index)
-                return found(code, f"{first}, and {second}", twice, (first_code, second_code))
-    return None
+            self.budget -= 1
+            factors = self.matches.factors(candidate, scaled=scaled and self.scaled is None)
+            if factors == EXACT:
+                return self._found(code, description, candidate)
+            described = plausible_factor(self.pair.problem, factors)
+            if described is not None and self.scaled is None:
+                self.scaled = code, description, candidate, described
+        return None
+
+    def one_and_factor(self) -> Diagnosis | None:
+        """The single edit kept by ``one`` with its factor, the correction divided by it."""
+        if self.scaled is None:
+            return None
+        code, description, candidate, described = self.scaled
+        fixed = without_factor(candidate, described[3])
+        words = "has the wrong sign" if described[0] == "-1" else \
+            f"is {described[0]} times {to_text(self.target)}{described[2]}"
+        found = self._found(code, f"{description}; and the whole {words}", fixed)
+        return _and_factor(found, found.message, described)
+
+    def two(self) -> Diagnosis | None:
+        """The first pair of edits that matches."""
+        for first_code, first, candidate in self.singles:
+            for second_code, second, twice in single_edits(self.pair.problem, self.scope, candidate,
+                                                           self.matches.memo):
+                if self.budget <= 0:
+                    return None
+                self.budget -= 1
+                if self.matches(twice):
+                    code = min(first_code, second_code, key=PRIORITY.index)
+                    return self._found(code, f"{first}, and {second}", twice, (first_code, second_code))
+        return None

@@ -4,13 +4,18 @@ The diagnosis (derive.verdict.diagnose) tries these edits and names the one afte
 claim matches the truth: a transpose placed or missed (around any run of a product chain), an
 index or variable swapped, operands swapped, a Hadamard for a matrix product, and the slips a
 call of each primitive invites, registered per row of the primitive table (kron read for the
-outer product, a function where its derivative was meant).
+outer product, a function where its derivative was meant); the whole claim's indices swapped or
+summed (``whole_edits``), and a sum dropped inside a term put back (``sum_edits``). Where the
+diagnosis has found an activation's value used for its derivative, ``derivative_edits`` writes
+the correction (1 - h**2 for h = tanh(a)).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterator
+from fractions import Fraction
 
 from ..errors import BudgetExceeded, DeriveError
 from ..language import ast
@@ -18,6 +23,7 @@ from ..language.primitives import ELEMENTWISE, canonical_function, engine_rules
 from ..language.shapes import Scope, ShapeMemo, infer, is_scalar
 from ..language.text import to_text
 from ..problem.definition import Problem
+from .points import common_scope, free
 
 Edit = tuple[str, str, ast.Node]  # (slip code, what it is in words, the edited tree)
 
@@ -208,6 +214,44 @@ def _value_for_derivative(call: ast.Call):
                dataclasses.replace(call, prime=1))
 
 
+# an activation's derivative written with the activation's value y, as people write it
+DERIVATIVE_FROM_VALUE = {
+    "tanh": lambda y: ast.Binary("-", ast.Number(Fraction(1)), ast.Binary("**", y, ast.Number(Fraction(2)))),
+    "sigmoid": lambda y: ast.Binary("*", y, ast.Binary("-", ast.Number(Fraction(1)), y)),
+}
+
+
+def derivative_edits(problem: Problem, node: ast.Node, function: str) -> Iterator[ast.Node]:
+    """``node`` with the value of the activation ``function`` put back as its derivative, where an
+    activation was used for its derivative: a call f(u) becomes f'(u), a name defined as f(u) (or
+    an entry of it) the derivative written with that name (1 - h**2 for h = tanh(a)), or f'(u);
+    at one place at a time, then at every place at once."""
+    defined = {name: expr for name, expr in problem.definitions if isinstance(expr, ast.Call) and expr.prime == 0
+               and len(expr.args) == 1 and canonical_function(expr.func) == function}
+    sites = [(path, new) for path, sub in positions(node)
+             if (new := _derivative_of_value(sub, function, defined)) is not None]
+    for path, new in sites:
+        yield rebuild(node, path, new)
+    if len(sites) > 1 and not any(a != b and b[:len(a)] == a for (a, _), (b, _) in itertools.product(sites, sites)):
+        every = node
+        for path, new in sites:  # disjoint places: each path still leads where it did
+            every = rebuild(every, path, new)
+        yield every
+
+
+def _derivative_of_value(sub: ast.Node, function: str, defined: dict) -> ast.Node | None:
+    """The derivative of ``function`` where ``sub`` is its value (a call, or a name defined as
+    one, or an entry of that name), else None."""
+    if isinstance(sub, ast.Call) and sub.prime == 0 and len(sub.args) == 1 and canonical_function(sub.func) == function:
+        return dataclasses.replace(sub, prime=1)
+    name = sub.operand if isinstance(sub, ast.Index) else sub
+    if not (isinstance(name, ast.Name) and name.id in defined):
+        return None
+    if function in DERIVATIVE_FROM_VALUE:
+        return DERIVATIVE_FROM_VALUE[function](sub)
+    return dataclasses.replace(defined[name.id], prime=1) if sub is name else None
+
+
 @DIAGNOSIS_RULES.register("kron")
 def _kron_for_outer(call: ast.Call):
     yield ("kron-outer", "⊗ was read as the Kronecker product where the outer product was meant",
@@ -276,3 +320,58 @@ def unit_edits(problem: Problem, node: ast.Node) -> Iterator[Edit]:
                 if renamed != node:
                     yield "wrong-index", f"{old} where {new} was meant (the term is attached to the wrong unit)", \
                         renamed
+
+
+def whole_edits(node: ast.Node, target: ast.Node, scope: Scope) -> Iterator[Edit]:
+    """Edits of the whole claim: two indices swapped throughout, a sum over an extra index.
+
+    Swapping the two free indices of a well-formed claim is a transpose; in a claim that does not
+    even type-check (an index running over two ranges) it is an index slip.
+    """
+    own, wanted = free(node, scope), free(target, scope)
+    well_formed = common_scope(scope, node, target) is not None
+    for a, b in itertools.combinations(sorted(own), 2):
+        swapped = rename_index(rename_index(rename_index(node, a, "__swap__"), b, a), "__swap__", b)
+        code = "transposed" if {a, b} == wanted and len(wanted) == 2 and well_formed else "wrong-index"
+        yield code, f"indices {a} and {b} are swapped", swapped
+    for extra in sorted(own - wanted):
+        yield "missing-batch-sum", f"the sum over {extra} is missing", ast.IndexSum((extra,), node)
+
+
+def sum_edits(scope: Scope, node: ast.Node, target: ast.Node, memo: ShapeMemo | None = None) -> Iterator[Edit]:
+    """A sum dropped inside the claim put back (t * p - t for sum(t) * p - t): an operand of an
+    elementwise operation summed — a vector whole, a matrix along either axis (it broadcasts
+    back) — and, in index notation, an operand in which an index the true value leaves bound is
+    free, summed over it. A dropped sum around the whole claim is ``whole_edits``'s."""
+    extra = sorted(free(node, scope) - free(target, scope))
+    for path, sub in positions(node):
+        if not (isinstance(sub, ast.Binary) and sub.op in ("+", "-", "*", "/", "**")):
+            continue
+        for position, operand in enumerate((sub.left, sub.right)):
+            def edit(new, _path=path + (position,)):
+                return rebuild(node, _path, new)
+
+            for index in extra:
+                if index in free(operand, scope):
+                    yield "missing-batch-sum", f"the sum over {index} of {to_text(operand)} is missing", \
+                        edit(ast.IndexSum((index,), operand))
+            if sub.op == "**" or (isinstance(operand, ast.Call) and operand.func == "sum") or (
+                    isinstance(operand, ast.Derivative) and not _scalar(operand.of, scope, memo)):
+                continue  # a sum of a sum, or of a Jacobian (the derivative of a sum, not a slip's)
+            for summed in _sums_of(operand, scope, memo):
+                yield "missing-batch-sum", f"{to_text(operand)} where {to_text(summed)} was meant", edit(summed)
+
+
+def _sums_of(node: ast.Node, scope: Scope, memo: ShapeMemo | None) -> list[ast.Node]:
+    """The sums a dropped one may have been: of a vector, sum(v); of a matrix, along each axis."""
+    try:
+        shape = infer(node, scope, memo)
+    except BudgetExceeded:
+        raise
+    except DeriveError:
+        return []
+    if is_scalar(shape):
+        return []
+    if 1 in shape:
+        return [ast.Call("sum", (node,))]
+    return [ast.Call("sum", (node,), (("axis", ast.Number(Fraction(axis))),)) for axis in (0, 1)]
