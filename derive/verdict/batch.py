@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ..problem.definition import Problem
+from . import points
 from .cache import VerdictCache
 from .check import CheckOptions, ProblemChecker, check_problem
 from .evidence import ClaimVerdict
@@ -64,7 +65,9 @@ def _check_all(problems: list[Problem], options: CheckOptions,
     with the claims spread over ``jobs`` workers (see ``_share``)."""
     if jobs <= 1 or sum(len(p.claims) for p in problems) <= 1:
         for problem in problems:
-            yield problem, check_problem(problem, options)
+            verdicts = check_problem(problem, options)
+            points.forget(problem)  # each problem once: its diagnosis models are done with
+            yield problem, verdicts
         return
     context = multiprocessing.get_context("fork")
     verdicts: dict[int, list] = {number: [None] * len(p.claims) for number, p in enumerate(problems)}
@@ -112,5 +115,5 @@ def _check_claims(number: int, problem: Problem, claims: list[int], options: Che
     checker = _CHECKERS.pop(number, None) or ProblemChecker(problem, options)
     _CHECKERS[number] = checker
     while len(_CHECKERS) > CHECKERS:
-        del _CHECKERS[next(iter(_CHECKERS))]
+        points.forget(_CHECKERS.pop(next(iter(_CHECKERS))).problem)
     return [checker.check(problem.claims[position]).without_trees() for position in claims]
