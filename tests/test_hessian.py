@@ -16,9 +16,10 @@ from derive.verdict.check import ProblemChecker
 
 QUADRATIC = problem_from_dict({
     "id": "quadratic", "sizes": ["n", "m"],
-    "variables": {"x": "n", "A": "n x n", "W": "m x n",
+    "variables": {"x": "n", "A": "n x n", "W": "m x n", "t": "m",
                   "P": {"shape": "1 x n", "constraints": ["stochastic"]}},
-    "definitions": ["f = x.T @ A @ x", "g = sum(exp(W @ x))", "y = W @ x"],
+    "definitions": ["f = x.T @ A @ x", "g = sum(exp(W @ x))", "y = W @ x",
+                    "p = sigmoid(W @ x)", "L = -sum(t * log(p) + (1 - t) * log(1 - p))"],
     "arbitrary": {"J": ["y"]},
 })
 
@@ -29,7 +30,8 @@ def test_the_spellings_of_a_second_derivative(text):
     assert parse_claim(text).sides[0] == ast.Derivative(first, "x")
 
 
-@pytest.mark.parametrize("claim", ["d2f/dx2 = A + A.T", "d2g/dx2 = W.T @ diag(exp(W @ x)) @ W"])
+@pytest.mark.parametrize("claim", ["d2f/dx2 = A + A.T", "d2g/dx2 = W.T @ diag(exp(W @ x)) @ W",
+                                   "d2L/dx2 = W.T @ diag(p * (1 - p)) @ W"])  # logistic regression's
 def test_a_right_hessian_holds_with_both_oracles(claim):
     verdict = ProblemChecker(QUADRATIC).check(claim)
     assert verdict.verdict == "holds", verdict.links[0].reason

@@ -77,6 +77,17 @@ def test_zero_tests_never_prove_a_false_claim(left, right):
     atomizer = Atomizer()
     assert not is_zero_polynomial(left - right, atomizer)
     assert not is_zero_rational(left - right, atomizer)
+    assert not is_zero_rational(left - right, atomizer, rewrite=False)
+
+
+def test_a_fraction_of_the_atoms_is_proved_without_exponentials():
+    """d log(1 - σ(z)) leaves σ/(1 - σ): a fraction of the atom σ, zero as it stands (the
+    exponential rewrite's denominators grow as (1 + e^-z)^k)."""
+    z = sympy.Symbol("z", real=True)
+    s = Sigmoid(z)
+    difference = 1 / (1 - s) - 1 - s / (1 - s)
+    assert not is_zero_polynomial(difference, Atomizer())
+    assert is_zero_rational(difference, Atomizer(), rewrite=False)
 
 
 @pytest.mark.parametrize("left, right", _args(FALSE_CLAIMS), ids=_ids(FALSE_CLAIMS))

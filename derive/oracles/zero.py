@@ -269,9 +269,11 @@ def _fraction(expr):
     return expr, engine.Integer(1)
 
 
-def is_zero_rational(difference: sympy.Expr, atomizer: Atomizer) -> bool:
-    """True when the difference, rewritten with exponentials, is the zero rational function."""
-    rewritten = difference.rewrite(sympy.exp) if difference.has(Sigmoid, Tanh, SoftmaxEntry) else difference
+def is_zero_rational(difference: sympy.Expr, atomizer: Atomizer, rewrite: bool = True) -> bool:
+    """True when the difference is the zero rational function of its atoms; with ``rewrite``,
+    sigmoid, tanh and softmax written with exponentials first (σ(-z) = 1 - σ(z) is then seen)."""
+    has_atoms = difference.has(Sigmoid, Tanh, SoftmaxEntry)
+    rewritten = difference.rewrite(sympy.exp) if rewrite and has_atoms else difference
     numerator, _ = _fraction(_to_engine(atomizer(rewritten)))
     return atomizer.reduce_radicals(atomizer.expand(numerator)) == 0
 
@@ -285,6 +287,11 @@ def zero_test(left: sympy.MatrixBase, right: sympy.MatrixBase,
     remaining = [d for d in remaining if not is_zero_polynomial(d, atomizer)]
     if not remaining:
         return "zero", "expand", ""
+    # a fraction of the atoms as they are (σ/(1 - σ) from d log(1 - σ)) before the exponentials,
+    # whose common denominators grow as (1 + e^-z)^k
+    remaining = [d for d in remaining if not is_zero_rational(d, atomizer, rewrite=False)]
+    if not remaining:
+        return "zero", "rational", ""
     if all(is_zero_rational(d, atomizer) for d in remaining):
         return "zero", "rational", ""
     return ("undecided", "inconclusive",
