@@ -173,9 +173,10 @@ def _relations(problem, reference, claimed, scope, pair: Pair) -> Diagnosis | No
                 wrong, meant, candidate = swapped
                 return Diagnosis("factor", f"{claim_text} divides by {wrong} where {meant} was meant: it is "
                                  f"{shown} times {ref_text}", to_text(candidate), correction=candidate)
+            correction = without_factor(claimed, divisor_tree) if divisor else None
             return Diagnosis("factor", f"{claim_text} is off by a constant factor: it is {shown} times "
-                             f"{ref_text}{hint}", f"({claim_text}) / {divisor}" if divisor else None,
-                             correction=ast.Binary("/", claimed, divisor_tree) if divisor else None)
+                             f"{ref_text}{hint}", to_text(correction) if correction else None,
+                             correction=correction)
     return None
 
 

@@ -142,8 +142,26 @@ def without_factor(node: ast.Node, factor: ast.Node) -> ast.Node:
     if _same(factor, ast.Neg(ONE)):
         return ast.Neg(node)
     if isinstance(node, ast.Neg):  # -G / -c is G / c
-        return ast.Binary("/", node.operand, _negated(factor))
+        return without_factor(node.operand, _negated(factor))
+    value = _number(factor)
+    if value is not None and value != 0 and (1 / value).denominator == 1:  # G / (1/2) is 2 * G
+        return ast.Binary("*", ast.Number(1 / value), node)
+    if value is not None and value.denominator == 1:
+        return ast.Binary("/", node, ast.Number(value))
     return ast.Binary("/", node, factor)
+
+
+def _number(node: ast.Node) -> Fraction | None:
+    """The value of a number written as one (2, 1/2, -3), or None."""
+    if isinstance(node, ast.Number):
+        return node.value
+    if isinstance(node, ast.Neg):
+        inner = _number(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Binary) and node.op == "/":
+        top, bottom = _number(node.left), _number(node.right)
+        return None if top is None or not bottom else top / bottom
+    return None
 
 
 def _taken(node, factor: ast.Node) -> ast.Node | None:
