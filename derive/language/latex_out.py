@@ -403,12 +403,13 @@ def _(node: ast.Index, ctx):
     return _Out(operand.text + subscript, _SCRIPT, sub=True, sup=operand.sup)
 
 
-def _derivative_text(of: ast.Node, wrt: ast.Node, ctx: _Context) -> str:
+def _derivative_text(of: ast.Node, wrt: ast.Node, ctx: _Context, order: int = 1) -> str:
     ctx = ctx.alone()
     top = _latex(of, ctx)
     if top.level < _SCRIPT or top.open:
         top = _paren(top)
-    return rf"\frac{{\partial {top.text}}}{{\partial {_latex(wrt, ctx).text}}}"
+    mark = "" if order == 1 else f"^{order}"
+    return rf"\frac{{\partial{mark} {top.text}}}{{\partial {_latex(wrt, ctx).text}{mark}}}"
 
 
 def _derivative_entry(node: ast.Derivative, items, ctx: _Context) -> _Out | None:
@@ -422,13 +423,8 @@ def _derivative_entry(node: ast.Derivative, items, ctx: _Context) -> _Out | None
 
 @_latex.register
 def _(node: ast.Derivative, ctx):
-    inner = node.of
-    if isinstance(inner, ast.Derivative) and inner.wrt == node.wrt:  # the Hessian, as it is written
-        top = _latex(inner.of, ctx.alone())
-        if top.level < _SCRIPT or top.open:
-            top = _paren(top)
-        wrt = _latex(ast.Name(node.wrt), ctx.alone())
-        return _Out(rf"\frac{{\partial^2 {top.text}}}{{\partial {wrt.text}^2}}", _FRAC)
+    if isinstance(node.of, ast.Derivative) and node.of.wrt == node.wrt:  # the Hessian, as it is written
+        return _Out(_derivative_text(node.of.of, ast.Name(node.wrt), ctx, order=2), _FRAC)
     return _Out(_derivative_text(node.of, ast.Name(node.wrt), ctx), _FRAC)
 
 

@@ -32,10 +32,10 @@ CLOSE = 1e-7
 def convention_slip(problem: Problem, reference: ast.Node, claimed: ast.Node, scope: Scope) -> Diagnosis | None:
     """``convention`` when ``claimed`` is the gradient ``reference`` by a symmetric matrix under
     another convention than the declared one, at two random points; else None."""
-    if not isinstance(reference, ast.Derivative) or not is_scalar(infer(reference.of, scope)):
+    if not isinstance(reference, ast.Derivative):
         return None
     variable = problem.variables.get(reference.wrt)
-    if variable is None or not {"symmetric", "spd"} & variable.constraints:
+    if variable is None or not {"symmetric", "spd"} & variable.constraints or not is_scalar(infer(reference.of, scope)):
         return None
     sizes = problem.sizes_from(range(3, 3 + len(problem.free_sizes)))
     for other in CONVENTIONS:

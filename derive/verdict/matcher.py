@@ -151,19 +151,6 @@ def without_factor(node: ast.Node, factor: ast.Node) -> ast.Node:
     return ast.Binary("/", node, factor)
 
 
-def _number(node: ast.Node) -> Fraction | None:
-    """The value of a number written as one (2, 1/2, -3), or None."""
-    if isinstance(node, ast.Number):
-        return node.value
-    if isinstance(node, ast.Neg):
-        inner = _number(node.operand)
-        return None if inner is None else -inner
-    if isinstance(node, ast.Binary) and node.op == "/":
-        top, bottom = _number(node.left), _number(node.right)
-        return None if top is None or not bottom else top / bottom
-    return None
-
-
 def _taken(node, factor: ast.Node) -> ast.Node | None:
     """``node`` with ``factor`` taken out of a subtree it is linear in (an operand of * or @, the
     numerator of /, under a minus, a transpose, an entry, a sum or trace), or None."""
