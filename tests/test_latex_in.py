@@ -210,6 +210,16 @@ EQUIVALENTS = [
     ("d over dx of a power", r"\frac{d}{dx} (1+e^{-x})^{-1}", "d(inv(1 + exp(-x)))/dx"),
     ("exp over a sum", r"\frac{e^{X_{mn}}}{\sum_k e^{X_{mk}}}", "exp(X[m,n]) / sum_k(exp(X[m,k]))"),
     ("cdot ends a sum body", r"\sum_k e^{X_{mk}} \cdot e^{X_{mn}}", "sum_k(exp(X[m,k])) * exp(X[m,n])"),
+    # cases: one for an equality of indices (or x > 0), the other its complement
+    ("cases of a delta", r"\begin{cases} 1 & i = j \\ 0 & \text{else} \end{cases}", "delta(i, j)"),
+    ("cases with if and otherwise", r"\begin{cases} g_j & \text{if } k = i \\ 0 & otherwise \end{cases}",
+     "g[j] * delta(k, i)"),
+    ("cases, the unequal one first", r"\begin{cases} 0 & i \neq j \\ \sigma'(z_i) & i=j \end{cases}",
+     "sigmoid'(z[i]) * delta(i, j)"),
+    ("cases, both nonzero", r"\begin{cases} a & i = j \\ b + c & i \ne j \end{cases}",
+     "a * delta(i, j) + (b + c) * (1 - delta(i, j))"),
+    ("cases of a step", r"\begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}", "step(x)"),
+    ("cases of a step, elementwise", r"\begin{cases} G & X > 0 \\ 0 & \text{else} \end{cases}", "G * step(X)"),
 ]
 
 
@@ -293,7 +303,10 @@ ERRORS = [
     ("set membership", r"x \in S", r"'\in' is read only in a shape statement", 2),
     ("quad commentary", r"L = x \quad \text{--- (1)}", r"'\quad' separates a formula", 6),
     ("matrix entries", r"b = \begin{bmatrix} b_1 \\ b_2 \end{bmatrix}", r"'\begin{bmatrix}' is not read", 4),
-    ("cases", r"\delta_{ij} = \begin{cases} 1 & i = j \end{cases}", "cannot be checked", 14),
+    ("cases", r"\delta_{ij} = \begin{cases} 1 & i = j \end{cases}", "two cases only", 14),
+    ("cases of another condition", r"\begin{cases} 1 & x < 0 \\ 0 & \text{else} \end{cases}", "two cases only", 0),
+    ("cases of two conditions", r"\begin{cases} 1 & i = j \\ 0 & k = l \end{cases}", "two cases only", 0),
+    ("a matrix", r"\begin{pmatrix} 1 & 0 \end{pmatrix}", "cannot be checked", 0),
     ("dots", r"x = (x_1, \dots, x_d)^T", r"'\dots' leaves terms out", 10),
     ("two update arrows", r"w \leftarrow w - \eta g \leftarrow w", "unexpected '\\leftarrow'", 24),
     ("implication", r"a = b \Rightarrow c = d", "an implication is not an equation", 6),

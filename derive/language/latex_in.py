@@ -40,7 +40,7 @@ from . import ast
 from .lalr import lalr_parser
 from .latex_in_names import latex_key
 from .latex_in_rules import FUNCTIONS, LATEX_IN_RULES, reads_as_scalar
-from .latex_in_source import _STARTS, _drop_step_marks, _expected, _pair_bars, _unexpected
+from .latex_in_source import _STARTS, _drop_step_marks, _expected, _pair_bars, _read_cases, _unexpected
 from .latex_in_transform import _ToAst
 from .parse_limits import check_limits, transform_checked
 from .primitives import PRIMITIVES
@@ -70,7 +70,7 @@ def _check_function_names(parser: lark.Lark) -> None:
 def _parse(text: str, names, functions, scalars, quantities=()) -> list[ast.Node]:
     check_limits(text)
     shown = re.sub(r"\s", " ", text)  # the caret line is one line
-    source = _pair_bars(_drop_step_marks(text))
+    source = _pair_bars(_drop_step_marks(_read_cases(text)))
     try:
         tree = _parser().parse(source)
     except lark.UnexpectedCharacters as error:

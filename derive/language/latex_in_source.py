@@ -65,9 +65,12 @@ def _unexpected(text: str, pos: int) -> str:
         match = _COMMAND.match(text, pos)
         command = match.group() if match else "\\"
         environment = re.match(r"\\begin\s*\{([^{}]*)\}", text[pos:])
+        if environment and environment[1].strip() == "cases":
+            return ("'\\begin{cases}' is read with two cases only, one for i = j (or x > 0) and one "
+                    "otherwise (or i \\neq j), each 'value & condition'")
         if environment:
-            return (f"'\\begin{{{environment[1]}}}' is not read: only aligned and split are; a matrix "
-                    "written entry by entry (or by cases) cannot be checked: give it a name")
+            return (f"'\\begin{{{environment[1]}}}' is not read: only aligned, split and cases are; a "
+                    "matrix written entry by entry cannot be checked: give it a name")
         hint = _COMMAND_HINTS.get(command)
         return hint or f"'{command}' is not LaTeX that derive reads (docs/latex.md lists what is)"
     if text[pos] in "\ue000\ue001":
@@ -104,3 +107,95 @@ def _pair_bars(text: str) -> str:
         out.append(text[last:match.start(kind)] + mark + " " * (len(match[kind]) - 1))
         last = match.end(kind)
     return "".join(out) + text[last:]
+
+
+_CASES = re.compile(r"\\begin\s*\{\s*cases\s*\}(?P<body>(?:(?!\\begin\s*\{|\\end\s*\{).)*)\\end\s*\{\s*cases\s*\}",
+                    re.S)
+_OTHERWISE = re.compile(r"(?:else|otherwise|elsewhere|o\.?\s*w\.?|sonst)", re.I)
+_INDEX_TOKEN = r"(?:[A-Za-z](?:'|\^\{?\*\}?)?|\{[A-Za-z]\})"
+_RELATION = re.compile(rf"(?:if\s*)?(?P<a>{_INDEX_TOKEN})\s*(?P<op>=|\\neq?(?![A-Za-z])|≠)\s*(?P<b>{_INDEX_TOKEN})")
+_POSITIVE = re.compile(r"(?:if\s*)?(?P<e>.+?)\s*>\s*0")
+
+
+def _condition(text: str) -> tuple[str, str] | None:
+    """A case's condition as ``("delta", "\\delta_{ij}")`` for ``i = j`` (``("not", …)`` for
+    ``i \\neq j``), ``("step", "\\mathbb{1}[x > 0]")`` for ``x > 0``, ``("else", "")`` for
+    otherwise; None for one derive does not read."""
+    plain = re.sub(r"\\(?:text|textrm|mathrm|mbox)\s*\{([^{}]*)\}", r" \1 ", text)
+    plain = re.sub(r"\\[,;:! ]|\\quad|\\qquad|[,.;:]\s*$", " ", plain).strip().rstrip(",.;")
+    if _OTHERWISE.fullmatch(plain.strip()):
+        return "else", ""
+    relation = _RELATION.fullmatch(plain)
+    if relation:
+        a, b = (relation[k].strip("{}") for k in "ab")
+        return ("delta" if relation["op"] == "=" else "not"), rf"\delta_{{{a}{b}}}"
+    positive = _POSITIVE.fullmatch(plain)
+    if positive and "&" not in positive["e"]:
+        return "step", rf"\mathbb{{1}}[{positive['e']} > 0]"
+    return None
+
+
+def _top_level_split(text: str, separator: str) -> list[str]:
+    """``text`` cut at each ``separator`` outside braces."""
+    pieces, depth, start, k = [], 0, 0, 0
+    while k < len(text):
+        if text[k] == "\\" and not text.startswith(separator, k):
+            k += 2
+            continue
+        if text[k] == "{":
+            depth += 1
+        elif text[k] == "}":
+            depth -= 1
+        elif depth == 0 and text.startswith(separator, k):
+            pieces.append(text[start:k])
+            k += len(separator)
+            start = k
+            continue
+        k += 1
+    return [*pieces, text[start:]]
+
+
+def _cases_text(body: str) -> str | None:
+    """Two cases, one condition the complement of the other, as one expression: ``v_1`` where
+    i = j and ``v_2`` otherwise is ``v_1 \\delta_{ij} + v_2 (1 - \\delta_{ij})`` (a term whose
+    value is 0 left out); None for cases derive does not read."""
+    rows = [row for row in _top_level_split(body, "\\\\") if row.strip()]
+    if len(rows) != 2:
+        return None
+    read = []
+    for row in rows:
+        cells = _top_level_split(row, "&")
+        if len(cells) != 2:
+            return None
+        condition = _condition(cells[1])
+        if condition is None:
+            return None
+        read.append((cells[0].strip(), *condition))
+    kinds = sorted(kind for _, kind, _ in read)
+    marks = {mark for _, _, mark in read if mark}
+    if kinds not in (["delta", "else"], ["delta", "not"], ["else", "step"]) or len(marks) != 1:
+        return None
+    mark = marks.pop()
+    when = next(value for value, kind, _ in read if kind in ("delta", "step"))
+    other = next(value for value, kind, _ in read if kind in ("else", "not"))
+    def factor(value: str) -> str:
+        return value if not re.search(r"[-+]", value) else rf"\left({value}\right)"
+    times = " \\odot " if mark.startswith("\\mathbb") else " "  # a step is elementwise, as the cases are
+    terms = []
+    if when != "0":
+        terms.append(mark if when == "1" else f"{factor(when)}{times}{mark}")
+    if other != "0":
+        terms.append(rf"\left(1 - {mark}\right)" if other == "1" else rf"{factor(other)}{times}\left(1 - {mark}\right)")
+    return "\\left(" + (" + ".join(terms) or "0") + "\\right)"
+
+
+def _read_cases(text: str) -> str:
+    """Each ``\\begin{cases}`` derive reads (``_cases_text``) replaced by its expression, padded
+    with spaces where shorter so that later positions stay put; the others are left as written
+    (and the reader says it cannot read them)."""
+    def replace(match: re.Match) -> str:
+        read = _cases_text(match["body"])
+        if read is None:
+            return match.group()
+        return read + " " * max(0, len(match.group()) - len(read))
+    return _CASES.sub(replace, text) if "cases" in text else text

@@ -349,11 +349,17 @@ class _ToAst(_Names, _Scripts):
 
     def call(self, meta, children):
         func, *primes, group = children
-        return ast.Call(_function(func), group.items, (), len(primes), span=_span(meta))
+        return ast.Call(self._callee(func), group.items, (), len(primes), span=_span(meta))
 
     def apply(self, meta, children):
         func, *primes, operand = children
-        return ast.Call(_function(func), (self._node(operand),), (), len(primes), span=_span(meta))
+        return ast.Call(self._callee(func), (self._node(operand),), (), len(primes), span=_span(meta))
+
+    def _callee(self, token) -> str:
+        """The function a FUNC token calls: a problem's undefined function when ``names`` spells
+        it so (``\\sigma`` for a generic activation ``phi``), else the primitive it names."""
+        named = self.names.get(latex_key(str(token)))
+        return named if named in self.functions else _function(token)
 
     def power_call(self, meta, children):
         """``\\tanh^2(x)`` is ``tanh(x)**2``; ``\\tanh^{-1}`` (the inverse function) is not read."""
@@ -369,7 +375,7 @@ class _ToAst(_Names, _Scripts):
         if isinstance(power, ast.Number) and power.value == -1:
             raise _fail(f"'{func}^{{-1}}' is the inverse function, which derive does not read; for "
                         f"1/{_function(func)}(x) write \\frac{{1}}{{{func}(x)}}", _span(meta))
-        return ast.Binary("**", ast.Call(_function(func), tuple(args), span=_span(meta)), power,
+        return ast.Binary("**", ast.Call(self._callee(func), tuple(args), span=_span(meta)), power,
                           span=_span(meta))
 
     def dot_transpose(self, meta, children):
