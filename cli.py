@@ -239,6 +239,52 @@ def cmd_export(args) -> Exit:
     return Exit.OK
 
 
+def cmd_annotate(args) -> Exit:
+    """Read a worked solution and mark every formula (docs/annotate.md): the document annotated
+    (Markdown) or one JSON document; exit 0 when every checked line holds, 1 when one fails, 3
+    when one is undecided and none fails."""
+    from pathlib import Path
+
+    from derive.documents.annotate import ERROR, FAILS, UNDECIDED, Annotator
+    from derive.documents.annotated import as_json, render_markdown
+    from derive.documents.formulas import document_kind
+    from derive.documents.readings import load_reading
+
+    if args.output:
+        if Path(args.output).suffix.lower() not in (".md", ".markdown", ".txt"):
+            raise DeriveError(f"-o {one_line(args.output)}: annotate writes Markdown (.md); annotated LaTeX "
+                              "is not written yet")
+        _check_output(args.output, "-o")
+    path = Path(args.document)
+    try:
+        document = path.read_bytes().decode(args.encoding or "utf-8-sig")
+    except FileNotFoundError:
+        raise DeriveError(f"{one_line(args.document)}: no such file") from None
+    except (IsADirectoryError, PermissionError) as error:
+        raise DeriveError(f"{one_line(args.document)}: cannot read it: {error.__class__.__name__}") from None
+    except (UnicodeDecodeError, LookupError) as error:
+        raise DeriveError(f"{one_line(args.document)}: not {args.encoding or 'UTF-8'} text ({one_line(str(error))}): "
+                          "pass --encoding, e.g. --encoding cp1252") from None
+    document = document.replace("\r\n", "\n").lstrip("\ufeff")
+    reading = load_reading(document, args.problem or [], args.reading)
+    annotation = Annotator(reading, _options(args)).annotate(document, document_kind(path.name, document))
+    if args.json:
+        output = json.dumps(as_json(annotation, str(path)), indent=2, ensure_ascii=False) + "\n"
+    else:
+        output = render_markdown(document, annotation)
+    if args.output:
+        try:
+            Path(args.output).write_text(output, encoding="utf-8")
+        except OSError as error:
+            raise DeriveError(f"-o {one_line(args.output)}: cannot write it: {error.strerror}") from None
+    else:
+        sys.stdout.write(output)
+    statuses = {mark.status for mark in annotation.all_marks()}
+    if statuses & {FAILS}:
+        return Exit.REFUTED
+    return Exit.UNDECIDED if statuses & {UNDECIDED, ERROR} else Exit.OK
+
+
 def cmd_grade(args) -> Exit:
     """Grade a class: read everything and check the output folder before grading (a bad file is
     one line, exit 2), hold the folder for this run alone, grade what has no standing grade,
@@ -398,6 +444,18 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("--no-numeric", action="store_true", help="skip the numeric oracle")
     exporting.add_argument("--seed", type=int, default=0, help="seed of the random points")
     exporting.set_defaults(run=cmd_export)
+
+    annotating = commands.add_parser("annotate", help="check a worked solution formula by formula and mark "
+                                     "every line (docs/annotate.md)")
+    annotating.add_argument("document", metavar="DOCUMENT", help="Markdown with $...$ and $$...$$, or a LaTeX file")
+    annotating.add_argument("--problem", "-p", action="append", metavar="ID|PATH",
+                            help="a problem the document works (repeat for several; or name them in the reading)")
+    annotating.add_argument("--reading", metavar="FILE", help="a TOML file mapping the document's notation and "
+                            "parts to problems (default: the document's +++ front matter)")
+    annotating.add_argument("-o", "--output", metavar="OUT.md", help="write the annotated document here")
+    annotating.add_argument("--encoding", metavar="NAME", help="the document's text encoding (default: UTF-8)")
+    common(annotating)
+    annotating.set_defaults(run=cmd_annotate)
 
     grading = commands.add_parser("grade", help="grade a class's answers to an assignment (docs/grading.md)")
     grading.add_argument("assignment", metavar="ASSIGNMENT.toml")

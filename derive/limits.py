@@ -8,8 +8,10 @@ text before it becomes a Fraction, a shape on its sizes before a matrix is built
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -144,3 +146,14 @@ def check_model(problem: SizedProblem, sizes: dict, limit: int = MAX_NUMERIC_ENT
         dims = [d.xreplace(subs) if hasattr(d, "xreplace") else d for d in shape]
         if all(getattr(d, "is_Integer", isinstance(d, int)) for d in dims):
             check_entries(int(dims[0]), int(dims[1]), name, limit, oracle)
+
+
+@contextlib.contextmanager
+def recursion_room(limit: int) -> Iterator[None]:
+    """Room for the evaluators' recursion on trees as deep as the parser allows (MAX_DEPTH)."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)

@@ -302,8 +302,8 @@ def _subcommands():
     return sorted(action.choices)
 
 
-def test_the_subcommands_are_check_export_grade_list_verify():
-    assert _subcommands() == ["check", "export", "grade", "list", "verify"]
+def test_the_subcommands_are_annotate_check_export_grade_list_verify():
+    assert _subcommands() == ["annotate", "check", "export", "grade", "list", "verify"]
 
 
 @pytest.mark.parametrize("argv", [[]] + [[name] for name in _subcommands()], ids=["derive"] + _subcommands())

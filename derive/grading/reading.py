@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 
-import sympy
-
 from ..errors import DeriveError, ParseError
 from ..language import ast
 from ..language.latex_in import parse_latex_sides
-from ..language.parser import Reading, parse_sides
+from ..language.parser import parse_sides
 from ..language.shapes import typed
 from ..language.text import to_text
-from ..problem.definition import Problem, latex_reading
+from ..problem.definition import Problem
+from ..problem.reading import latex_context, problem_reading
+
+__all__ = ["latex_context", "looks_like_latex", "problem_reading", "read_sides"]
 
 _LATEX = re.compile(r"\\[A-Za-z]|[\^_]\{|\$")
 
@@ -25,31 +26,6 @@ _LATEX = re.compile(r"\\[A-Za-z]|[\^_]\{|\$")
 def looks_like_latex(text: str) -> bool:
     """LaTeX has commands (``\\frac``), braced scripts (``x^{T}``) or dollar signs."""
     return bool(_LATEX.search(text))
-
-
-def problem_reading(problem: Problem) -> Reading:
-    """What the claim-language reader is told of ``problem``: its quantities (variables,
-    definitions, losses, sizes), which of them are scalars, its undefined functions, and each
-    quantity's shape as size names (for ``len(Z)`` and ``Z.shape[0]``)."""
-    names = {symbol: name for name, symbol in problem.sizes.items()}
-
-    def size(dim):
-        if dim in names:
-            return names[dim]
-        if isinstance(dim, sympy.Integer):
-            return int(dim)
-        return None
-
-    shapes = {name: (size(shape[0]), size(shape[1])) for name, shape in problem.shapes.items()}
-    scalars = {name for name, shape in shapes.items() if shape == (1, 1)} | set(problem.sizes)
-    return Reading(frozenset(problem.shapes) | frozenset(problem.sizes), frozenset(scalars),
-                   frozenset(problem.activations), shapes, frozenset(problem.sizes))
-
-
-def latex_context(problem: Problem) -> dict:
-    """What the LaTeX reader is told of ``problem``: ``problem.latex_reading`` (the names' LaTeX
-    spellings with the ``[latex]`` table, the scalars, the functions) and its quantities."""
-    return {**latex_reading(problem), "quantities": sorted(problem_reading(problem).quantities)}
 
 
 def read_sides(text: str, problem: Problem, target: ast.Node | None = None) -> tuple[ast.Node, ...]:

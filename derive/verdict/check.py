@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import itertools
 import random
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from ..language import ast
 from ..language.parser import parse_claim
 from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar, typed
 from ..language.text import to_text
+from ..limits import recursion_room
 from ..oracles.index import prove_link
 from ..oracles.numeric import NumericModel, relative_gap
 from ..oracles.symbolic import ExactModel
@@ -152,6 +152,12 @@ class ProblemChecker:
 
     # -- claims --------------------------------------------------------------------------------
     def check(self, claim: ClaimSpec | str) -> ClaimVerdict:
+        return self.check_in(claim)[0]
+
+    def check_in(self, claim: ClaimSpec | str, scope: Scope | None = None) -> tuple[ClaimVerdict, Scope | None]:
+        """The claim's verdict, and the scope after its links, whose index ranges a claim that
+        continues it (a derivation's next line, ``= …``) is checked in; ``scope`` is that of the
+        claim it continues, if any (None when the claim could not be checked)."""
         spec = claim if isinstance(claim, ClaimSpec) else ClaimSpec(text=claim, chain=parse_claim(claim))
         start = time.monotonic()
         verdict = ClaimVerdict(claim=spec.text, verdict=UNDECIDED, links=[], expect=spec.expect,
@@ -161,10 +167,13 @@ class ProblemChecker:
             if spec.chain.kind == ":=":  # W := W - eta * G, read as the claim dL/dW = G
                 spec = dataclasses.replace(spec, chain=as_gradient_claim(self.problem, spec.chain))
                 verdict.chain = spec.chain
-            scope = self.problem.check_claim_names(spec.chain)
+            own = self.problem.check_claim_names(spec.chain)
+            if scope is not None:  # a continued claim keeps the ranges its indices had
+                own = dataclasses.replace(scope, index_names=scope.index_names | own.index_names)
+            scope = own
             if spec.chain.kind == "in":  # dL/dW in R^(m x d): decided by the shapes alone
                 verdict.links.append(check_statement(spec.chain, scope))
-            with _recursion_limit(RECURSION_LIMIT):
+            with recursion_room(RECURSION_LIMIT):
                 for left, right in spec.chain.links():  # an index keeps its range from link to link
                     link, scope = self._check_link(left, right, scope)
                     verdict.links.append(link)
@@ -181,7 +190,7 @@ class ProblemChecker:
             verdict.error = f"internal error (please report): {type(error).__name__}: {error}"
             verdict.verdict = "error"
         verdict.seconds = time.monotonic() - start
-        return verdict
+        return verdict, (scope if verdict.error is None else None)
 
     def check_link(self, left: ast.Node, right: ast.Node, scope: Scope) -> LinkVerdict:
         """The verdict of one link ``left = right``, with the evidence."""
@@ -564,17 +573,6 @@ def _exact_zero(link: LinkVerdict) -> bool:
 def _exact_and_numeric_conflict(link: LinkVerdict) -> bool:
     """Exact zero at every assignment tried, yet a finite numeric difference at other sizes."""
     return _exact_zero(link) and any(n.disagrees for n in link.numeric)
-
-
-@contextlib.contextmanager
-def _recursion_limit(limit: int):
-    """Room for the evaluators' recursion on trees as deep as the parser allows."""
-    previous = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(previous, limit))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(previous)
 
 
 def _is_indexing(node) -> bool:

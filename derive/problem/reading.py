@@ -1,0 +1,36 @@
+"""What derive's readers are told of a problem: its names, which are scalars, its functions, and
+the LaTeX spellings of its names. The claim-language reader (``problem_reading``) and the LaTeX
+reader (``latex_context``) get it from here, for grading, ``verify`` and ``annotate`` alike.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ..language.parser import Reading
+from .definition import Problem, latex_reading
+
+
+def problem_reading(problem: Problem) -> Reading:
+    """What the claim-language reader is told of ``problem``: its quantities (variables,
+    definitions, losses, sizes), which of them are scalars, its undefined functions, and each
+    quantity's shape as size names (for ``len(Z)`` and ``Z.shape[0]``)."""
+    names = {symbol: name for name, symbol in problem.sizes.items()}
+
+    def size(dim):
+        if dim in names:
+            return names[dim]
+        if isinstance(dim, sympy.Integer):
+            return int(dim)
+        return None
+
+    shapes = {name: (size(shape[0]), size(shape[1])) for name, shape in problem.shapes.items()}
+    scalars = {name for name, shape in shapes.items() if shape == (1, 1)} | set(problem.sizes)
+    return Reading(frozenset(problem.shapes) | frozenset(problem.sizes), frozenset(scalars),
+                   frozenset(problem.activations), shapes, frozenset(problem.sizes))
+
+
+def latex_context(problem: Problem) -> dict:
+    """What the LaTeX reader is told of ``problem``: ``problem.latex_reading`` (the names' LaTeX
+    spellings with the ``[latex]`` table, the scalars, the functions) and its quantities."""
+    return {**latex_reading(problem), "quantities": sorted(problem_reading(problem).quantities)}
