@@ -271,3 +271,17 @@ def _catalog_claims() -> dict[str, str]:
                 for left, right in zip(sides, sides[1:]):
                     known.setdefault(f"{left}={right}", "holds")
     return known
+
+
+def test_a_step_derive_refuses_is_that_lines_error_not_the_documents():
+    document = (r"$$W_{1,:} \leftarrow W_{1,:} - \eta x$$" "\n\n"
+                r"$$\frac{\partial J}{\partial x} = W^T \frac{\partial J}{\partial y}$$" "\n")
+    _, marks = marks_of(document)
+    assert marks[-1] == (3, DERIVATIVE, HOLDS)
+    assert marks[0][2] in ("error", None)
+
+
+def test_a_chain_goes_on_from_a_line_that_defines_notation():
+    document = (r"$$a_{ij} = \frac{\partial y_i}{\partial W_{ij}}$$" "\n\n" r"$$= x_j$$" "\n")
+    _, marks = marks_of(document)
+    assert marks == [(1, NOTATION, None), (3, STEP, HOLDS)]

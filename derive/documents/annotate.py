@@ -30,7 +30,6 @@ from ..language.shapes import Scope, index_names_of
 from ..language.text import to_text
 from ..problem.definition import ClaimSpec, Problem
 from ..problem.reading import latex_context
-from ..problem.updates import as_gradient_claim
 from ..verdict.check import CheckOptions, ProblemChecker
 from ..verdict.evidence import ClaimVerdict, LinkVerdict
 from .export import chain_math
@@ -191,6 +190,8 @@ class Annotator:
             marks = [mark(NOTATION, problem=problem.id, reason=f"defines {defined}, a name the problem does not have")]
             if len(rest) >= 2 and not _unknown_names(ast.Chain(rest), problem):
                 marks += self._links(mark, problem, ast.Chain(rest, kind="="), _kind(rest, problem))
+            elif len(rest) == 1 and not _unknown_names(ast.Chain(rest), problem):
+                self._chain = _Chain(problem, rest[0], rest[0])  # a line '= …' after it goes on from here
             else:
                 self._chain = None
             return marks
@@ -207,8 +208,9 @@ class Annotator:
     def _check_in(self, problem: Problem, chain: ast.Chain, scope: Scope | None) -> tuple[ClaimVerdict, Scope | None]:
         if self.progress:
             self.progress(to_text(chain))
-        spec = ClaimSpec(text=to_text(chain), chain=as_gradient_claim(problem, chain) if chain.kind == ":=" else chain)
-        return self._checker(problem).check_in(spec, scope)
+        # a step W := W - eta * G is read as its gradient claim inside the check: a step derive
+        # refuses (not a whole variable) is that line's error, not the document's
+        return self._checker(problem).check_in(ClaimSpec(text=to_text(chain), chain=chain), scope)
 
     def _checked(self, mark: Mark, problem: Problem, chain: ast.Chain) -> Mark:
         """``mark`` with the verdict of ``chain``, checked as one claim."""
