@@ -249,6 +249,7 @@ def cmd_annotate(args) -> Exit:
     from derive.documents.annotated import as_json, render_markdown
     from derive.documents.formulas import document_kind
     from derive.documents.readings import load_reading
+    from derive.grading.submissions import read_text
 
     if args.output:
         if Path(args.output).suffix.lower() not in (".md", ".markdown", ".txt"):
@@ -257,15 +258,11 @@ def cmd_annotate(args) -> Exit:
         _check_output(args.output, "-o")
     path = Path(args.document)
     try:
-        document = path.read_bytes().decode(args.encoding or "utf-8-sig")
+        document = read_text(path, args.encoding).replace("\r\n", "\n")
     except FileNotFoundError:
         raise DeriveError(f"{one_line(args.document)}: no such file") from None
     except (IsADirectoryError, PermissionError) as error:
         raise DeriveError(f"{one_line(args.document)}: cannot read it: {error.__class__.__name__}") from None
-    except (UnicodeDecodeError, LookupError) as error:
-        raise DeriveError(f"{one_line(args.document)}: not {args.encoding or 'UTF-8'} text ({one_line(str(error))}): "
-                          "pass --encoding, e.g. --encoding cp1252") from None
-    document = document.replace("\r\n", "\n").lstrip("\ufeff")
     reading = load_reading(document, args.problem or [], args.reading)
     annotation = Annotator(reading, _options(args)).annotate(document, document_kind(path.name, document))
     if args.json:

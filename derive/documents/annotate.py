@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from ..errors import DeriveError
 from ..language import ast
-from ..language.latex_in import parse_latex_claim
+from ..language.latex_in import parse_latex_claim, parse_latex_sides
 from ..language.primitives import PRIMITIVES
 from ..language.shapes import Scope, index_names_of
 from ..language.text import to_text
@@ -122,7 +122,6 @@ class Annotator:
         self.progress = progress
         self._checkers: dict[int, ProblemChecker] = {}
         self._chain: _Chain | None = None
-        self._notation: dict[str, int] = {}  # names the document defines as notation, and where
 
     def annotate(self, document: str, kind: str) -> Annotation:
         start = time.monotonic()
@@ -134,7 +133,7 @@ class Annotator:
     def _formula(self, number: int, formula: Formula) -> list[Mark]:
         part = self.reading.part_at(formula.line)
         pieces = segments(formula.text)
-        if not formula.display and not any("=" in s.text or "\\in" in s.text for s in pieces):
+        if not formula.display and not any(_has_relation(s.text) for s in pieces):
             return [self._mark(formula, number, None, MENTION, reason="inline math that states no equation")]
         if part is None or part.skip:
             why = part.skip if part else "no problem is given for this part of the document"
@@ -185,7 +184,6 @@ class Annotator:
                          reason="uses none of the problem's quantities: notation, not a claim about them")]
         defined = _notation_name(chain.sides[0], problem)
         if defined is not None:
-            self._notation.setdefault(defined, _position(formula, piece)[0])
             rest = chain.sides[1:]
             marks = [mark(NOTATION, problem=problem.id, reason=f"defines {defined}, a name the problem does not have")]
             if len(rest) >= 2 and not _unknown_names(ast.Chain(rest), problem):
@@ -292,7 +290,8 @@ def _read(text: str, problems: tuple[Problem, ...], continuing: bool) -> tuple[P
                 sides = parse_latex_claim("X = " + text if not text.lstrip().startswith("=") else text, **context)
                 chain = ast.Chain(sides.sides[1:], kind="=")
             else:
-                chain = parse_latex_claim(text, **context) if _has_relation(text) else _expression(text, context)
+                read = parse_latex_claim if _has_relation(text) else parse_latex_sides  # an expression: one side
+                chain = read(text, **context)
         except DeriveError as error:
             reasons.append(str(error).splitlines()[0])
             continue
@@ -310,12 +309,6 @@ def _read(text: str, problems: tuple[Problem, ...], continuing: bool) -> tuple[P
 
 def _has_relation(text: str) -> bool:
     return "=" in text or "\\in" in text or "\\leftarrow" in text or "\\gets" in text
-
-
-def _expression(text: str, context: dict) -> ast.Chain:
-    from ..language.latex_in import parse_latex_expr
-
-    return ast.Chain((parse_latex_expr(text, **context),), text=text)
 
 
 def _names(chain: ast.Chain) -> tuple[set[str], set[str]]:

@@ -27,6 +27,7 @@ from .annotate import (
     Mark,
 )
 from .readings import front_matter
+from .safe_text import md_inline, md_table_cell
 
 _STATUS_WORDS = {HOLDS: "holds", FAILS: "fails", FOLLOWS: "follows", JUMP: "jump", UNDECIDED: "undecided",
                  ERROR: "error"}
@@ -37,25 +38,19 @@ _KIND_WORDS = {NOTATION: "notation", EXPRESSION: "no claim", UNREAD: "unread", S
 def mark_text(mark: Mark) -> str:
     """One line for a mark: its symbol, what it says and why (Markdown, math in ``$…$``)."""
     if mark.kind not in CHECKED:
-        return f"{'–' if mark.kind == UNREAD else '·'} {_KIND_WORDS.get(mark.kind, mark.kind)}: {_plain(mark.reason)}"
+        symbol = "–" if mark.kind == UNREAD else "·"
+        return f"{symbol} {_KIND_WORDS.get(mark.kind, mark.kind)}: {md_inline(mark.reason)}"
     word = _STATUS_WORDS.get(mark.status, mark.status or "")
     if mark.status == HOLDS:
-        scope = "for every size" if "generic proof" in mark.reason else f"at the sizes checked ({_plain(mark.reason)})"
+        checked = f"at the sizes checked ({md_inline(mark.reason)})"
+        scope = "for every size" if "generic proof" in mark.reason else checked
         return f"✓ {mark.kind}, holds {scope}"
     if mark.status == FAILS:
         why = mark.diagnosis_message or mark.reason
         code = f" [{mark.diagnosis}]" if mark.diagnosis else ""
         fix = f"; correct: ${mark.correction}$" if mark.correction else ""
-        return f"✗ {mark.kind}, fails{code}: {_plain(why)}{fix}"
-    return f"{mark.symbol} {mark.kind}, {word}: {_plain(mark.reason)}"
-
-
-def _plain(text: str) -> str:
-    """Text from derive shown in Markdown: no character that starts markup or math."""
-    out = str(text).replace("\n", " ")
-    for char in "\\`*_[]<>$|":
-        out = out.replace(char, "\\" + char)
-    return out
+        return f"✗ {mark.kind}, fails{code}: {md_inline(why)}{fix}"
+    return f"{mark.symbol} {mark.kind}, {word}: {md_inline(mark.reason)}"
 
 
 def summary(annotation: Annotation) -> list[str]:
@@ -75,9 +70,9 @@ def summary(annotation: Annotation) -> list[str]:
         lines += [">", "> | line | | what derive says |", "> |---:|:-:|:--|"]
         for mark in attention:
             lines.append(f"> | {mark.line} | {mark.symbol if mark.kind != UNREAD else '–'} | "
-                         f"{mark_text(mark).split(' ', 1)[1].replace('|', '/')} |")
+                         f"{md_table_cell(mark_text(mark).split(' ', 1)[1])} |")
     for line, column, delimiter in annotation.unclosed:
-        lines.append(f"> line {line}, column {column}: {_plain(delimiter)} is never closed; what follows is "
+        lines.append(f"> line {line}, column {column}: {md_inline(delimiter)} is never closed; what follows is "
                      "read as prose")
     return lines
 

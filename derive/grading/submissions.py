@@ -108,6 +108,15 @@ def _check_encoding(encoding: str) -> None:
                               "(write e.g. utf-8, cp1252, latin-1, utf-16)") from None
 
 
+def read_text(path: Path, encoding: str | None = None) -> str:
+    """A text file a user hands derive (a class's export, a worked solution), decoded strictly in
+    ``encoding`` (UTF-8 when None) and bounded by MAX_FILE: one line naming the place and the fix
+    otherwise."""
+    if encoding:
+        _check_encoding(encoding)
+    return _read_text(path, encoding)
+
+
 def _read_text(path: Path, encoding: str | None) -> str:
     """The file's text, decoded strictly (see ``_decode``); a file over MAX_FILE is refused."""
     if path.stat().st_size > MAX_FILE:
