@@ -154,16 +154,16 @@ def _adhoc_problem(args) -> dict:
 def _read_claim(text: str, problem, latex: bool) -> ClaimSpec:
     """A claim typed on the command line, read against its problem as a TA reads an answer
     (x^T, A', dJ/dy x^T, len(Z), a problem's LaTeX spellings); LaTeX only with --latex."""
-    from derive.grading.reading import latex_context, problem_reading
+    from derive.grading.reading import problem_reading
     from derive.language.parser import parse_claim
     from derive.problem.definition import ClaimSpec
     from derive.problem.updates import as_gradient_claim
 
     if latex:
-        from derive.language.latex_in import parse_latex_claim
         from derive.language.text import to_text
+        from derive.problem.reading import read_latex
 
-        chain = parse_latex_claim(text, **latex_context(problem))
+        chain = read_latex(text, problem)
         return ClaimSpec(text=to_text(chain), chain=as_gradient_claim(problem, chain))
     return ClaimSpec(text=text, chain=as_gradient_claim(problem, parse_claim(text, problem_reading(problem))))
 

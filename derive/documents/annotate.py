@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 
 from ..errors import DeriveError
 from ..language import ast
-from ..language.latex_in import parse_latex_claim, parse_latex_sides
 from ..language.primitives import PRIMITIVES
 from ..language.shapes import Scope, index_names_of
 from ..language.text import to_text
 from ..problem.definition import ClaimSpec, Problem
-from ..problem.reading import latex_context
+from ..problem.reading import read_latex
 from ..verdict.check import CheckOptions, ProblemChecker
 from ..verdict.evidence import ClaimVerdict, LinkVerdict
 from .export import chain_math
@@ -285,13 +284,11 @@ def _read(text: str, problems: tuple[Problem, ...], continuing: bool) -> tuple[P
     reasons = []
     for problem in problems:
         try:
-            context = latex_context(problem)
             if continuing:
-                sides = parse_latex_claim("X = " + text if not text.lstrip().startswith("=") else text, **context)
+                sides = read_latex("X = " + text if not text.lstrip().startswith("=") else text, problem)
                 chain = ast.Chain(sides.sides[1:], kind="=")
-            else:
-                read = parse_latex_claim if _has_relation(text) else parse_latex_sides  # an expression: one side
-                chain = read(text, **context)
+            else:  # an expression: one side
+                chain = read_latex(text, problem, claim=_has_relation(text))
         except DeriveError as error:
             reasons.append(str(error).splitlines()[0])
             continue

@@ -11,12 +11,11 @@ import re
 
 from ..errors import DeriveError, ParseError
 from ..language import ast
-from ..language.latex_in import parse_latex_sides
 from ..language.parser import parse_sides
 from ..language.shapes import typed
 from ..language.text import to_text
 from ..problem.definition import Problem
-from ..problem.reading import latex_context, problem_reading
+from ..problem.reading import latex_context, problem_reading, read_latex
 
 __all__ = ["latex_context", "looks_like_latex", "problem_reading", "read_sides"]
 
@@ -35,7 +34,7 @@ def read_sides(text: str, problem: Problem, target: ast.Node | None = None) -> t
     in index form). A bare ``I`` is the identity of the size the shapes need."""
     text = text.strip()
     if looks_like_latex(text):
-        sides = parse_latex_sides(text.strip("$").strip(), **latex_context(problem)).sides
+        sides = read_latex(text.strip("$").strip(), problem, claim=False).sides
     else:
         sides = parse_sides(text, problem_reading(problem)).sides
     if target is not None and sides[0] != target and not _every_entry(sides[0], target):

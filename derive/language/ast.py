@@ -13,6 +13,10 @@ from fractions import Fraction
 
 Span = tuple[int, int] | None
 
+# The argument of f(\cdot): a point the formula leaves to its context (derive.problem.settle
+# puts in the one the problem's definitions give); no reader makes a name of this character.
+PLACEHOLDER = "·"
+
 
 def _span():
     return field(default=None, compare=False, hash=False, repr=False)

@@ -120,7 +120,7 @@ class _Names(lark.Transformer):
         content = str(token)[str(token).index("{") + 1:-1]
         if content == "d":
             return _Mark("d", _span(token))
-        if not content.isidentifier():  # \text{Then } or \text{if } is prose
+        if not _is_name(content):  # \text{Then } or \text{if } is prose
             raise _fail(f"'{token}' is prose, not a name (a name is letters and digits, as in "
                         r"\text{LOSS})", _span(token))
         return ast.Name(self.reading.resolve(content), span=_span(token))
@@ -135,7 +135,7 @@ class _Names(lark.Transformer):
             return _Marker("ones" if content == "1" else "zeros", _span(token))
         if content.startswith("\\"):
             content = _GREEK_ALIASES.get(content[1:], content[1:])
-        if not content.isidentifier():
+        if not _is_name(content):
             raise _fail(f"'{token}' is not a name", _span(token))
         return ast.Name(self.reading.resolve(content), span=_span(token))
 
@@ -204,3 +204,9 @@ class _Names(lark.Transformer):
             return ast.Name(f"{base.id}{label.id}", span=_join(base, group))
         raise _fail("a superscript label is one name or number in parentheses, as in x^{(4)}; "
                     "for others pass names={'w^{(t+1)}': 'w_next'}", script_span)
+
+
+def _is_name(text: str) -> bool:
+    """A name the claim language writes too: letters, digits and _, not starting with a digit
+    (``isidentifier`` alone lets combining accents through, which no claim reads back)."""
+    return text.isidentifier() and re.fullmatch(r"\w+", text) is not None

@@ -88,6 +88,9 @@ class _ToAst(_Names, _Scripts):
         if isinstance(item, _Bound):
             raise _fail("'=' inside a subscript is allowed only under a sum, as in \\sum_{r=1}^{m}",
                         item.span)
+        if isinstance(item, _Marker) and item.kind in ("ones", "ones_row"):  # sized by its neighbours
+            ones = ast.Call("ones", (), span=item.span)                      # (derive.problem.settle)
+            return ones if item.kind == "ones" else ast.Transpose(ones, span=item.span)
         if isinstance(item, _Marker):
             raise _fail(_MARKER_ERRORS[item.kind].replace("{name}", item.name), item.span)
         return item
@@ -346,6 +349,14 @@ class _ToAst(_Names, _Scripts):
     def paren(self, meta, children):
         items = tuple(self._node(c) for c in children[1:-1] if not isinstance(c, lark.Token))
         return _Group(items, _span(meta))
+
+    def placeholder(self, meta, children):
+        """``f(\\cdot)``: f at a point the formula leaves to its context (settled with the problem,
+        derive.problem.settle); any other operator alone in a parenthesis is not read."""
+        token = children[1]
+        if re.sub(r"\s", "", str(token)) != r"\cdot":
+            raise _fail(f"'{token}' alone in a parenthesis: only (\\cdot), a placeholder, is read", _span(token))
+        return _Group((ast.Name(ast.PLACEHOLDER, span=_span(token)),), _span(meta))
 
     def call(self, meta, children):
         func, *primes, group = children

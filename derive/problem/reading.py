@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import sympy
 
+from ..language import ast
+from ..language.latex_in import parse_latex_claim, parse_latex_sides
 from ..language.parser import Reading
 from .definition import Problem, latex_reading
+from .settle import settle
 
 
 def problem_reading(problem: Problem) -> Reading:
@@ -34,3 +37,11 @@ def latex_context(problem: Problem) -> dict:
     """What the LaTeX reader is told of ``problem``: ``problem.latex_reading`` (the names' LaTeX
     spellings with the ``[latex]`` table, the scalars, the functions) and its quantities."""
     return {**latex_reading(problem), "quantities": sorted(problem_reading(problem).quantities)}
+
+
+def read_latex(text: str, problem: Problem, *, claim: bool = True) -> ast.Chain:
+    """LaTeX read against ``problem``: a claim (with ``claim=False``, an expression or a chain),
+    its names spelled as the problem spells them, then what it leaves to its context (an unsized
+    \\mathbf{1}, f(\\cdot), f'(z) as a diagonal Jacobian) settled by the problem (``settle``)."""
+    read = parse_latex_claim if claim else parse_latex_sides
+    return settle(read(text, **latex_context(problem)), problem)
