@@ -128,3 +128,34 @@ def test_every_reader_of_latex_settles():
     assert to_text(sides[0]) == "sigmoid'(z) * (a - y)"
     with pytest.raises(DeriveError):
         read_sides(r"$\mathbf{1} x^\top$", SIGMOID)
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"x = (x_1, \dots, x_d)^\top", "x = x"),
+    (r"x = [x_1, x_2, \ldots, x_d]", "x = x"),
+    (r"x^\top = (x_1, \cdots, x_d)", "x.T = x.T"),
+    (r"a = [\sigma(z_1), \dots, \sigma(z_n)]", "a = sigmoid(z)"),
+    (r"z = [(W x)_1, \dots, (W x)_n]", "z = W @ x"),
+    (r"z = W (x_1, \dots, x_d)", "z = W @ x"),
+    (r"z^\top = (x_1, \dots, x_d) W^\top", "z.T = x.T @ W.T"),  # before a tall factor: a row
+    (r"\frac{\partial a}{\partial z} = \operatorname{diag}[\sigma'(z_1), \sigma'(z_2), \dots, \sigma'(z_n)]",
+     "da/dz = diag(sigmoid'(z))"),
+])
+def test_a_vector_by_its_entries_is_its_pattern_over_whole_vectors(latex, text):
+    assert _text(latex, SIGMOID) == text
+    assert _verdict(latex, SIGMOID) == "holds"
+
+
+def test_a_wrong_claim_by_entries_stays_wrong():
+    assert _verdict(r"\frac{\partial a}{\partial z} = \operatorname{diag}[\sigma(z_1), \dots, \sigma(z_n)]",
+                    SIGMOID) == "fails"
+
+
+@pytest.mark.parametrize("latex, message", [
+    (r"x = (x_1, \dots, x_n)", "the list has n entries, and x has d"),  # the count is no length of x
+    (r"y = [y_1, \dots, y_k]", "the list's last entry is number k, which is no size of the problem"),
+    (r"z = [W x_1, \dots, W x_d]", "the list's entries are not those of a vector"),
+])
+def test_a_list_the_problem_refuses_is_a_one_line_error(latex, message):
+    with pytest.raises(ParseError, match=message):
+        read_latex(latex, SIGMOID)

@@ -16,6 +16,9 @@ Span = tuple[int, int] | None
 # The argument of f(\cdot): a point the formula leaves to its context (derive.problem.settle
 # puts in the one the problem's definitions give); no reader makes a name of this character.
 PLACEHOLDER = "·"
+# A vector written by its entries, [a_1, \dots, a_n]: ENTRIES(pattern, n), the pattern over whole
+# vectors (derive.language.latex_in_lists); derive.problem.settle checks n and orients it.
+ENTRIES = "entries·"
 
 
 def _span():

@@ -82,6 +82,8 @@ def _parse(text: str, names, functions, scalars, quantities=()) -> list[ast.Node
         elif re.search(r"\\\\[\s&]*$", source[:token.start_pos]):
             position = token.start_pos
             found = "a new equation starts after '\\\\': give one equation (or one chain) at a time"
+        elif token.type == "DOTS":  # an elision outside a list of entries: what it leaves out
+            position, found = token.start_pos, _unexpected(source, token.start_pos)
         elif token.type in _STARTS and re.search(r"[,.]\s*$", source[:token.start_pos]):
             position = token.start_pos
             found = "a new formula starts after the punctuation: give one formula at a time"

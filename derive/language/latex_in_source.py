@@ -27,9 +27,12 @@ _SUMMED = r"\\(?:sum|prod)\s*_\s*(?:\{{[^{{}}]*\b{0}\b|{0})"
 _COMMAND_HINTS = {
     r"\quad": r"'\quad' separates a formula from its commentary: give the formula alone",
     r"\qquad": r"'\qquad' separates a formula from its commentary: give the formula alone",
-    r"\dots": r"'\dots' leaves terms out: write the sum, \sum_{i} x_i",
-    r"\cdots": r"'\cdots' leaves terms out: write the sum, \sum_{i} x_i",
-    r"\ldots": r"'\ldots' leaves terms out: write the sum, \sum_{i} x_i",
+    r"\dots": r"'\dots' leaves terms out: write the sum, \sum_{i} x_i (a vector by its entries: "
+    r"[x_1, \dots, x_n])",
+    r"\cdots": r"'\cdots' leaves terms out: write the sum, \sum_{i} x_i (a vector by its entries: "
+    r"[x_1, \cdots, x_n])",
+    r"\ldots": r"'\ldots' leaves terms out: write the sum, \sum_{i} x_i (a vector by its entries: "
+    r"[x_1, \ldots, x_n])",
     r"\in": r"'\in' is read only in a shape statement, as in W \in \mathbb{R}^{m \times d}: give the equation alone",
     r"\mathbb": r"sets such as \mathbb{R}^{d} are prose, not part of an equation",
     r"\rightarrow": r"an arrow is not an equation: write '='",

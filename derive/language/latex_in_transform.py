@@ -19,6 +19,7 @@ import lark
 from .. import limits
 from ..errors import ParseError
 from . import ast
+from .latex_in_lists import elided_vector, is_dots
 from .latex_in_names import _Names, latex_key
 from .latex_in_pending import (
     _MARKER_ERRORS,
@@ -347,8 +348,25 @@ class _ToAst(_Names, _Scripts):
         return ast.Call("sqrt", (self._node(children[1]),), span=_span(meta))
 
     def paren(self, meta, children):
-        items = tuple(self._node(c) for c in children[1:-1] if not isinstance(c, lark.Token))
+        return self._list(meta, children)
+
+    def bracket_list(self, meta, children):
+        """``[x_1, \\dots, x_n]``: a vector by its entries; a bracket lists nothing else."""
+        group = self._list(meta, children)
+        if len(group.items) != 1:
+            raise _fail(r"a list [a, b] is read only as a vector's entries with '\dots', as in "
+                        r"[x_1, \dots, x_n]", group.span)
+        return group
+
+    def _list(self, meta, children) -> _Group:
+        """A parenthesis or a bracket with commas; one with ``\\dots`` is one vector (latex_in_lists)."""
+        items = tuple(c if is_dots(c) else self._node(c) for c in children[1:-1] if not isinstance(c, lark.Token))
+        if any(is_dots(item) for item in items):
+            return _Group((elided_vector(items, _span(meta)),), _span(meta))
         return _Group(items, _span(meta))
+
+    def dots(self, meta, children):
+        return _Marker("dots", _span(meta))
 
     def placeholder(self, meta, children):
         """``f(\\cdot)``: f at a point the formula leaves to its context (settled with the problem,

@@ -280,6 +280,8 @@ def _(node: ast.Name, scope):
         return scope.shapes[node.id]
     if node.id in scope.sizes:
         return SCALAR
+    if node.id == ast.PLACEHOLDER:
+        raise ShapeError(r"f(\cdot) is f at a point the problem's definitions give (derive.problem.settle)")
     if node.id in scope.activations or canonical_function(node.id) in ELEMENTWISE:
         raise ShapeError(f"{node.id} is a function: apply it, as in {node.id}(x)")
     raise unknown_name("name", node.id, scope.known_names())
@@ -375,6 +377,9 @@ def _(node: ast.Call, scope):
     where = _where(node)
     if name in scope.activations:
         return _elementwise_shape(node, scope, where)
+    if node.func == ast.ENTRIES:
+        raise ShapeError(r"a vector by its entries, [x_1, \dots, x_n], is read against a problem, which gives "
+                         "its length and orientation (derive.problem.settle)")
     if name not in PRIMITIVES:  # h'(X) with no h declared is an unknown function, as h(X) is
         raise unknown_name("function", node.func, set(PRIMITIVES) | scope.activations)
     return SHAPE_RULES[name](node, scope, where)

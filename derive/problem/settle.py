@@ -30,6 +30,7 @@ from ..errors import DeriveError, ParseError
 from ..language import ast
 from ..language.primitives import ELEMENTWISE, canonical_function
 from ..language.shapes import Scope, Shape, infer, is_scalar
+from ..language.text import to_text
 from .definition import Problem
 
 _ONES_HELP = (r"\mathbf{1} needs its size, and nothing beside it gives one: write \mathbf{1}_{S} (a column "
@@ -44,8 +45,8 @@ def settle(chain: ast.Chain, problem: Problem) -> ast.Chain:
     settler = _Settler(problem, chain)
     sides = [settler.node(side, None) for side in chain.sides]
     known = next((shape for shape in map(settler.shape, sides) if shape is not None), None)
-    if known is not None:  # a side sized by another: \mathbf{1} b^\top = X W^\top ...
-        sides = [settler.node(side, known) for side in sides]
+    settler.final = True  # a side sized by another: \mathbf{1} b^\top = X W^\top, x = (x_1, \dots, x_d)^\top
+    sides = [settler.node(side, known) for side in sides]
     for side in sides:
         settler.require_settled(side)
     if tuple(sides) == chain.sides:
@@ -54,7 +55,17 @@ def settle(chain: ast.Chain, problem: Problem) -> ast.Chain:
 
 
 def _unsettled(node: ast.Node) -> bool:
-    return any(_is_unsized_ones(n) or (isinstance(n, ast.Name) and n.id == ast.PLACEHOLDER) for n in ast.walk(node))
+    return any(_is_unsized_ones(n) or _is_entries(n) or (isinstance(n, ast.Name) and n.id == ast.PLACEHOLDER)
+               for n in ast.walk(node))
+
+
+def _is_entries(node: ast.Node) -> bool:
+    return isinstance(node, ast.Call) and node.func == ast.ENTRIES
+
+
+def _listed(node: ast.Node) -> bool:
+    """A list of entries, as written or transposed (its orientation still open)."""
+    return _is_entries(node.operand if isinstance(node, ast.Transpose) else node)
 
 
 def _has_product(chain: ast.Chain) -> bool:
@@ -79,6 +90,7 @@ class _Settler:
         self.named = {n.id for side in chain.sides for n in ast.walk(side) if isinstance(n, ast.Name)}
         self.named |= {n.wrt for side in chain.sides for n in ast.walk(side) if isinstance(n, ast.Derivative)}
         self.sizes = {symbol: name for name, symbol in problem.sizes.items()}
+        self.final = False  # the first pass leaves a list's orientation to a second, told the sides' shape
 
     def shape(self, node: ast.Node) -> Shape | None:
         """The node's shape, None while it is ill-shaped or holds something unsettled."""
@@ -94,9 +106,11 @@ class _Settler:
         if isinstance(node, ast.Call) and node.args and any(
                 isinstance(a, ast.Name) and a.id == ast.PLACEHOLDER for a in node.args):
             return self._placeholder(node)
+        if _is_entries(node):
+            return self._entries(node, expected)
         if isinstance(node, ast.Binary) and node.op == "@":
             return self._product(node, expected)
-        if isinstance(node, ast.Binary) and node.op in ("+", "-"):
+        if isinstance(node, ast.Binary) and node.op in ("+", "-", "*", "/"):  # sides shaped as the result
             left = self.node(node.left, expected)
             right = self.node(node.right, expected or self.shape(left))
             if _unsettled(left):
@@ -106,7 +120,10 @@ class _Settler:
             return _rebuilt(node, operand=self.node(node.operand, expected))
         if isinstance(node, ast.Transpose):
             flipped = (expected[1], expected[0]) if expected else None
-            return _rebuilt(node, operand=self.node(node.operand, flipped))
+            operand = self.node(node.operand, flipped)
+            if _is_entries(node.operand) and isinstance(operand, ast.Transpose):
+                return operand.operand  # (x_1, \dots, x_d)^\top: a row's transpose, x
+            return _rebuilt(node, operand=operand)
         return _map_children(node, lambda child: self.node(child, None))
 
     def _product(self, node: ast.Binary, expected: Shape | None) -> ast.Node:
@@ -122,9 +139,31 @@ class _Settler:
                 right = self._fit(right, (lshape[1], 1))  # A 1: a column
             elif expected is not None:
                 right = self._fit(right, (1, expected[1]))  # b 1^T: a row, as wide as the result
+        elif _listed(left) or _listed(right):
+            left, right = self._oriented(left, right, lshape, rshape, expected)
         elif lshape is not None and rshape is not None and not self.scope.same(lshape[1], rshape[0]):
             return self._ill_shaped(node, left, right, lshape, rshape)
         return _rebuilt(node, left=left, right=right)
+
+    def _oriented(self, left: ast.Node, right: ast.Node, lshape: Shape | None, rshape: Shape | None,
+                  expected: Shape | None) -> tuple[ast.Node, ast.Node]:
+        """The lists of a product as rows or columns: a list before a tall factor is a row, before a
+        row a column (and after, the other way round); two lists make a number where one is
+        asked for (a dot product), else an outer product."""
+        if _listed(left) and rshape is not None:
+            return self._as(left, row=not self.scope.same(rshape[0], 1)), right
+        if _listed(right) and lshape is not None:
+            return left, self._as(right, row=self.scope.same(lshape[1], 1))
+        if _listed(left) and _listed(right) and (expected is not None or self.final):
+            dot = expected is not None and self.scope.same(expected[0], 1) and self.scope.same(expected[1], 1)
+            return self._as(left, row=dot), self._as(right, row=not dot)
+        return left, right
+
+    def _as(self, listed: ast.Node, row: bool) -> ast.Node:
+        """A list (or its transpose) as a row or a column."""
+        if isinstance(listed, ast.Transpose):
+            return ast.Transpose(self._as(listed.operand, not row), span=listed.span)
+        return self._entries(listed, (1, 2) if row else (2, 1))
 
     def _fit(self, ones: ast.Node, shape: Shape) -> ast.Node:
         """An unsized ``\\mathbf{1}`` as a vector of ``shape``, a row or a column as the product
@@ -134,6 +173,28 @@ class _Settler:
             return ones
         sized = self._ones(shape[0] if column else shape[1], ones)
         return sized if column else ast.Transpose(sized, span=ones.span)
+
+    def _entries(self, node: ast.Call, expected: Shape | None) -> ast.Node:
+        """``[a_1, \\dots, a_n]``: the pattern, a column of n entries, as a row where its context
+        asks for one (``(x_1, \\dots, x_d)^\\top`` = x)."""
+        pattern, bound = self.node(node.args[0], None), node.args[1]
+        shape = self.shape(pattern)
+        last = self.scope.sizes.get(bound.id) if isinstance(bound, ast.Name) else sympy.Integer(bound.value)
+        column = node.span[0] if node.span else None
+        if last is None:
+            raise ParseError(f"the list's last entry is number {to_text(bound)}, which is no size of the problem",
+                             column=column)
+        if shape is None or not self.scope.same(shape[1], 1):
+            raise ParseError(f"the list's entries are not those of a vector ({to_text(pattern)} is no column)",
+                             column=column)
+        if not self.scope.same(shape[0], last):
+            raise ParseError(f"the list has {to_text(bound)} entries, and {to_text(pattern)} has {shape[0]}",
+                             column=column)
+        if expected is None and not self.final:
+            return replace(node, args=(pattern, bound))
+        row = expected is not None and self.scope.same(expected[0], 1) and not self.scope.same(expected[1], 1)
+        # (expected (1, 2) is a row, (2, 1) a column: _as asks so)
+        return ast.Transpose(pattern, span=node.span) if row else replace(pattern, span=node.span)
 
     def _ill_shaped(self, node: ast.Binary, left: ast.Node, right: ast.Node, lshape: Shape,
                     rshape: Shape) -> ast.Node:
@@ -209,7 +270,7 @@ def _is_elementwise_derivative(node: ast.Node, problem: Problem) -> bool:
 
 def _bare(node: ast.Node) -> ast.Node:
     """A definition's subtree without its spans (found in the problem file, put into a claim)."""
-    return _map_children(replace(node, span=None) if hasattr(node, "span") else node, _bare)
+    return ast.rebuild(node, lambda sub: replace(sub, span=None))
 
 
 def _map_children(node: ast.Node, change) -> ast.Node:
