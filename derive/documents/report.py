@@ -17,6 +17,7 @@ def claim_lines(verdict: ClaimVerdict, verbose: bool = False) -> list[str]:
         expected = verdict.expect + (f" ({verdict.expected_diagnosis})" if verdict.expected_diagnosis else "")
         found = verdict.diagnosis.code if verdict.diagnosis else ""
         lines.append(f"{'':12} UNEXPECTED: expected {expected}, got {verdict.verdict} {found}".rstrip())
+    lines.extend(f"{'':12} note: {note}" for note in verdict.notes)
     if verdict.error:
         lines.append(f"{'':12} {verdict.error}")
         return lines

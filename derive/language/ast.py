@@ -150,6 +150,23 @@ def walk(node: Node) -> Iterator[Node]:
         stack.extend(reversed(children(current)))
 
 
+def map_children(node: Node, change: Callable[[Node], Node]) -> Node:
+    """``node`` with ``change`` applied to each direct sub-expression (a top-down pass decides
+    what to do with each child; ``rebuild`` goes bottom-up)."""
+    if isinstance(node, (Neg, Transpose, Index)):
+        return replace(node, operand=change(node.operand))
+    if isinstance(node, Binary):
+        return replace(node, left=change(node.left), right=change(node.right))
+    if isinstance(node, Call):
+        return replace(node, args=tuple(change(a) for a in node.args),
+                       kwargs=tuple((key, change(value)) for key, value in node.kwargs))
+    if isinstance(node, Derivative):
+        return replace(node, of=change(node.of))
+    if isinstance(node, IndexSum):
+        return replace(node, body=change(node.body))
+    return node
+
+
 def rebuild(node: Node, change: Callable[[Node], Node]) -> Node:
     """The tree with ``change`` applied to every node, children first (``change`` returns the
     node itself, or its replacement)."""

@@ -124,7 +124,7 @@ class _Settler:
             if _is_entries(node.operand) and isinstance(operand, ast.Transpose):
                 return operand.operand  # (x_1, \dots, x_d)^\top: a row's transpose, x
             return _rebuilt(node, operand=operand)
-        return _map_children(node, lambda child: self.node(child, None))
+        return ast.map_children(node, lambda child: self.node(child, None))
 
     def _product(self, node: ast.Binary, expected: Shape | None) -> ast.Node:
         left, right = self.node(node.left, None), self.node(node.right, None)
@@ -271,21 +271,6 @@ def _is_elementwise_derivative(node: ast.Node, problem: Problem) -> bool:
 def _bare(node: ast.Node) -> ast.Node:
     """A definition's subtree without its spans (found in the problem file, put into a claim)."""
     return ast.rebuild(node, lambda sub: replace(sub, span=None))
-
-
-def _map_children(node: ast.Node, change) -> ast.Node:
-    if isinstance(node, ast.Binary):
-        return _rebuilt(node, left=change(node.left), right=change(node.right))
-    if isinstance(node, (ast.Neg, ast.Transpose, ast.Index)):
-        return _rebuilt(node, operand=change(node.operand))
-    if isinstance(node, ast.Call):
-        return _rebuilt(node, args=tuple(change(a) for a in node.args),
-                        kwargs=tuple((k, change(v)) for k, v in node.kwargs))
-    if isinstance(node, ast.Derivative):
-        return _rebuilt(node, of=change(node.of))
-    if isinstance(node, ast.IndexSum):
-        return _rebuilt(node, body=change(node.body))
-    return node
 
 
 def _rebuilt(node: ast.Node, **fields) -> ast.Node:

@@ -34,6 +34,7 @@ from ..oracles.symbolic import ExactModel
 from ..oracles.zero import ExpansionTooLarge, find_witness, zero_test
 from ..problem.definition import ClaimSpec, Problem
 from ..problem.updates import as_gradient_claim
+from .ambiguity import row_slice_notes
 from .conventions import convention_slip
 from .diagnose import diagnose
 from .evidence import (
@@ -171,6 +172,7 @@ class ProblemChecker:
             if scope is not None:  # a continued claim keeps the ranges its indices had
                 own = dataclasses.replace(scope, index_names=scope.index_names | own.index_names)
             scope = own
+            verdict.notes = row_slice_notes(spec.chain, scope)
             if spec.chain.kind == "in":  # dL/dW in R^(m x d): decided by the shapes alone
                 verdict.links.append(check_statement(spec.chain, scope))
             with recursion_room(RECURSION_LIMIT):

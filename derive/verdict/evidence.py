@@ -133,6 +133,7 @@ class ClaimVerdict:
     error: str | None = None
     seconds: float = 0.0  # the check's wall time (for a verdict from the cache: when it was computed)
     cached: bool = False  # found in the verdict cache (derive.verdict.cache), not checked in this run
+    notes: list[str] = field(default_factory=list)  # how a claim that reads two ways was read (ambiguity.py)
     chain: ast.Chain | None = field(default=None, metadata=TREE, repr=False, compare=False)  # the claim's tree
     correct_chain: ast.Chain | None = field(default=None, metadata=TREE, repr=False, compare=False)
 
