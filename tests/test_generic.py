@@ -180,9 +180,6 @@ def test_every_step_of_a_derivation_holds_exactly(pid, loss, wrt):
 # turns its strict xfail into a failure too. None today: every claim of the catalog that holds
 # is proved.
 NOT_PROVED_YET: dict[str, str] = {
-    **{f"cookbook-quadratic-forms:{number}": "second derivatives have no index-notation rule yet"
-       for number in (22, 24, 25)},
-    **{f"logistic-regression:{number}": "second derivatives have no index-notation rule yet" for number in (20, 22)},
     **{f"cookbook-symmetric-gradient:{number}": "a gradient convention has no index-notation rule yet"
        for number in (1, 2, 5, 6, 7, 8)},
     # every size fixed: the exact proof at the only sizes is complete; the engine has no rule for a

@@ -77,3 +77,34 @@ def test_a_hessian_prints_as_it_is_written_and_reads_back():
 def test_a_mixed_or_higher_latex_derivative_is_refused(latex):
     with pytest.raises(ParseError):
         parse_latex_claim(latex)
+
+
+LEAST_SQUARES = problem_from_dict({
+    "id": "least-squares", "sizes": ["m", "d"],
+    "variables": {"W": "m x d", "x": "d", "V": "m x d"},
+    "definitions": ["y = W @ x", "L = sum(y**2) / 2"],
+})
+
+
+@pytest.mark.parametrize("claim", [
+    "d(dL/dW[i,j])/dW[p,q] = delta(i,p) * x[q] * x[j]",                   # the Hessian's entries
+    "sum_{p,q}(d(dL/dW[i,j])/dW[p,q] * V[p,q]) = (V @ x @ x.T)[i,j]",     # a Hessian-vector product
+    "d2f/dx2 = A + A.T",
+])
+def test_a_second_derivative_by_a_variable_is_proved_by_all_three_oracles(claim):
+    problem = QUADRATIC if "f" in claim else LEAST_SQUARES
+    verdict = ProblemChecker(problem).check(claim)
+    assert verdict.verdict == "holds" and verdict.generic, verdict.links[0].generic
+    link = verdict.links[0]
+    assert all(e.outcome == "zero" for e in link.exact) and link.numeric and all(n.agree for n in link.numeric)
+
+
+def test_a_wrong_hessian_vector_product_is_refuted_with_its_slip():
+    verdict = ProblemChecker(LEAST_SQUARES).check("sum_{p,q}(d(dL/dW[i,j])/dW[p,q] * V[p,q]) = 2 * (V @ x @ x.T)[i,j]")
+    assert verdict.verdict == "fails" and not verdict.generic
+    assert verdict.diagnosis.code == "factor"
+
+
+def test_a_second_derivative_of_an_arbitrary_loss_is_still_an_error():
+    verdict = ProblemChecker(QUADRATIC).check("d(dJ/dy[i])/dW[k,l] = 0")
+    assert verdict.verdict == "error" and "second derivatives are unknown" in verdict.error

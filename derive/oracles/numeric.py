@@ -27,6 +27,7 @@ SECOND_STEP = 1e-5
 CACHE_LIMIT = 256
 CACHE_BYTES = 64 * 2**20  # values one evaluation may keep
 MEMO_LIMIT = 200_000  # nodes whose free indices a model remembers
+SHIFT_LIMIT = 256  # shifted models kept for second derivatives (two per entry of the variable)
 
 
 def _concrete(dim, subs: dict) -> int:
@@ -72,6 +73,7 @@ class NumericModel:
         self._evaluations: dict = {}
         self._derivatives: dict = {}
         self._free_memos: dict = {}
+        self._shifts: dict = {}  # (variable, entry, step) -> this model moved there (second derivatives)
         self.upstream = {
             loss: {dep: rng.standard_normal(self.concrete(problem.shapes[dep])).astype(complex) for dep in deps}
             for loss, deps in problem.arbitrary.items()
@@ -212,10 +214,20 @@ class NumericModel:
             raise UnsupportedError("a loss left arbitrary has no known second derivatives (define the loss)")
         columns = []
         for k in range(self.leaves[wrt].size):
-            sides = [self._shifted(wrt, k, sign * SECOND_STEP) for sign in (1, -1)]
+            sides = [self._shift(wrt, k, sign * SECOND_STEP) for sign in (1, -1)]
             plus, minus = (model.evaluate(of, model.base, scope, idx) for model in sides)
             columns.append((plus - minus) / (2 * SECOND_STEP))
         return columns
+
+    def _shift(self, wrt: str, k: int, step: float) -> NumericModel:
+        """``_shifted``, kept: every entry of a Hessian (or of a Hessian-vector product) uses the
+        same shifted models, whose derivatives each cost a pass per entry of ``wrt``."""
+        key = (wrt, k, step)
+        if key not in self._shifts:
+            if len(self._shifts) > SHIFT_LIMIT:
+                self._shifts.clear()
+            self._shifts[key] = self._shifted(wrt, k, step)
+        return self._shifts[key]
 
     def _shifted(self, wrt: str, k: int, step: float) -> NumericModel:
         """This model with entry k of the variable ``wrt`` moved by ``step`` (real), caches empty."""
@@ -226,7 +238,7 @@ class NumericModel:
         moved.flat[k] += step
         model.leaves[wrt] = moved
         model._basis, model._tables, model._evaluations, model._derivatives = {}, {}, {}, {}
-        model._free_memos = {}
+        model._free_memos, model._shifts = {}, {}
         model.base = model.forward({})
         return model
 

@@ -250,8 +250,14 @@ class Builder:
 
     @entry.register
     def _(self, node: ast.Derivative, r, c, scope, env):
-        if self.cut is not None:
-            raise UnsupportedError(f"{to_text(node)}: second derivatives have no index-notation rule")
+        if self.cut is not None:  # a derivative inside one by ``cut``: d(dL/dW[i,j])/dW[k,l], d2f/dx2
+            if self.cut not in self.problem.variables:
+                raise UnsupportedError(f"{to_text(node)}: a second derivative by an intermediate "
+                                       f"({self.cut}) has no index-notation rule")
+            # by a variable, cutting changes nothing: the inner derivative is taken as on its own, in
+            # terms of the variables, and then differentiated again
+            return Builder(self.problem, self.ranges, self.rules, splits=self.splits,
+                           memos=self.memos).entry(node, r, c, scope, env)
         problem = self.problem
         wrt = node.wrt
         if wrt in problem.loss_dependent:
