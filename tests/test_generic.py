@@ -180,8 +180,6 @@ def test_every_step_of_a_derivation_holds_exactly(pid, loss, wrt):
 # turns its strict xfail into a failure too. None today: every claim of the catalog that holds
 # is proved.
 NOT_PROVED_YET: dict[str, str] = {
-    **{f"cookbook-symmetric-gradient:{number}": "a gradient convention has no index-notation rule yet"
-       for number in (1, 2, 5, 6, 7, 8)},
     # every size fixed: the exact proof at the only sizes is complete; the engine has no rule for a
     # variable of fixed length 6 read as the pair index over m·p
     **{f"seed004-vec-layer:{number}": "a fixed length read as a pair index has no rule" for number in (1, 2)},

@@ -46,6 +46,7 @@ from .form import (
     mul,
     power,
     replace_factors,
+    scale,
     summed,
     upstream,
     within,
@@ -276,7 +277,25 @@ class Builder:
             raise UnsupportedError(f"{to_text(node)}: a derivative of order 3 or 4; write it entrywise")
         inner = Builder(problem, self.ranges, self.rules, cut=wrt)
         body = inner.entry(node.of, a, b, scope, env)
-        return self.put_back(inner.differentiate(body, wrt, p, q), wrt)
+        if of_shape != SCALAR and getattr(problem.variables.get(wrt), "gradient", ""):
+            raise UnsupportedError(f"{to_text(node)}: a convention is the gradient's, of a scalar")
+        return self.gradient_entry(inner, body, wrt, p, q)
+
+    def gradient_entry(self, inner: Builder, body: Expr, wrt: str, p: Idx, q: Idx) -> Expr:
+        """∂body/∂wrt[p,q] (``inner`` holds ``wrt`` as an input), the value of ``wrt`` put back;
+        by a symmetric matrix with a declared convention, in that convention, from G, the gradient
+        with every entry free: G + Gᵀ − G∘I (the Matrix Cookbook's) or (G + Gᵀ)/2 (symmetrized)."""
+        gradient = self.put_back(inner.differentiate(body, wrt, p, q), wrt)
+        convention = getattr(self.problem.variables.get(wrt), "gradient", "")
+        if not convention:
+            return gradient
+        swapped = self.put_back(inner.differentiate(body, wrt, q, p), wrt)  # G.T
+        if convention == "cookbook":
+            self.rule(f"the gradient by a symmetric {wrt} in the Matrix Cookbook's convention: G + G.T - G * eye, "
+                      "G with every entry free")
+            return gradient + swapped - mul(delta(p, q), gradient)
+        self.rule(f"the gradient by a symmetric {wrt}, symmetrized: (G + G.T) / 2, G with every entry free")
+        return scale(gradient + swapped, Fraction(1, 2))
 
     def put_back(self, expr: Expr, wrt: str) -> Expr:
         """The value of an intermediate ``wrt`` put back where it was held as an input."""

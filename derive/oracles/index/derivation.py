@@ -114,8 +114,7 @@ def derive_gradient(problem: Problem, loss: str, wrt: str) -> Derivation:
         definitions = dict(problem.definitions)
         if loss in definitions:
             steps.append(step(derivative_entry(definitions[loss], wrt, (i, j)), why=f"definition of {loss}"))
-    raw = inner.differentiate(inner.entry(ast.Name(loss), 1, 1, problem.scope(), {}), wrt, i, j)
-    raw = builder.put_back(raw, wrt)
+    raw = builder.gradient_entry(inner, inner.entry(ast.Name(loss), 1, 1, problem.scope(), {}), wrt, i, j)
     steps.append(step(render(raw, problem, namer),
                       why="derivative of each entry: " + "; ".join(inner.rules + builder.rules)))
     log: list = []

@@ -91,11 +91,6 @@ def prove(problem: Problem, claim: ast.Chain | str) -> Proof:
 def prove_link(problem: Problem, left: ast.Node, right: ast.Node, scope: Scope) -> LinkProof:
     """One link ``left = right`` of a claim whose names ``scope`` has checked."""
     link = LinkProof(left, right, False, "", [])
-    convention = sorted({n.wrt for side in (left, right) for n in ast.walk(side) if isinstance(n, ast.Derivative)
-                         and getattr(problem.variables.get(n.wrt), "gradient", "")})
-    if convention:
-        link.reason = f"no rule: the gradient by {convention[0]} in a declared convention"
-        return link
     try:
         sides = typed((left, right), scope)
         shapes, scope = sides.shapes, sides.scope
