@@ -52,7 +52,7 @@ def deadline(seconds: float | None, what: str = "the computation") -> Iterator[N
 
     def expire(signum, frame):
         if active[0]:
-            raise BudgetExceeded(f"{what} did not finish within {seconds:g} s")
+            raise BudgetExceeded(f"{what} did not finish within {seconds:.3g} s")
 
     outer = signal.getitimer(signal.ITIMER_REAL)
     if outer[0] and outer[0] < seconds:  # an enclosing deadline is sooner: keep it
@@ -88,7 +88,7 @@ def call_with_timeout(fn: Callable[[], T], seconds: float | None, what: str = "t
             return fn()
     ((_, status, value),) = map_killable(lambda _: fn(), [None], 1, seconds)
     if status == "timeout":
-        raise BudgetExceeded(f"{what} did not finish within {seconds:g} s")
+        raise BudgetExceeded(f"{what} did not finish within {seconds:.3g} s")
     if status == "error":
         raise value
     return value

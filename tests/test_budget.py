@@ -60,3 +60,25 @@ def test_a_deadline_that_expires_at_once_leaves_no_timer_running():
             with deadline(1e-6, "the block"):
                 time.sleep(0.01)
         assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_the_exact_budget_is_the_links_over_all_its_sizes():
+    """A link's exact work at several size assignments shares one budget: what the sizes before
+    used is not given again at the next (a claim took three budgets' time before)."""
+    import random
+
+    from derive.language.parser import parse_expr
+    from derive.problem.definition import problem_from_dict
+    from derive.verdict.check import CheckOptions, ProblemChecker
+    from derive.verdict.evidence import LinkVerdict
+
+    problem = problem_from_dict({"id": "p", "sizes": ["n"], "variables": {"A": "n x n"}})
+    checker = ProblemChecker(problem, CheckOptions(exact_budget=5.0))
+    link = LinkVerdict(left="", right="", verdict="undecided")
+    scope = problem.scope()
+    side = parse_expr("trace(A @ A)")
+    assert checker._exact_at(link, {"n": 2}, side, side, scope, random.Random(0)).outcome == "zero"
+    link.timings["exact"] = 5.0  # as if the sizes before had used it all
+    evidence = checker._exact_at(link, {"n": 3}, side, side, scope, random.Random(0))
+    assert (evidence.outcome, evidence.method) == ("undecided", "timeout")
+    assert "no time left" in evidence.detail and "the link's 5 s" in evidence.detail

@@ -26,6 +26,7 @@ from ..language.shapes import Scope, Shape, free_indices, is_vector
 from ..language.text import to_text
 from ..limits import MAX_EXPONENT, exact_shape
 from ..problem.definition import Problem
+from .exact_matrices import determinant, inverse, inverse_parts, nonsingular
 from .functions import SYMPY_FORMS, SoftmaxEntry, undefined
 from .reverse import gradient
 
@@ -500,9 +501,8 @@ def _trace(node: ast.Call, first: Matrix) -> Matrix:
 
 
 @EXACT_RULES.register("det")
-@_of_values
-def _det(node: ast.Call, first: Matrix) -> Matrix:
-    return Matrix([[first.det(method="berkowitz")]])
+def _det(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
+    return Matrix([[determinant(lambda part: ev.value(part, idx), node.args[0])]])
 
 
 @EXACT_RULES.register("inv")
@@ -512,47 +512,21 @@ def _inv(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
     each factor's determinant checked non-zero, so that a singular argument is still refused;
     else adj(X)/det(X). A 6×6 inv(kron(A, B)) costs two small inverses, not a 6×6 adjugate."""
     arg = node.args[0]
-    parts = _inverse_parts(arg)
+    parts = inverse_parts(arg)
     if parts is None:
-        return _inverse(ev.value(arg, idx))
+        return inverse(ev.value(arg, idx))
     values = [ev.value(part, idx) for part in parts]
     if not all(v.rows == v.cols for v in values):
-        return _inverse(ev.value(arg, idx))
+        return inverse(ev.value(arg, idx))
     if isinstance(arg, ast.Call) and canonical_function(arg.func) == "inv":  # inv(inv(Y)) = Y, Y invertible
-        _nonsingular(values[0])
+        nonsingular(values[0])
         return values[0]
-    inverses = [_inverse(v) for v in values]
+    inverses = [inverse(v) for v in values]
     if isinstance(arg, ast.Transpose):
         return inverses[0].T
     if isinstance(arg, ast.Call):  # kron
         return Matrix(kronecker_product(*inverses))
     return _matmul(inverses[1], inverses[0])
-
-
-def _inverse_parts(arg: ast.Node) -> list[ast.Node] | None:
-    """The operands an inverse distributes over (see ``_inv``), or None."""
-    if isinstance(arg, ast.Call) and canonical_function(arg.func) in ("inv", "kron") and not arg.prime:
-        return list(arg.args)
-    if isinstance(arg, ast.Transpose):
-        return [arg.operand]
-    if isinstance(arg, ast.Binary) and arg.op == "@":
-        return [arg.left, arg.right]
-    return None
-
-
-def _nonsingular(matrix: Matrix) -> sympy.Expr:
-    det = matrix.det(method="berkowitz")
-    if det == 0:
-        raise ShapeError("inv: the matrix is singular")
-    return det
-
-
-def _inverse(matrix: Matrix) -> Matrix:
-    # adj(X)/det(X): polynomials over one common denominator, which the zero test groups,
-    # instead of LU's nested fractions
-    det = _nonsingular(matrix)
-    adjugate = matrix.adjugate(method="berkowitz")
-    return Matrix(matrix.rows, matrix.cols, [entry / det for entry in adjugate])
 
 
 @EXACT_RULES.register("kron")

@@ -52,7 +52,7 @@ from .evidence import (
     shown_value,
     sizes_text,
 )
-from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes
+from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes, exact_size_assignments
 from .points import common_scope
 from .shape_statement import check_statement
 from .sizes_as_values import sizes_as_values
@@ -77,7 +77,7 @@ RECURSION_LIMIT = 20_000
 
 @dataclass
 class CheckOptions:
-    exact_budget: float = 10.0  # seconds per link for the exact oracle
+    exact_budget: float = 10.0  # seconds per link for the exact oracle, over all the sizes it is checked at
     numeric: bool = True
     seed: int = 0
     exact_assignments: int = 2
@@ -85,22 +85,6 @@ class CheckOptions:
     exact_sizes: list[dict] | None = None  # override the size assignments of the exact oracle
     numeric_sizes: dict | None = None  # override the numeric oracle's sizes
     salt: str = ""  # keys the sizes drawn for each claim (grading keeps a secret one per class)
-
-
-def exact_size_assignments(problem: Problem, count: int = 2) -> list[dict]:
-    """Distinct small sizes (2, 3, 4...), then the same values rotated, so that every size
-    differs between the two assignments (and no transpose or size can hide in both)."""
-    free = problem.free_sizes
-    values = list(range(2, 2 + len(free)))
-    orders = [values, values[1:] + values[:1], [v + 1 for v in values]]
-    assignments = []
-    for order in orders:
-        sizes = problem.sizes_from(order)
-        if sizes not in assignments:
-            assignments.append(sizes)
-        if len(assignments) == count:
-            break
-    return assignments or [dict(problem.fixed_sizes)]
 
 
 def _is_gradient(node, scope: Scope) -> bool:
@@ -410,8 +394,11 @@ class ProblemChecker:
         """
         start = time.monotonic()
         evidence = ExactEvidence(sizes=sizes, outcome="undecided")
+        budget = self.options.exact_budget - link.timings.get("exact", 0.0)  # the link's, over all its sizes
         try:
-            with _timed(link, "exact"), deadline(self.options.exact_budget, "the exact check"):
+            if budget <= 0:
+                raise BudgetExceeded("the exact check had no time left")
+            with _timed(link, "exact"), deadline(budget, "the exact check"):
                 model = self.exact_model(sizes)
                 left, right, assignments = self._exact_values(model, reference, claimed, scope)
                 # the same expressions entry by entry: no point can tell them apart, so none is sought
@@ -421,7 +408,7 @@ class ProblemChecker:
                 if structural:
                     evidence.outcome, evidence.method = "zero", "structural"
                 elif witness is None:
-                    outcome = self._zero_test(left, right, start)
+                    outcome = self._zero_test(left, right, start, budget)
                     evidence.outcome, evidence.method, evidence.detail = outcome
                     if evidence.outcome != "zero" and not proof_only:
                         witness = find_witness(left, right, model.symbols(), rng, thorough=True,
@@ -437,18 +424,20 @@ class ProblemChecker:
                     if shown_value(true) == shown_value(claim):
                         link.difference.gap = witness.gap()
         except BudgetExceeded as error:
-            evidence.outcome, evidence.method, evidence.detail = "undecided", "timeout", str(error)
+            left_over = "" if budget >= self.options.exact_budget else \
+                f" (what the sizes before left of the link's {self.options.exact_budget:g} s)"
+            evidence.outcome, evidence.method, evidence.detail = "undecided", "timeout", f"{error}{left_over}"
         evidence.seconds = time.monotonic() - start
         link.exact.append(evidence)
         return evidence
 
-    def _zero_test(self, left, right, start: float) -> tuple[str, str, str]:
+    def _zero_test(self, left, right, start: float, budget: float | None = None) -> tuple[str, str, str]:
         """The zero test in this process when its expansions are small enough to be sure to end
-        soon (a fork costs more than most tests), else in a child that is killed at the budget."""
+        soon (a fork costs more than most tests), else in a child killed at the (link's) budget."""
         try:
             return zero_test(left, right, IN_PROCESS_EXPANSION)
         except ExpansionTooLarge:
-            remaining = self.options.exact_budget - (time.monotonic() - start)
+            remaining = (self.options.exact_budget if budget is None else budget) - (time.monotonic() - start)
             return call_with_timeout(partial(zero_test, left, right), max(remaining, 0.5), "the exact zero test")
 
     # -- the numeric oracle ------------------------------------------------------------------

@@ -103,3 +103,19 @@ def _entries(problem: Problem, sizes: dict) -> int:
 def _nonzero_at(polynomials, problem: Problem, sizes: dict) -> bool:
     values = {problem.sizes[name]: value for name, value in sizes.items()}
     return all(p.xreplace(values) != 0 for p in polynomials)
+
+
+def exact_size_assignments(problem: Problem, count: int = 2) -> list[dict]:
+    """Distinct small sizes (2, 3, 4...), then the same values rotated, so that every size
+    differs between the two assignments (and no transpose or size can hide in both)."""
+    free = problem.free_sizes
+    values = list(range(2, 2 + len(free)))
+    orders = [values, values[1:] + values[:1], [v + 1 for v in values]]
+    assignments = []
+    for order in orders:
+        sizes = problem.sizes_from(order)
+        if sizes not in assignments:
+            assignments.append(sizes)
+        if len(assignments) == count:
+            break
+    return assignments or [dict(problem.fixed_sizes)]
