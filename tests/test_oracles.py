@@ -371,3 +371,21 @@ def test_the_exact_determinant_of_a_structured_matrix_is_taken_by_its_identities
     right = checker.check("det(kron(A, B)) = det(A)**n * det(B)**m")
     assert right.verdict == "undecided"  # a size as a value: concrete sizes are no proof for every size
     assert all(e.outcome == "zero" for e in right.links[0].exact)
+
+
+def test_a_product_with_an_inverse_or_of_two_krons_is_taken_by_its_identities():
+    """A inv(A) = I and kron(A, B) kron(C, D) = kron(AC, BD): kron(A, B) @ kron(inv(A), inv(B))
+    at 20x20 was undecided after 10 s; a wrong one still fails; eye(m*n) is sized by a product."""
+    from derive.problem.definition import problem_from_dict
+    from derive.verdict.check import ProblemChecker
+
+    checker = ProblemChecker(problem_from_dict({"id": "krons", "sizes": ["m", "n"], "variables": {
+        "A": {"shape": "m x m", "constraints": ["invertible"]},
+        "B": {"shape": "n x n", "constraints": ["invertible"]},
+        "X": "n x n", "Y": "n x n"}}))
+    assert checker.check("kron(A, B) @ kron(inv(A), inv(B)) = eye(m*n)").verdict == "holds"
+    assert checker.check("inv(B) @ B @ X = X").verdict == "holds"
+    assert checker.check("kron(A, X) @ kron(inv(A), Y) = kron(eye(m), X @ Y)").verdict in ("holds", "undecided")
+    assert checker.check("kron(A, X) @ kron(inv(A), Y) = kron(eye(m), Y @ X)").verdict == "fails"
+    assert checker.check("kron(A, B) @ kron(inv(A), inv(B)) = eye(m + n)").verdict == "fails"  # shapes differ
+    assert checker.check("ones(m - 1) = ones(m - 1)").verdict == "error"  # no size for m = 1: not a refutation

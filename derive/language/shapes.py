@@ -359,6 +359,14 @@ def _size_argument(arg: ast.Node, scope: Scope, where: str | Place) -> Dim:
         return sympy.Integer(arg.value.numerator)
     if isinstance(arg, ast.Name) and arg.id in scope.sizes:
         return scope.sizes[arg.id]
+    value = size_value(arg, scope) if isinstance(arg, ast.Binary) else None  # eye(m*n), ones(n + 1)
+    if value is not None and value.is_integer and value.is_positive:
+        if value.is_Integer:
+            limits.check_dimension(int(value), where)
+        return value
+    if value is not None:  # a size derive cannot show positive (ones(m - 1)): an error, not a refutation
+        raise UnsupportedError(f"{where}: {to_text(arg)} is not a size for every size of the problem; write a "
+                               "size name, a positive integer, or a product or sum of them")
     raise ShapeError(f"{where}: the argument must be a size name or a positive integer, not {to_text(arg)}")
 
 

@@ -17,9 +17,10 @@ from ..language import ast
 from ..language.primitives import canonical_function
 
 Matrix = sympy.ImmutableMatrix
+Evaluate = Callable[[ast.Node], Matrix]
 
 
-def determinant(value: Callable[[ast.Node], Matrix], arg: ast.Node) -> sympy.Expr:
+def determinant(value: Evaluate, arg: ast.Node) -> sympy.Expr:
     """The determinant by the identities that hold for every argument — det(Aᵀ) = det(A),
     det(inv(Y)) = 1/det(Y) (Y non-singular, as inv requires), det(A ⊗ B) = det(A)^n det(B)^m
     for A m×m and B n×n, det(A B) = det(A) det(B) for square A and B — else Berkowitz's: a
@@ -67,3 +68,30 @@ def inverse(matrix: Matrix) -> Matrix:
     det = nonsingular(matrix)
     adjugate = matrix.adjugate(method="berkowitz")
     return Matrix(matrix.rows, matrix.cols, [entry / det for entry in adjugate])
+
+
+def product(value: Evaluate, matmul: Callable[[Matrix, Matrix], Matrix], left: ast.Node,
+            right: ast.Node) -> Matrix | None:
+    """``left @ right`` by the identities that hold for every argument — A inv(A) = inv(A) A = I
+    (A non-singular, as inv requires) and kron(A, B) kron(C, D) = kron(A C, B D) (where A C and
+    B D are defined) — or None, to be multiplied out: kron(A, B) @ kron(inv(A), inv(B)) at 20×20
+    ran past the budget entry by entry; by these identities it is an identity matrix at once."""
+    for base, other in ((left, right), (right, left)):
+        if _call(other, "inv") and other.args[0] == base:
+            matrix = value(base)
+            if matrix.rows == matrix.cols:
+                nonsingular(matrix)
+                return Matrix(sympy.eye(matrix.rows))
+    if _call(left, "kron") and _call(right, "kron"):
+        (a, b), (c, d) = left.args, right.args
+        va, vb, vc, vd = (value(part) for part in (a, b, c, d))
+        if va.cols == vc.rows and vb.cols == vd.rows:
+            first = product(value, matmul, a, c) or matmul(va, vc)
+            second = product(value, matmul, b, d) or matmul(vb, vd)
+            return Matrix(sympy.kronecker_product(first, second))
+    return None
+
+
+def _call(node: ast.Node, name: str) -> bool:
+    return isinstance(node, ast.Call) and not node.prime and canonical_function(node.func) == name \
+        and len(node.args) == (2 if name == "kron" else 1)

@@ -394,7 +394,7 @@ def _elementwise(ev: _Evaluation, node: ast.Call, idx):
 
 @NUMERIC_RULES.register("ones", "zeros", "eye")
 def _constant(ev: _Evaluation, node: ast.Call, idx):
-    dims = [int(a.value) if isinstance(a, ast.Number) else ev.model.sizes[a.id] for a in node.args]
+    dims = [int(ev.value(a, {})[0, 0].real) for a in node.args]  # n, 3, m*n at the model's sizes
     if node.func == "eye":
         return np.eye(dims[0])
     shape = (dims[0], dims[1] if len(dims) > 1 else 1)

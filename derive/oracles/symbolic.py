@@ -26,7 +26,7 @@ from ..language.shapes import Scope, Shape, free_indices, is_vector
 from ..language.text import to_text
 from ..limits import MAX_EXPONENT, exact_shape
 from ..problem.definition import Problem
-from .exact_matrices import determinant, inverse, inverse_parts, nonsingular
+from .exact_matrices import determinant, inverse, inverse_parts, nonsingular, product
 from .functions import SYMPY_FORMS, SoftmaxEntry, undefined
 from .reverse import gradient
 
@@ -361,6 +361,10 @@ class _Evaluation:
         raise ShapeError(f"'{node.id}' has no value here")
 
     def _binary(self, node: ast.Binary, idx) -> Matrix:
+        if node.op == "@":  # A inv(A), kron(A, B) kron(C, D): by their identities
+            known = product(lambda part: self.value(part, idx), _matmul, node.left, node.right)
+            if known is not None:
+                return known
         left = self.value(node.left, idx)
         right = self.value(node.right, idx)
         where = node.op
@@ -436,9 +440,12 @@ class _Evaluation:
         return rule(self, node, idx)
 
     def _size(self, arg) -> int:
+        """A size argument (n, 3, m*n) at this model's sizes."""
         if isinstance(arg, ast.Number):
             return int(arg.value)
-        return self.model.sizes[arg.id]
+        if isinstance(arg, ast.Name):
+            return self.model.sizes[arg.id]
+        return int(self.value(arg, {})[0, 0])
 
     def _index_value(self, arg, idx) -> int:
         if isinstance(arg, ast.Number):
