@@ -43,3 +43,13 @@ def test_a_row_slice_well_shaped_either_way_is_noted():
 ])
 def test_a_claim_its_shapes_settle_has_no_note(claim):
     assert LAYER.check(claim).notes == []
+
+
+def test_a_row_slice_in_latex_is_noted_alike():
+    from derive.language.text import to_text
+    from derive.problem.definition import ClaimSpec
+    from derive.problem.reading import read_latex
+
+    chain = read_latex(r"y_i = W_{i,:} x + b_i", LAYER.problem)
+    (note,) = LAYER.check(ClaimSpec(text=to_text(chain), chain=chain)).notes
+    assert "W[i,:] is row i of W taken as a column" in note

@@ -11,7 +11,7 @@ from derive.language import ast
 from derive.language.latex_in import parse_latex_claim
 from derive.language.latex_out import to_latex
 from derive.language.parser import parse_claim
-from derive.problem.definition import problem_from_dict
+from derive.problem.definition import ClaimSpec, problem_from_dict
 from derive.verdict.check import ProblemChecker
 
 QUADRATIC = problem_from_dict({
@@ -108,3 +108,17 @@ def test_a_wrong_hessian_vector_product_is_refuted_with_its_slip():
 def test_a_second_derivative_of_an_arbitrary_loss_is_still_an_error():
     verdict = ProblemChecker(QUADRATIC).check("d(dJ/dy[i])/dW[k,l] = 0")
     assert verdict.verdict == "error" and "second derivatives are unknown" in verdict.error
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\frac{\partial^2 L}{\partial W_{pq} \partial W_{ij}} = \delta_{ip} x_q x_j",
+     "d(dL/dW[i,j])/dW[p,q] = delta(i, p) * x[q] * x[j]"),
+    (r"\sum_{p,q} \frac{\partial^2 L}{\partial W_{pq} \partial W_{ij}} V_{pq} = (V x x^\top)_{ij}",
+     "sum_{p,q}(d(dL/dW[i,j])/dW[p,q] * V[p,q]) = (V @ x @ x.T)[i,j]"),
+])
+def test_a_hessian_entry_and_a_hessian_vector_product_in_latex(latex, text):
+    from derive.language.text import to_text
+
+    chain = parse_latex_claim(latex)
+    assert to_text(chain) == text
+    assert ProblemChecker(LEAST_SQUARES).check(ClaimSpec(text=text, chain=chain)).verdict == "holds"

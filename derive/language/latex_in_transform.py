@@ -258,9 +258,14 @@ class _ToAst(_Names, _Scripts):
 
     def _second(self, upper: list, lower: list, span: ast.Span) -> ast.Node:
         """``\\frac{\\partial^2 f}{\\partial x^2}`` or ``{\\partial x \\partial x^\\top}``: the
-        Hessian of f by x, d(df/dx)/dx."""
+        Hessian of f by x, d(df/dx)/dx; ``{\\partial W_{pq} \\partial W_{ij}}``: an entry of it."""
         nodes = [self._node(item) for item in lower[1:] if not isinstance(item, _Mark)]
         marks = [item for item in lower if isinstance(item, _Mark)]
+        if len(upper) >= 2 and len(marks) == 2 and len(nodes) == 2 and all(isinstance(n, ast.Index) for n in nodes):
+            # by two entries, \partial W_{pq} \partial W_{ij}: the right one first, d(df/dW[i,j])/dW[p,q]
+            (outer, outer_items), (inner, inner_items) = (
+                self._variable(item) for item in lower[1:] if not isinstance(item, _Mark))
+            return _derivative(_derivative(self._fold(upper[1:]), inner, inner_items, span), outer, outer_items, span)
         if len(marks) == 1 and len(nodes) == 1 and isinstance(nodes[0], ast.Binary) and nodes[0].op == "**" \
                 and nodes[0].right == ast.Number(2):
             variables = [nodes[0].left]
