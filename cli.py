@@ -241,8 +241,8 @@ def cmd_export(args) -> Exit:
 
 def cmd_annotate(args) -> Exit:
     """Read a worked solution and mark every formula (docs/annotate.md): the document annotated
-    (Markdown) or one JSON document; exit 0 when every checked line holds, 1 when one fails, 3
-    when one is undecided and none fails."""
+    (Markdown, or LaTeX with -o OUT.tex) or one JSON document; exit 0 when every checked line
+    holds, 1 when one fails, 3 when one is undecided and none fails."""
     from pathlib import Path
 
     from derive.documents.annotate import ERROR, FAILS, UNDECIDED, Annotator
@@ -251,10 +251,10 @@ def cmd_annotate(args) -> Exit:
     from derive.documents.readings import load_reading
     from derive.grading.submissions import read_text
 
+    latex = bool(args.output) and Path(args.output).suffix.lower() in (".tex", ".latex")
     if args.output:
-        if Path(args.output).suffix.lower() not in (".md", ".markdown", ".txt"):
-            raise DeriveError(f"-o {one_line(args.output)}: annotate writes Markdown (.md); annotated LaTeX "
-                              "is not written yet")
+        if not latex and Path(args.output).suffix.lower() not in (".md", ".markdown", ".txt"):
+            raise DeriveError(f"-o {one_line(args.output)}: annotate writes Markdown (.md) or LaTeX (.tex)")
         _check_output(args.output, "-o")
     path = Path(args.document)
     try:
@@ -264,9 +264,14 @@ def cmd_annotate(args) -> Exit:
     except (IsADirectoryError, PermissionError) as error:
         raise DeriveError(f"{one_line(args.document)}: cannot read it: {error.__class__.__name__}") from None
     reading = load_reading(document, args.problem or [], args.reading)
-    annotation = Annotator(reading, _options(args)).annotate(document, document_kind(path.name, document))
+    kind = document_kind(path.name, document)
+    annotation = Annotator(reading, _options(args)).annotate(document, kind)
     if args.json:
         output = json.dumps(as_json(annotation, str(path)), indent=2, ensure_ascii=False) + "\n"
+    elif latex:
+        from derive.documents.annotated_tex import render_latex
+
+        output = render_latex(document, kind, annotation)
     else:
         output = render_markdown(document, annotation)
     if args.output:
@@ -449,7 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
                             help="a problem the document works (repeat for several; or name them in the reading)")
     annotating.add_argument("--reading", metavar="FILE", help="a TOML file mapping the document's notation and "
                             "parts to problems (default: the document's +++ front matter)")
-    annotating.add_argument("-o", "--output", metavar="OUT.md", help="write the annotated document here")
+    annotating.add_argument("-o", "--output", metavar="OUT.md|OUT.tex", help="write the annotated document here: "
+                            "Markdown, or LaTeX for pdflatex when the name ends in .tex")
     annotating.add_argument("--encoding", metavar="NAME", help="the document's text encoding (default: UTF-8)")
     common(annotating)
     annotating.set_defaults(run=cmd_annotate)
