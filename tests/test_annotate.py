@@ -147,6 +147,21 @@ def test_a_line_that_follows_from_a_wrong_one_is_not_marked_wrong_again():
     assert annotation.all_marks()[1].follows_from == 1
 
 
+def test_a_wrong_line_restated_in_another_form_follows_from_it():
+    """Error carried forward across lines: the matrix form of wrong entries says what they said
+    (one slip, counted once); a wrong line that says something else is wrong on its own."""
+    wrong_entries = r"$$\frac{\partial J}{\partial W_{ij}} = \frac{\partial J}{\partial y_j} x_i$$" "\n\n"
+    annotation, marks = marks_of(wrong_entries + r"$$\frac{\partial J}{\partial W} = x \frac{\partial J}{\partial y}^T$$")
+    assert marks == [(1, DERIVATIVE, FAILS), (3, DERIVATIVE, FOLLOWS)]
+    assert annotation.all_marks()[1].follows_from == 1
+    _, marks = marks_of(wrong_entries + r"$$\frac{\partial J}{\partial W} = 2 \frac{\partial J}{\partial y} x^T$$")
+    assert marks == [(1, DERIVATIVE, FAILS), (3, DERIVATIVE, FAILS)]
+    # the same quantity said wrong twice, in two spellings
+    _, marks = marks_of(r"$$\frac{\partial J}{\partial x} = 2 W^T \frac{\partial J}{\partial y}$$" "\n\n"
+                        r"$$\frac{\partial J}{\partial x} = W^T \frac{\partial J}{\partial y} \cdot 2$$")
+    assert marks == [(1, DERIVATIVE, FAILS), (3, DERIVATIVE, FOLLOWS)]
+
+
 def test_a_wrong_restatement_of_the_forward_pass_is_flagged():
     annotation, marks = marks_of(r"Given $$y = W^T x + b$$ we have $$y = W x + b.$$" "\n")
     assert marks == [(1, FORWARD, FAILS), (1, FORWARD, HOLDS)]

@@ -64,6 +64,8 @@ class Mark:
     correction: str | None = None  # the corrected statement, LaTeX in the document's notation
     follows_from: int | None = None  # the line of the wrong step a FOLLOWS mark rests on
     seconds: float = 0.0
+    head: str | None = None  # the chain a link belongs to starts with this (claim text): dL/dW
+    value: str | None = None  # the link's right side (claim text): what the line says the head is
 
     @property
     def symbol(self) -> str:
@@ -72,7 +74,7 @@ class Mark:
     def as_json(self) -> dict:
         return {key: getattr(self, key) for key in (
             "line", "column", "formula", "source", "kind", "status", "problem", "claim", "math", "reason",
-            "diagnosis", "diagnosis_message", "correction", "follows_from", "seconds")}
+            "diagnosis", "diagnosis_message", "correction", "follows_from", "seconds", "head", "value")}
 
 
 @dataclass
@@ -121,6 +123,8 @@ class Annotator:
         self.progress = progress
         self._checkers: dict[int, ProblemChecker] = {}
         self._chain: _Chain | None = None
+        # what the wrong lines said so far: (line, problem, the quantity, the value they gave it)
+        self._wrong: list[tuple[int, Problem, ast.Node, ast.Node]] = []
 
     def annotate(self, document: str, kind: str) -> Annotation:
         start = time.monotonic()
@@ -239,7 +243,8 @@ class Annotator:
             link_chain = ast.Chain((left, right))
             current = mark(kind if number == 0 else STEP, problem=problem.id, claim=f"{link.left} = {link.right}",
                            math=chain_math(problem, link_chain, aligned=False),
-                           seconds=verdict.seconds if number == 0 else 0.0)
+                           seconds=verdict.seconds if number == 0 else 0.0,
+                           head=to_text(state.head), value=to_text(right))
             current.status = link.verdict
             _describe(current, link, problem)
             if link.verdict == FAILS and state.wrong_line is not None and left != state.head:
@@ -250,12 +255,39 @@ class Annotator:
             elif link.verdict == HOLDS and state.wrong_line is not None:
                 current.status, current.follows_from = FOLLOWS, state.wrong_line
                 current.reason = f"follows from line {state.wrong_line}, which is wrong"
+            if current.status == FAILS:
+                self._carried_forward(current, problem, state.head, right)
             if link.verdict == FAILS and current.status == FAILS and state.wrong_line is None:
                 state.wrong_line = current.line
             state.last = right
             marks.append(current)
         self._chain = state
         return marks
+
+
+    def _carried_forward(self, mark: Mark, problem: Problem, head: ast.Node, value: ast.Node) -> None:
+        """A wrong line that says what an earlier wrong line said of the same quantity (the matrix
+        form of wrong entries, a restatement) follows from it: marked FOLLOWS, the slip counted
+        once. Otherwise it is remembered as a wrong line of its own."""
+        for line, earlier_problem, earlier_head, earlier_value in self._wrong:
+            same = _restated(head, value, earlier_head, earlier_value)
+            if earlier_problem is problem and same is not None and self._check(problem, same).verdict == HOLDS:
+                mark.status, mark.follows_from, mark.correction = FOLLOWS, line, None
+                mark.reason = f"follows from line {line}, which is wrong: it says the same of {to_text(head)}"
+                return
+        self._wrong.append((mark.line, problem, head, value))
+
+
+def _restated(head: ast.Node, value: ast.Node, earlier_head: ast.Node, earlier_value: ast.Node) -> ast.Chain | None:
+    """The claim that ``head = value`` says what ``earlier_head = earlier_value`` said: the same
+    quantity, or the matrix and its entries (``dJ/dW`` and ``dJ/dW[i,j]``); None for others."""
+    if head == earlier_head:
+        return ast.Chain((earlier_value, value))
+    for whole, whole_value, entry, entry_value in ((head, value, earlier_head, earlier_value),
+                                                   (earlier_head, earlier_value, head, value)):
+        if isinstance(entry, ast.Index) and entry.operand == whole and all(isinstance(i, str) for i in entry.items):
+            return ast.Chain((ast.Index(whole_value, entry.items), entry_value))
+    return None
 
 
 def _describe(mark: Mark, link: LinkVerdict, problem: Problem) -> None:

@@ -32,7 +32,12 @@ def read_answer(text: str, question: Question) -> Answer:
     """The claim ``asks = answer`` (or the answer's own chain when it starts with the quantity
     asked, or with its entry ``dJ/dW[i,j]`` for every i, j). Raises ParseError (with the
     position), TooLarge, or another DeriveError."""
-    sides = read_sides(text, question.problem, question.target)
+    return answer_of(read_sides(text, question.problem, question.target), question)
+
+
+def answer_of(sides: Sequence[ast.Node], question: Question) -> Answer:
+    """The answer whose claim is ``sides`` (the quantity asked first), once its value is known
+    to use only the derivatives the problem gives."""
     if len(sides) < 2:
         raise ParseError("the answer is the quantity asked itself: give its value")
     for side in sides[1:]:

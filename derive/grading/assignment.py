@@ -13,6 +13,8 @@ One TOML file (docs/grading.md)::
     points = 2
     show_answer = true
     rubric = { factor = 0.25 }    # overrides the default for this question
+    derivation = true             # the answer is a worked derivation (Markdown or LaTeX)
+    steps = 0.5                   # half the points for its steps, half for its final result
 
 Loading checks everything an instructor can get wrong before a single answer is graded: unknown
 problems, an ``asks`` that is not a derivative of the problem (named with the problem's
@@ -53,6 +55,8 @@ class Question:
     rubric: dict[str, float] = field(default_factory=dict)
     answer: str | None = None
     show_answer: bool = False
+    derivation: bool = False  # the answer is a worked derivation (grading/derivations.py)
+    steps: float = 0.0  # the fraction of the points its steps earn (derivation questions)
 
     @property
     def asks(self) -> str:
@@ -104,7 +108,8 @@ def _question(entry: dict, default: dict, folder: Path, where: str) -> Question:
     for key in ("id", "problem", "asks"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise ProblemError(f"{where}: '{key}' is required (a string)")
-    unknown = set(entry) - {"id", "problem", "asks", "points", "rubric", "answer", "show_answer"}
+    unknown = set(entry) - {"id", "problem", "asks", "points", "rubric", "answer", "show_answer", "derivation",
+                            "steps"}
     if unknown:
         raise ProblemError(f"{where}: unknown key {sorted(unknown)[0]!r}")
     key = entry["problem"]
@@ -126,8 +131,15 @@ def _question(entry: dict, default: dict, folder: Path, where: str) -> Question:
             read_sides(answer, problem, asks)
         except DeriveError as error:
             raise ProblemError(f"{where}: answer: {str(error).splitlines()[0]}") from None
+    derivation, steps = entry.get("derivation", False), entry.get("steps", 0.0)
+    if not isinstance(derivation, bool):
+        raise ProblemError(f"{where}: derivation must be true or false")
+    if not isinstance(steps, (int, float)) or isinstance(steps, bool) or not 0 <= steps <= 1:
+        raise ProblemError(f"{where}: steps = {steps!r}: the fraction of the points the steps earn, between 0 and 1")
+    if steps and not derivation:
+        raise ProblemError(f"{where}: steps earn points only in a derivation: add derivation = true")
     return Question(entry["id"], problem, asks, float(points), rubric, answer,
-                    bool(entry.get("show_answer", False)))
+                    bool(entry.get("show_answer", False)), derivation, float(steps))
 
 
 def _asks(text: str, problem: Problem, where: str) -> ast.Derivative:

@@ -32,7 +32,7 @@ import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,7 @@ from ..verdict.cache import code_identity
 from ..verdict.check import CheckOptions, ProblemChecker
 from .answers import Answer, read_answer, reference
 from .assignment import Assignment, Question
+from .derivations import DerivationAnswer, Lines, annotate_derivation, final_answer, lines, read_derivation
 
 MEANING_SIZES = [4, 5, 6, 7, 8, 9, 10, 11]  # the sizes of the point that fingerprints an answer's value
 ANSWER_TIMEOUT = 30.0  # seconds of wall time per distinct answer
@@ -76,6 +77,7 @@ class Outcome:
     meaning: str = ""  # a fingerprint of the answer's value: equal matrices, equal fingerprints
     timed: bool = False  # a time budget decided part of it: under less load it may end otherwise
     slips: tuple[str, ...] = ()  # each slip's diagnosis code, when the answer has more than one
+    lines: Lines | None = None  # a derivation's checked lines (derivation questions)
 
 
 @dataclass
@@ -136,12 +138,24 @@ class Grader:
                 raise DeriveError(f"question {question.id}: the reference answer {question.answer!r} "
                                   f"is not proved right ({outcome.verdict}: {outcome.message})")
 
-    def check(self, question: Question, answer: Answer) -> Outcome:
-        """Check one parsed answer (in the calling process)."""
+    def check(self, question: Question, answer: Answer | DerivationAnswer) -> Outcome:
+        """Check one parsed answer, or a derivation (in the calling process)."""
+        if isinstance(answer, DerivationAnswer):
+            return self.check_derivation(question, answer)
         spec = ClaimSpec(text=answer.key, chain=answer.chain)
         verdict = self.checkers[question.id].check(spec)
         outcome = self._outcome(question, answer, verdict)
         outcome.timed = _budget_decided(verdict)
+        return outcome
+
+    def check_derivation(self, question: Question, answer: DerivationAnswer) -> Outcome:
+        """A derivation's final result checked as an answer, with its lines counted (derivations.py)."""
+        annotation = annotate_derivation(question, answer, self.options)
+        try:
+            outcome = self.check(question, final_answer(question, annotation))
+        except DeriveError as error:
+            outcome = Outcome("invalid", message=str(error).splitlines()[0])
+        outcome.lines = lines(annotation)
         return outcome
 
     def _outcome(self, question: Question, answer: Answer, verdict) -> Outcome:
@@ -265,7 +279,8 @@ class Grader:
                 key = (question.id, immediate.key)
                 groups.setdefault(key, []).append(submission)
                 answers[key] = immediate
-            maths = {key: answer_maths(self._question(key[0]).problem, answer.chain) for key, answer in answers.items()}
+            maths = {key: answer_maths(self._question(key[0]).problem, answer.chain)
+                     if isinstance(answer, Answer) else ("", "") for key, answer in answers.items()}
 
             def work(key):
                 start = time.monotonic()
@@ -296,6 +311,8 @@ class Grader:
     def _unreadable(question: Question, submission: Submission) -> Answer | Outcome:
         if not submission.text.strip():
             return Outcome("missing", message="no answer was given")
+        if question.derivation:
+            return read_derivation(submission.text)
         try:
             return read_answer(submission.text, question)
         except DeriveError as error:
@@ -316,9 +333,13 @@ class Grader:
             points = round(question.points * credit, 6)
         else:
             points = 0.0
+        if outcome.lines is not None and question.steps:  # a derivation: its lines earn their share
+            share = outcome.lines.right / outcome.lines.checked if outcome.lines.checked else 0.0
+            points = round(points * (1 - question.steps) + question.points * question.steps * share, 6)
+        review = outcome.verdict == "undecided" or (outcome.lines is not None and outcome.lines.undecided)
         return Graded(submission.student, question.id, submission.text[:SHOWN_ANSWER], points,
                       question.points, outcome.verdict, outcome.diagnosis,
-                      feedback_text(question, outcome, points), outcome.verdict == "undecided", key,
+                      feedback_text(question, outcome, points), review, key,
                       outcome.meaning, round(seconds, 3), self.fingerprint(submission), transient,
                       *(maths if outcome.verdict in READ else ("", "")))
 
@@ -345,6 +366,13 @@ def feedback_text(question: Question, outcome: Outcome, points: float) -> str:
     quote the answer (the parser's message, the diagnosis, the reason for review) is escaped
     (``safe_text``): an answer cannot close a fence or print markup of its own."""
     score = f"{_points(points)} / {_points(question.points)} points"
+    if outcome.lines is not None:  # a derivation: its final result, then its lines
+        counted = outcome.lines
+        steps = f" The steps earn {question.steps:.0%} of the points." if question.steps else ""
+        wrong = (f" The first wrong line is line {counted.first_wrong}, {md_code(counted.wrong_source)}: "
+                 f"{md_inline(counted.wrong_why)}." if counted.first_wrong is not None else "")
+        final = feedback_text(question, replace(outcome, lines=None), points)
+        return f"Final result: {final}\n\nDerivation: {md_inline(counted.summary)}.{wrong}{steps}"
     if outcome.verdict == "holds":
         return f"Right ({score}). Evidence: {outcome.evidence}."
     if outcome.verdict == "missing":
@@ -425,15 +453,17 @@ def derive_version() -> str:
 
 def question_fingerprint(question: Question, options: CheckOptions) -> str:
     """A digest of everything about a question that a grade depends on: its id, the quantity
-    asked, the reference answer, the points, the rubric, whether the answer is shown, the
-    bytes of its problem file, derive's version and sources, and the checker's options."""
+    asked, the reference answer, the points, the rubric, whether the answer is shown, whether it
+    is a derivation and what its steps earn, the bytes of its problem file, derive's version and
+    sources, and the checker's options."""
     problem = question.problem
     try:
         source = problem.path.read_bytes() if problem.path is not None else repr(problem).encode()
     except OSError:
         source = repr(problem).encode()
     parts = [question.id, question.asks, question.answer, question.points, sorted(question.rubric.items()),
-             question.show_answer, hashlib.sha256(source).hexdigest(), derive_version(), repr(options)]
+             question.show_answer, question.derivation, question.steps, hashlib.sha256(source).hexdigest(),
+             derive_version(), repr(options)]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
