@@ -59,6 +59,8 @@ def marks_of(document: str, problems=("linear-layer",), reading: str | None = No
     (r"\frac{\partial L}{\partial b_i}, \frac{\partial L}{\partial w_j} \quad \forall i, j",
      ["\\frac{\\partial L}{\\partial b_i}", "\\frac{\\partial L}{\\partial w_j}"]),
     ("④ a_0 = \\sigma(z_0)", ["a_0 = \\sigma(z_0)"]),
+    (r"\underbrace{A}_{m \times 1} \quad \underbrace{B}_{1 \times n} = C", ["A  B  = C"]),  # one product
+    (r"x = y \rightarrow \text{well defined } \checkmark", ["x = y"]),
     (r"\delta_{ij} = \begin{cases} 1 & i = j \\ 0 & \text{else} \end{cases}",
      [r"\delta_{ij} = \begin{cases} 1 & i = j \\ 0 & \text{else} \end{cases}"]),
 ])
@@ -162,6 +164,40 @@ def test_a_wrong_line_restated_in_another_form_follows_from_it():
     assert marks == [(1, DERIVATIVE, FAILS), (3, DERIVATIVE, FOLLOWS)]
 
 
+def test_commentary_between_the_lines_of_a_chain_does_not_break_it():
+    document = (r"$$\frac{\partial J}{\partial x} = W^T \frac{\partial J}{\partial y} \quad "
+                r"(\text{why? the chain rule})$$" "\n\n" r"$$= (\frac{\partial J}{\partial y}^T W)^T$$" "\n")
+    _, marks = marks_of(document)
+    assert marks == [(1, DERIVATIVE, HOLDS), (1, MENTION, None), (3, STEP, HOLDS)]
+
+
+def test_a_line_after_an_expression_goes_on_from_it():
+    _, marks = marks_of(r"$$W^T \frac{\partial J}{\partial y}$$" "\n\n" r"$$= \frac{\partial J}{\partial x}$$" "\n")
+    assert marks == [(1, EXPRESSION, None), (3, STEP, HOLDS)]
+
+
+def test_a_line_after_alternatives_goes_on_from_the_one_it_fits():
+    """'A = B or C = D' then '= E': E continues the alternative whose shape it has."""
+    document = (r"$$\frac{\partial J}{\partial b} = \frac{\partial J}{\partial y} \quad \text{or} \quad "
+                r"\frac{\partial J}{\partial x} = W^T \frac{\partial J}{\partial y}$$" "\n\n"
+                r"$$= \frac{\partial J}{\partial y} \odot 1$$" "\n")
+    _, marks = marks_of(document)
+    assert marks[-1] == (3, STEP, HOLDS)  # it continues dJ/db (m x 1), not dJ/dx (d x 1)
+
+
+def test_a_matrix_by_its_entries_is_read_against_the_problem_it_fits(tmp_path):
+    """Two problems: the general sizes and the same at 2 x 2; a literal belongs to the second."""
+    small = tmp_path / "small.toml"
+    small.write_text('id = "small"\ntitle = "2 x 2"\nsizes = { m = 2, d = 2 }\ndefinitions = ["y = W @ x + b"]\n'
+                     '[variables]\nW = "m x d"\nx = "d"\nb = "m"\n[arbitrary]\nJ = ["y"]\n', encoding="utf-8")
+    document = r"$$y = W x + b = \begin{bmatrix} W_{1,1} x_1 + W_{1,2} x_2 + b_1 \\ W_{2,1} x_1 + W_{2,2} x_2 + b_2 \end{bmatrix}$$"
+    annotation, marks = marks_of(document, problems=("linear-layer", str(small)))
+    assert [status for _, _, status in marks] == [HOLDS, HOLDS]
+    assert {m.problem for m in annotation.all_marks()} == {"small"}
+    wrong = document.replace("x_2 + b_2", "x_1 + b_2")
+    assert [status for _, _, status in marks_of(wrong, problems=("linear-layer", str(small)))[1]] == [HOLDS, FAILS]
+
+
 def test_a_wrong_restatement_of_the_forward_pass_is_flagged():
     annotation, marks = marks_of(r"Given $$y = W^T x + b$$ we have $$y = W x + b.$$" "\n")
     assert marks == [(1, FORWARD, FAILS), (1, FORWARD, HOLDS)]
@@ -251,10 +287,13 @@ def test_a_document_in_another_encoding_is_an_error_naming_the_option(tmp_path):
 
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed documents are not here")
-@pytest.mark.parametrize("seed, reading", [("000", "seed000.toml"), ("001", "seed001.toml")])
-def test_each_seed_line_the_catalog_knows_wrong_is_flagged_and_no_right_one(seed, reading):
+@pytest.mark.parametrize("seed", ["000", "001", "002", "003", "004"])
+def test_each_seed_line_the_catalog_knows_wrong_is_flagged_and_no_right_one(seed):
     """The catalog's verdicts of a seed's formulas, from its problems' claims (source fields), are
-    what annotate says of the same lines: checked per formula by the claim's text."""
+    what annotate says of the same lines: checked per formula by the claim's text. A wrong line
+    is flagged ✗, or ↳ where it says again what an earlier wrong line said (error carried
+    forward); a right one is never ✗. At least 95 % of the display formulas are read."""
+    reading = f"seed{seed}.toml"
     document = next(SEEDS.glob(f"{seed}_*.txt")).read_text(encoding="utf-8")
     annotation, _ = marks_of(document, problems=(), reading=str(ROOT / "problems" / "readings" / reading))
     checked = [m for m in annotation.all_marks() if m.status is not None]
@@ -264,7 +303,8 @@ def test_each_seed_line_the_catalog_knows_wrong_is_flagged_and_no_right_one(seed
         expected = known.get(mark.claim.replace(" ", "")) if mark.claim else None
         if expected is not None:
             compared += 1
-            assert (mark.status == FAILS) == (expected == "fails"), (mark.line, mark.claim, mark.status)
+            flagged = mark.status == FAILS or (mark.status == FOLLOWS and expected == "fails")
+            assert flagged == (expected == "fails"), (mark.line, mark.claim, mark.status)
     assert compared >= 5
     display = [f for f in annotation.formulas if f.display]
     unread = {m.formula for m in annotation.all_marks() if m.kind == UNREAD}

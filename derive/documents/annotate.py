@@ -18,6 +18,7 @@ not follow from the line before.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from ..language.shapes import Scope, index_names_of
 from ..language.text import to_text
 from ..problem.definition import ClaimSpec, Problem
 from ..problem.reading import read_latex
+from ..verdict.ambiguity import well_shaped
 from ..verdict.check import CheckOptions, ProblemChecker
 from ..verdict.evidence import ClaimVerdict, LinkVerdict
 from .export import chain_math
@@ -123,6 +125,10 @@ class Annotator:
         self.progress = progress
         self._checkers: dict[int, ProblemChecker] = {}
         self._chain: _Chain | None = None
+        # the chains of the formula before and of this one: a line '= …' after a formula of
+        # alternatives ("A = B \text{ or } C = D") goes on from the one whose shape it fits
+        self._previous: list[_Chain] = []
+        self._current: list[_Chain] = []
         # what the wrong lines said so far: (line, problem, the quantity, the value they gave it)
         self._wrong: list[tuple[int, Problem, ast.Node, ast.Node]] = []
 
@@ -134,6 +140,7 @@ class Annotator:
 
     # -- a formula -------------------------------------------------------------------------------
     def _formula(self, number: int, formula: Formula) -> list[Mark]:
+        self._previous, self._current = self._current, []
         part = self.reading.part_at(formula.line)
         pieces = segments(formula.text)
         if not formula.display and not any(_has_relation(s.text) for s in pieces):
@@ -165,6 +172,10 @@ class Annotator:
         text = part.rewritten(piece.text[1:] if continuing else piece.text)
         read = _read(text, problems, continuing)
         if isinstance(read, str):
+            if formula.display and not _has_relation(piece.text) and _COMMENTARY.search(piece.text):
+                # a remark between the lines of a chain ("(why? ...)", "\mathbb{R}^{1 \times m}"): the
+                # chain goes on after it
+                return [mark(MENTION, reason=f"commentary, no equation to check ({read})")]
             self._chain = None
             # inline math that does not read is most often prose ("when $m = i$"), not a claim
             return [mark(UNREAD if formula.display else MENTION, reason=read)]
@@ -176,9 +187,10 @@ class Annotator:
             self._chain = None
             return [self._checked(mark(UPDATE), problem, chain)]
         if continuing:
+            self._chain = self._continued(chain)
             return self._links(mark, problem, ast.Chain((self._chain.last, *chain.sides), kind="="), STEP)
-        if len(chain.sides) < 2:
-            self._chain = None
+        if len(chain.sides) < 2:  # nothing to check, but a line '= …' after it goes on from it
+            self._chain = _Chain(problem, chain.sides[0], chain.sides[0])
             return [mark(EXPRESSION, problem=problem.id, claim=to_text(chain.sides[0]),
                          reason="an expression alone states nothing to check")]
         if not _uses_the_problem(chain, problem):
@@ -197,6 +209,16 @@ class Annotator:
                 self._chain = None
             return marks
         return self._links(mark, problem, chain, _kind(chain.sides, problem))
+
+    def _continued(self, chain: ast.Chain) -> _Chain:
+        """The chain a line '= …' goes on from: the last one, or, after a formula of several (each
+        of one problem), the one it fits best (the most links well-shaped), the last of those."""
+        candidates = [c for c in self._previous if c.problem is self._chain.problem] \
+            if any(c is self._chain for c in self._previous) and not self._current else []
+        if len(candidates) < 2:
+            return self._chain
+        fits = [(_fit(ast.Chain((c.last, *chain.sides)), c.problem), k) for k, c in enumerate(candidates)]
+        return candidates[max(fits)[1]]
 
     def _checker(self, problem: Problem) -> ProblemChecker:
         if id(problem) not in self._checkers:
@@ -262,6 +284,8 @@ class Annotator:
             state.last = right
             marks.append(current)
         self._chain = state
+        if not any(c is state for c in self._current):
+            self._current.append(state)
         return marks
 
 
@@ -312,8 +336,10 @@ def _position(formula: Formula, piece: Segment | None) -> tuple[int, int]:
 
 
 def _read(text: str, problems: tuple[Problem, ...], continuing: bool) -> tuple[Problem, ast.Chain] | str:
-    """The statement read against the first problem whose names it uses, or why none reads it."""
-    reasons = []
+    """The statement read against the problem whose names it uses and whose shapes it fits best
+    (a 2×2 written out entry by entry belongs to the problem at those sizes), the first of those
+    that fit alike; or why none reads it."""
+    reasons, fitting = [], []
     for problem in problems:
         try:
             if continuing:
@@ -329,11 +355,27 @@ def _read(text: str, problems: tuple[Problem, ...], continuing: bool) -> tuple[P
             reasons.append(f"{', '.join(sorted(unknown))} {'is' if len(unknown) == 1 else 'are'} not a name of "
                            f"{problem.id} (map it in the reading's names)")
             continue
+        if len(problems) == 1:
+            return problem, chain
+        fitting.append((_fit(chain, problem), -len(fitting), problem, chain))
+    if fitting:  # the most links well-shaped, then the first problem
+        _, _, problem, chain = max(fitting, key=lambda found: found[:2])
         return problem, chain
     if not problems:
         return "no problem is given for this part of the document"
     return reasons[0] if len(set(reasons)) == 1 or len(problems) == 1 else "; ".join(
         f"{p.id}: {r}" for p, r in zip(problems, reasons))
+
+
+def _fit(chain: ast.Chain, problem: Problem) -> int:
+    """How many of the chain's links are well-shaped in ``problem`` (all of them for one side)."""
+    links = chain.links() or [(chain.sides[0], chain.sides[0])]
+    scope = problem.claim_scope(chain)
+    return sum(well_shaped(ast.Chain((left, right)), scope) for left, right in links)
+
+
+# prose (a \text{…} with words and spaces) or a set (\mathbb{R}^{…}): commentary, not a claim
+_COMMENTARY = re.compile(r"\\(?:text|textrm|textit|mbox|mathrm)\s*\{[^{}]*\s[^{}]*\}|\\mathbb(?![A-Za-z])")
 
 
 def _has_relation(text: str) -> bool:

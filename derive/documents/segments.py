@@ -121,6 +121,9 @@ def _inner(text: str, start: int, end: int) -> tuple[int, int]:
     return k, end
 
 
+_SPACED_FACTORS = re.compile(r"\s*\\q?quad(?![A-Za-z])\s*(?=\\(?:underbrace|overbrace)(?![A-Za-z]))")
+
+
 def undecorated(text: str, start: int = 0, end: int | None = None, out: _Text | None = None) -> _Text:
     """``text[start:end]`` with its decorations off (module docstring), each character with the
     offset it came from."""
@@ -148,6 +151,11 @@ def undecorated(text: str, start: int = 0, end: int | None = None, out: _Text | 
                 mark = re.compile(r"\s*[_^]").match(text, k)
                 if mark:
                     k = _group_end(text, mark.end())
+                # \quad between annotated factors spaces a product out: \underbrace{a}_{…} \quad \underbrace{b}_{…}
+                spacing = _SPACED_FACTORS.match(text, k)
+                if spacing and spacing.end() <= end:
+                    out.add_space(k)
+                    k = spacing.end()
             continue
         if name in ("stackrel", "overset"):  # \stackrel{?}{=}: the relation it marks
             first = _group_end(text, after)
@@ -159,7 +167,11 @@ def undecorated(text: str, start: int = 0, end: int | None = None, out: _Text | 
             k = _group_end(text, after)
             out.add_space(k - 1)
             continue
-        if name in ("nonumber", "notag", "displaystyle", "textstyle", "hfill"):
+        if name in ("hspace", "vspace", "phantom"):  # room left blank, as in \underline{\hspace{10em}}
+            k = _group_end(text, after)
+            out.add_space(k - 1)
+            continue
+        if name in ("nonumber", "notag", "displaystyle", "textstyle", "hfill", "checkmark"):
             out.add_space(k)
             k = after
             continue

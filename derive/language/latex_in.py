@@ -38,6 +38,7 @@ import lark
 from ..errors import ParseError, TooLarge
 from . import ast
 from .lalr import lalr_parser
+from .latex_in_matrices import hold_matrices, put_back
 from .latex_in_names import latex_key
 from .latex_in_rules import FUNCTIONS, LATEX_IN_RULES, reads_as_scalar
 from .latex_in_source import _STARTS, _drop_step_marks, _expected, _pair_bars, _read_cases, _unexpected
@@ -70,7 +71,8 @@ def _check_function_names(parser: lark.Lark) -> None:
 def _parse(text: str, names, functions, scalars, quantities=()) -> list[ast.Node]:
     check_limits(text)
     shown = re.sub(r"\s", " ", text)  # the caret line is one line
-    source = _pair_bars(_drop_step_marks(_read_cases(text)))
+    source, matrices = hold_matrices(text)
+    source = _pair_bars(_drop_step_marks(_read_cases(source)))
     try:
         tree = _parser().parse(source)
     except lark.UnexpectedCharacters as error:
@@ -98,7 +100,16 @@ def _parse(text: str, names, functions, scalars, quantities=()) -> list[ast.Node
     except RecursionError:
         raise TooLarge("the expression nests too deeply") from None
     transformer = _ToAst(source, dict(names or {}), set(functions), set(scalars), set(quantities))
-    return transform_checked(transformer, tree, shown)
+    nodes = transform_checked(transformer, tree, shown)
+    if matrices:  # each matrix literal read cell by cell (latex_in_matrices)
+        def cell(text: str) -> ast.Node:
+            return parse_latex_expr(text, names, functions=functions, scalars=scalars, quantities=quantities)
+        try:
+            for k, node in enumerate(nodes):
+                nodes[k] = put_back(node, matrices, cell)
+        except ParseError as error:  # a cell's own error, shown under the whole formula
+            raise ParseError(error.headline, shown, error.column) from None
+    return nodes
 
 
 def _check_names(names) -> None:

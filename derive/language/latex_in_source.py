@@ -72,8 +72,8 @@ def _unexpected(text: str, pos: int) -> str:
             return ("'\\begin{cases}' is read with two cases only, one for i = j (or x > 0) and one "
                     "otherwise (or i \\neq j), each 'value & condition'")
         if environment:
-            return (f"'\\begin{{{environment[1]}}}' is not read: only aligned, split and cases are; a "
-                    "matrix written entry by entry cannot be checked: give it a name")
+            return (f"'\\begin{{{environment[1]}}}' is not read: aligned, split, cases and matrices "
+                    "(bmatrix, pmatrix, Bmatrix, matrix) are; vmatrix, a determinant, is written \\det A")
         hint = _COMMAND_HINTS.get(command)
         return hint or f"'{command}' is not LaTeX that derive reads (docs/latex.md lists what is)"
     if text[pos] in "\ue000\ue001":

@@ -26,9 +26,9 @@ def row_slice_notes(chain: ast.Chain, scope: Scope) -> list[str]:
                 continue
             text = to_text(node)
             as_row = _replaced(chain, node, ast.Transpose(node))
-            if not _well_shaped(as_row, scope):
+            if not well_shaped(as_row, scope):
                 continue
-            if _well_shaped(chain, scope):
+            if well_shaped(chain, scope):
                 notes.append(f"{text} is read as row {node.items[0]} of {to_text(node.operand)} taken as a column "
                              f"(docs/language.md); the claim is well-shaped with the row too: write {text}.T "
                              "where the row is meant")
@@ -55,8 +55,9 @@ def _replaced(chain: ast.Chain, target: ast.Node, by: ast.Node) -> ast.Chain:
     return replace(chain, sides=tuple(swap(side) for side in chain.sides))
 
 
-def _well_shaped(chain: ast.Chain, scope: Scope) -> bool:
-    """Every side typed, and the sides of the chain of one shape."""
+def well_shaped(chain: ast.Chain, scope: Scope) -> bool:
+    """Every side typed, and the sides of the chain of one shape (a chain with index names needs
+    a scope that knows them: ``Problem.claim_scope``)."""
     try:
         shapes = typed(chain.sides, scope).shapes
     except DeriveError:
