@@ -154,9 +154,9 @@ def _adhoc_problem(args) -> dict:
 def _read_claim(text: str, problem, latex: bool) -> ClaimSpec:
     """A claim typed on the command line, read against its problem as a TA reads an answer
     (x^T, A', dJ/dy x^T, len(Z), a problem's LaTeX spellings); LaTeX only with --latex."""
-    from derive.grading.reading import problem_reading
     from derive.language.parser import parse_claim
     from derive.problem.definition import ClaimSpec
+    from derive.problem.reading import problem_reading  # not grading's, which brings the LaTeX reader
     from derive.problem.updates import as_gradient_claim
 
     if latex:

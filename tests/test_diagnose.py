@@ -197,8 +197,9 @@ def test_a_suggestion_the_exact_check_does_not_prove_is_not_given(monkeypatch):
     from derive.verdict.evidence import Diagnosis
 
     wrong = parse_expr("3 * dJ/dy @ x.T")
-    monkeypatch.setattr(check, "diagnose", lambda *args: Diagnosis("factor", "off by 2", "3 * dJ/dy @ x.T",
-                                                                    correction=wrong))
+    # the checker imports the diagnosis when a claim fails: the function is replaced at its home
+    monkeypatch.setattr("derive.verdict.diagnose.diagnose",
+                        lambda *args: Diagnosis("factor", "off by 2", "3 * dJ/dy @ x.T", correction=wrong))
     diagnosis = check.ProblemChecker(find_problem("linear-layer")).check("dJ/dW = 2 * dJ/dy @ x.T").diagnosis
     assert diagnosis.code == "factor" and diagnosis.correct is None and diagnosis.correction is None
     assert "not proved by the exact check, so none is suggested" in diagnosis.message

@@ -22,7 +22,6 @@ from ..errors import ParseError, TooLarge
 from ..limits import MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH  # noqa: F401 - their home is limits.py
 from . import ast
 from .claim_grammar import claim_parser, terminal
-from .latex_in_rules import reads_as_scalar
 from .parse_limits import check_limits, transform_checked
 from .primitives import ELEMENTWISE, MATRIX_FUNCTIONS, canonical_function
 from .statements import split_statement, stated_sizes
@@ -139,6 +138,7 @@ class _ToAst(lark.Transformer):
     def _product(self, left: ast.Node, right: ast.Node) -> ast.Node:
         """A product written side by side: ``*`` when a side is a scalar, else ``@`` (the rule of
         the LaTeX reader, ``latex_in_rules.reads_as_scalar``)."""
+        from .latex_in_rules import reads_as_scalar  # here: a claim without one needs no LaTeX tables
         scalars = self.reading.scalars if self.reading else frozenset()
         scalar = reads_as_scalar(left, scalars) or reads_as_scalar(right, scalars)
         return ast.Binary("*" if scalar else "@", left, right, span=_join(left, right))
@@ -156,6 +156,7 @@ class _ToAst(lark.Transformer):
         binds it tighter, ``1/(S X)``, and the one that reads left to right, ``(1/S) X``, differ
         (unless ``a * b c`` has a scalar a), and the answer is refused with both written out."""
         if isinstance(right, _Juxt) and self.reading is not None:
+            from .latex_in_rules import reads_as_scalar  # as in _product
             left_node = self._node(left)
             if op == "*" and reads_as_scalar(left_node, self.reading.scalars):  # 2 * W x: one meaning
                 return ast.Binary(op, left_node, self._node(right), span=_span(meta))
@@ -254,6 +255,7 @@ class _ToAst(lark.Transformer):
 
     def inverse(self, meta, children):
         """``A^-1``: the inverse, or for a scalar the power -1 (as ``s^{-1}`` in LaTeX)."""
+        from .latex_in_rules import reads_as_scalar  # as in _product
         scalars = self.reading.scalars if self.reading else frozenset()
 
         def build(operand):

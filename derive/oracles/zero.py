@@ -24,19 +24,20 @@ whatever the seed; symbols a problem confines (a stochastic matrix's entries) st
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import mpmath
 import sympy
 
-try:  # SymEngine's expand is 30-1000x faster than SymPy's on these polynomials
+if TYPE_CHECKING:
     import symengine
-except ImportError:  # pragma: no cover - the pure-SymPy path gives the same answers, slower
-    symengine = None
 
 from .functions import MPMATH_FORMS, Absolute, Sigmoid, SoftmaxEntry, Tanh, is_undefined
 from .numpy_functions import standin
@@ -164,7 +165,7 @@ MAX_REDUCTIONS = 8  # rounds of t**q → b; a base that holds a radical itself m
 
 def _powers(expr):
     """The integer powers of symbols in an expanded SymEngine (or SymPy) expression."""
-    engine = symengine if symengine is not None else sympy
+    engine = _engine()
     found, stack, seen = set(), [expr], set()
     while stack:
         node = stack.pop()
@@ -179,13 +180,32 @@ def _powers(expr):
     return found
 
 
+@functools.cache
+def _symengine() -> ModuleType | None:
+    """SymEngine, whose expand is 30-1000x faster than SymPy's on these polynomials, or None
+    without it (the pure-SymPy path gives the same answers, slower). Imported at the first
+    expansion, not with this module: a claim whose sides agree entry by entry (``structural``)
+    never needs it, and the import is 10 ms of ``derive verify``."""
+    try:
+        import symengine
+    except ImportError:  # pragma: no cover
+        return None
+    return symengine
+
+
+def _engine() -> ModuleType:
+    """The module whose expressions the zero test works on: SymEngine, else SymPy."""
+    return _symengine() or sympy
+
+
 def _to_engine(expr):
     # converts a SymPy object (built by derive, never text) into SymEngine's own representation
-    return symengine.sympify(expr) if symengine is not None else expr
+    engine = _symengine()
+    return engine.sympify(expr) if engine is not None else expr
 
 
 def _expand(expr):
-    return symengine.expand(expr) if symengine is not None else sympy.expand(expr)
+    return _engine().expand(expr)
 
 
 class ExpansionTooLarge(Exception):
@@ -197,7 +217,7 @@ def expansion_work(expr: symengine.Basic | sympy.Expr, limit: int) -> int:
     subexpressions, the number of terms each expands to (a sum: the sum of its terms', a product:
     their product, a power by n: the monomials of degree n in its base's terms). Counting stops
     once past ``limit``."""
-    engine = symengine if symengine is not None else sympy
+    engine = _engine()
     terms: dict = {}
     total = 0
     stack = [(expr, False)]
@@ -240,7 +260,7 @@ def _fraction(expr):
     Terms over the same denominator are added before cross-multiplying, which keeps the
     numerator small for the common case (a softmax row shares one denominator).
     """
-    engine = symengine if symengine is not None else sympy
+    engine = _engine()
     if isinstance(expr, engine.Add):
         groups: dict = {}
         for term in expr.args:

@@ -8,10 +8,8 @@ from __future__ import annotations
 import sympy
 
 from ..language import ast
-from ..language.latex_in import parse_latex_claim, parse_latex_sides
 from ..language.parser import Reading
 from .definition import Problem, latex_reading
-from .settle import settle
 
 
 def problem_reading(problem: Problem) -> Reading:
@@ -42,6 +40,11 @@ def latex_context(problem: Problem) -> dict:
 def read_latex(text: str, problem: Problem, *, claim: bool = True) -> ast.Chain:
     """LaTeX read against ``problem``: a claim (with ``claim=False``, an expression or a chain),
     its names spelled as the problem spells them, then what it leaves to its context (an unsized
-    \\mathbf{1}, f(\\cdot), f'(z) as a diagonal Jacobian) settled by the problem (``settle``)."""
+    \\mathbf{1}, f(\\cdot), f'(z) as a diagonal Jacobian) settled by the problem (``settle``).
+    The LaTeX reader is imported by the first LaTeX read: ``derive verify`` of a claim written in
+    the claim language needs none of it (tests/test_startup.py)."""
+    from ..language.latex_in import parse_latex_claim, parse_latex_sides
+    from .settle import settle
+
     read = parse_latex_claim if claim else parse_latex_sides
     return settle(read(text, **latex_context(problem)), problem)

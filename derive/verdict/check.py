@@ -35,8 +35,6 @@ from ..oracles.zero import ExpansionTooLarge, find_witness, zero_test
 from ..problem.definition import ClaimSpec, Problem
 from ..problem.updates import as_gradient_claim
 from .ambiguity import row_slice_notes
-from .conventions import convention_slip
-from .diagnose import diagnose
 from .evidence import (
     FAILS,
     HOLDS,
@@ -317,6 +315,10 @@ class ProblemChecker:
                            "and the numeric check agrees; no proof for every size")
 
     def _diagnose(self, reference, claimed, scope, message=None) -> Diagnosis:
+        # the diagnosis modules are imported by the first claim that fails, not by one that holds
+        from .conventions import convention_slip
+        from .diagnose import diagnose
+
         try:
             # a point where a value overflows is one the search passes over, not an error
             with deadline(min(DIAGNOSIS_BUDGET, self.options.exact_budget), "the diagnosis"), \
