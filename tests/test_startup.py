@@ -8,6 +8,7 @@ in bench/).
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import cli
 from derive.problem.definition import catalog_paths, load_problem
 from derive.problem.files import catalog_summaries
 
@@ -61,6 +63,31 @@ def test_verify_of_a_claim_that_holds_imports_only_what_its_check_needs():
     unneeded = ("derive.language.latex_in", "derive.language.latex_in_rules", "derive.grading",
                 "derive.verdict.diagnose", "derive.verdict.conventions", "symengine")
     assert imported_by("verify", "linear-layer", "dJ/dW = dJ/dy @ x.T", modules=unneeded) == {"code": 0, "heavy": []}
+
+
+# runs ``python cli.py verify ...`` as PROBE does, then prints the collector's state after it
+FREEZE_PROBE = """
+import gc, json, runpy, sys
+sys.argv = ["cli.py", "verify", "linear-layer", "dJ/dW = dJ/dy @ x.T"]
+try:
+    runpy.run_path("cli.py", run_name="__main__")
+except SystemExit as exit_:
+    code = exit_.code
+print(json.dumps({"code": code, "frozen": gc.get_freeze_count(), "enabled": gc.isenabled()}), file=sys.stderr)
+"""
+
+
+def test_a_command_that_checks_in_its_own_process_freezes_what_it_imported():
+    """The program (``cli.run``) freezes the modules a check imports, so that the collector does
+    not walk them again, and collects as usual afterwards; ``main`` called inside a caller's
+    process (as here) leaves the caller's collector as it was."""
+    result = subprocess.run([sys.executable, "-c", FREEZE_PROBE], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    found = json.loads(result.stderr.strip().splitlines()[-1])
+    assert found["code"] == 0 and found["enabled"] and found["frozen"] > 10_000
+    frozen = gc.get_freeze_count()
+    assert cli.main(["verify", "linear-layer", "dJ/dW = dJ/dy @ x.T"]) == 0
+    assert gc.get_freeze_count() == frozen and gc.isenabled()
 
 
 def test_the_listing_read_from_the_files_tables_is_the_built_problems():
