@@ -45,6 +45,7 @@ from ..errors import DeriveError
 from ..language import ast
 from ..language.shapes import typed
 from ..oracles.numeric import NumericModel
+from ..oracles.zero import load_engine
 from ..problem.definition import ClaimSpec, Problem
 from ..verdict.cache import code_identity
 from ..verdict.check import CheckOptions, ProblemChecker
@@ -287,6 +288,7 @@ class Grader:
                 outcome = self.check(self._question(key[0]), answers[key])
                 return outcome, time.monotonic() - start
 
+            load_engine()  # once here, shared by the workers map_killable forks
             for key, status, value in map_killable(work, list(groups), self.jobs, self.timeout):
                 question = self._question(key[0])
                 if status == "ok":

@@ -13,6 +13,7 @@ import multiprocessing
 from collections.abc import Iterator
 from dataclasses import replace
 
+from ..oracles.zero import load_engine
 from ..problem.definition import Problem
 from . import points
 from .cache import VerdictCache
@@ -69,6 +70,7 @@ def _check_all(problems: list[Problem], options: CheckOptions,
             points.forget(problem)  # each problem once: its diagnosis models are done with
             yield problem, verdicts
         return
+    load_engine()  # once here, shared by the workers forked below
     context = multiprocessing.get_context("fork")
     verdicts: dict[int, list] = {number: [None] * len(p.claims) for number, p in enumerate(problems)}
     left = {number: len(p.claims) for number, p in enumerate(problems)}
