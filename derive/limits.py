@@ -148,8 +148,13 @@ def check_model(problem: SizedProblem, sizes: dict, limit: int = MAX_NUMERIC_ENT
             check_entries(int(dims[0]), int(dims[1]), name, limit, oracle)
 
 
+# the recursion the evaluators, the shape rules and the canonical forms need on trees as deep as the
+# parser allows (MAX_DEPTH)
+RECURSION_LIMIT = 20_000
+
+
 @contextlib.contextmanager
-def recursion_room(limit: int) -> Iterator[None]:
+def recursion_room(limit: int = RECURSION_LIMIT) -> Iterator[None]:
     """Room for the evaluators' recursion on trees as deep as the parser allows (MAX_DEPTH)."""
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous, limit))

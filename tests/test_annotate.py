@@ -164,6 +164,13 @@ def test_a_wrong_line_restated_in_another_form_follows_from_it():
     assert marks == [(1, DERIVATIVE, FAILS), (3, DERIVATIVE, FOLLOWS)]
 
 
+def test_a_fresh_slip_from_a_right_value_is_wrong_even_when_an_earlier_line_said_the_same():
+    wrong = r"$$\frac{\partial J}{\partial W} = x \frac{\partial J}{\partial y}^T$$"
+    again = r"$$\frac{\partial J}{\partial W} = \frac{\partial J}{\partial y} x^T = x \frac{\partial J}{\partial y}^T$$"
+    _, marks = marks_of(wrong + "\n\n" + again)
+    assert marks == [(1, DERIVATIVE, FAILS), (3, DERIVATIVE, HOLDS), (3, STEP, FAILS)]
+
+
 def test_commentary_between_the_lines_of_a_chain_does_not_break_it():
     document = (r"$$\frac{\partial J}{\partial x} = W^T \frac{\partial J}{\partial y} \quad "
                 r"(\text{why? the chain rule})$$" "\n\n" r"$$= (\frac{\partial J}{\partial y}^T W)^T$$" "\n")

@@ -189,14 +189,22 @@ def test_macros_the_math_defines_hold_for_the_whole_document_and_cannot_loop():
                       r"$\newcommand{\end}{x}$ $\def\y{\y}\y$ $\newcommand{\z}{\input{f}}$ "
                       r"$\newcommand{\w}[1]{#2 # x}$" "\n")
     preamble, document = latex.split(r"\begin{document}")
-    assert r"\providecommand{\R}{}\renewcommand{\R}{\mathbb{R}}" in preamble
-    assert r"\renewcommand{\vec}[1]{\mathbf{#1}}" in preamble and r"{\operatorname*{arg\,max}}" in preamble
-    assert r"\renewcommand{\pb}{\pa}" in preamble
+    assert r"\providecommand{\R}{\mathbb{R}}" in preamble
+    # defined only where the name is free: \vec keeps LaTeX's meaning, as \fi or \hbox would
+    assert r"\providecommand{\vec}[1]{\mathbf{#1}}" in preamble and r"\renewcommand{" not in preamble
+    assert r"{\operatorname*{arg\,max}}" in preamble and r"\providecommand{\pb}{\pa}" in preamble
     for name in ("x", "pa", "end", "z", "w"):  # itself, a macro defined after it, a protected name, a refused
         # body, a parameter it does not take
-        assert rf"\renewcommand{{\{name}}}" not in preamble
+        assert rf"\providecommand{{\{name}}}" not in preamble
     assert r"$x \in \R^n$" in document and "newcommand" not in document
     assert r"\texttt{\textbackslash{}def" in document  # \def is shown as written, not run
+
+
+def test_a_page_cannot_redefine_what_tex_rests_on(tmp_path):
+    """$\\newcommand{\\fi}{x}$ made pdflatex stop ("Incomplete \\ifcsname"): a definition only
+    defines a free name."""
+    preamble = annotated(r"$\newcommand{\fi}{x}$ $\newcommand{\hbox}{y}$ $x = y$" "\n").split(r"\begin{document}")[0]
+    assert r"\renewcommand{" not in preamble
 
 
 def test_commands_no_package_defines_are_defined_to_show_their_name():

@@ -68,9 +68,10 @@ def _grades(tmp_path: Path, steps: float, answers: dict[str, str]):
 def test_the_final_result_and_the_steps_each_earn_their_share(tmp_path):
     grades = _grades(tmp_path, 0.5, {"ann": RIGHT, "bob": CARRIED, "cy": SLIP, "dee": "I do not know.", "eve": ""})
     assert grades["ann"].points == 4 and grades["ann"].verdict == "holds"
-    # final: transposed, half of the final 2 points; steps: 2 of 3 lines right (one carried forward)
+    # final: transposed, half of the final 2 points; steps: 1 of 2 derivative lines right (the
+    # matrix form carried forward from the wrong entries; the restated definition is no step)
     assert grades["bob"].verdict == "fails" and grades["bob"].diagnosis == "transposed"
-    assert grades["bob"].points == pytest.approx(1 + 2 * 2 / 3, abs=1e-5)
+    assert grades["bob"].points == pytest.approx(1 + 2 * 1 / 2, abs=1e-5)
     # final right (2 points), one of two lines wrong (1 point of 2)
     assert grades["cy"].verdict == "holds" and grades["cy"].points == 3
     assert grades["dee"].points == 0 and grades["dee"].verdict == "invalid"
@@ -107,3 +108,22 @@ def test_a_derivation_question_written_wrong_is_refused(tmp_path, extra, message
                     encoding="utf-8")
     with pytest.raises(ProblemError, match=message):
         load_assignment(path)
+
+
+WRONG = r"$$\frac{\partial J}{\partial W} = x \frac{\partial J}{\partial y}^\top$$"
+
+
+def test_steps_cannot_be_bought_with_repetition_definitions_or_unreadable_lines(tmp_path):
+    grades = _grades(tmp_path, 0.5, {
+        "once": WRONG,
+        "four-times": "\n\n".join([WRONG] * 4),  # the same wrong value again earns nothing
+        "definitions": "$$y = W x + b$$\n\n$$y = b + W x$$",  # no value for dJ/dW: nothing at all
+        "padded": "$$y = W x + b$$\n\n" + WRONG,  # a restated definition is no step
+        "unreadable": r"$$\frac{\partial^2 J}{\partial x^2} = W^\top W$$" "\n\n"
+                      r"$$\frac{\partial J}{\partial W} = \frac{\partial J}{\partial y} x^\top$$",
+    })
+    # the final result transposed earns the rubric's half of its 2 points; the steps nothing
+    assert grades["once"].points == grades["four-times"].points == grades["padded"].points == 1
+    assert grades["definitions"].points == 0 and grades["definitions"].verdict == "invalid"
+    # a line derive cannot check is neither counted nor credited: the final line alone, right
+    assert grades["unreadable"].points == 4 and "not checkable (not counted)" in grades["unreadable"].feedback

@@ -97,8 +97,8 @@ CONSTRUCTS = [
     # sized by the problem's shapes (derive.problem.settle, tests/test_settle.py)
     ("ones sized by its context", r"\mathbf{1} x", ast.Binary("@", ast.Call("ones", ()), N("x"))),
     ("a placeholder argument", r"\tanh(\cdot)", call("tanh", N(ast.PLACEHOLDER))),
-    ("a column by its entries", r"\begin{bmatrix} a \\ 0 \end{bmatrix}",
-     ast.Binary("*", N("a"), ast.Index(call("eye", num(2)), (ast.ALL, 1)))),
+    ("a column by its entries", r"\begin{bmatrix} a \\ 0 \end{bmatrix}",  # its entries checked by settle
+     ast.Call(ast.MATRIX, (ast.Binary("*", N("a"), ast.Index(call("eye", num(2)), (ast.ALL, 1))), N("a"), num(0)))),
     ("step indicator", r"\mathbb{1}\left[x > 0\right]", call("step", N("x"))),
     ("inverse transpose", r"X^{-\top}", ast.Transpose(call("inv", N("X")))),
     ("ones with two sizes", r"\mathbf{1}_{m \times n}", call("ones", N("m"), N("n"))),

@@ -154,8 +154,35 @@ def test_a_wrong_claim_by_entries_stays_wrong():
 @pytest.mark.parametrize("latex, message", [
     (r"x = (x_1, \dots, x_n)", "the list has n entries, and x has d"),  # the count is no length of x
     (r"y = [y_1, \dots, y_k]", "the list's last entry is number k, which is no size of the problem"),
-    (r"z = [W x_1, \dots, W x_d]", "the list's entries are not those of a vector"),
+    (r"z = [W x_1, \dots, W x_d]", "the list's entries use W, which is no number"),
+    (r"0 x = (x_1 - x_1, \dots, x_d - x_1)", "the last entry is not the first with its index at the end"),
+    (r"a + y = (a_1 + y, \dots, a_n + y)", "the list's entries use y, which is no number"),
 ])
 def test_a_list_the_problem_refuses_is_a_one_line_error(latex, message):
     with pytest.raises(ParseError, match=message):
         read_latex(latex, SIGMOID)
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"2 x = (2 x_1, \dots, 2 x_d)", "2 * x = 2 * x"),  # a number between the entries
+    (r"(x^\top x) x = (x^\top x)(x_1, \dots, x_d)", "x.T @ x * x = x.T @ x * x"),  # a list beside a scalar
+    (r"2 x^\top = 2 \cdot (x_1, \dots, x_d)", "2 * x.T = 2 * x.T"),  # a scalar factor sizes nothing
+])
+def test_a_list_beside_a_number_is_read_as_written(latex, text):
+    assert _text(latex, SIGMOID) == text
+    assert _verdict(latex, SIGMOID) == "holds"
+
+
+def test_an_unsized_ones_after_a_number_is_sized_by_its_product():
+    assert _text(r"X W^\top + 2 \mathbf{1} b^\top = Y + \mathbf{1} b^\top", BATCH) \
+        == "X @ W.T + 2 * (ones(S) @ b.T) = Y + ones(S) @ b.T"
+    assert _verdict(r"X W^\top + 2 \mathbf{1} b^\top = Y + \mathbf{1} b^\top", BATCH) == "holds"
+
+
+def test_a_matrix_by_its_entries_takes_numbers_not_blocks():
+    from derive.problem.definition import find_problem
+
+    small = find_problem("seed002-sigmoid-layer-2x2")
+    assert _verdict(r"b = \begin{bmatrix} b_1 \\ b_2 \end{bmatrix}", small) == "holds"
+    with pytest.raises(ParseError, match="the matrix's entries use g, which is no number"):
+        read_latex(r"g b^\top = \begin{bmatrix} g b^\top & g b^\top \end{bmatrix}", small)

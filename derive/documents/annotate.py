@@ -68,6 +68,9 @@ class Mark:
     seconds: float = 0.0
     head: str | None = None  # the chain a link belongs to starts with this (claim text): dL/dW
     value: str | None = None  # the link's right side (claim text): what the line says the head is
+    repeats: int | None = None  # a wrong line saying again what this earlier line said of the same head
+    every_size: bool = False  # holds with a proof for every size (not on concrete evidence alone)
+    value_node: ast.Node | None = field(default=None, repr=False, compare=False)  # ``value``'s tree
 
     @property
     def symbol(self) -> str:
@@ -76,7 +79,8 @@ class Mark:
     def as_json(self) -> dict:
         return {key: getattr(self, key) for key in (
             "line", "column", "formula", "source", "kind", "status", "problem", "claim", "math", "reason",
-            "diagnosis", "diagnosis_message", "correction", "follows_from", "seconds", "head", "value")}
+            "diagnosis", "diagnosis_message", "correction", "follows_from", "seconds", "head", "value", "repeats",
+            "every_size")}
 
 
 @dataclass
@@ -266,7 +270,8 @@ class Annotator:
             current = mark(kind if number == 0 else STEP, problem=problem.id, claim=f"{link.left} = {link.right}",
                            math=chain_math(problem, link_chain, aligned=False),
                            seconds=verdict.seconds if number == 0 else 0.0,
-                           head=to_text(state.head), value=to_text(right))
+                           head=to_text(state.head), value=to_text(right), value_node=right,
+                           every_size=link.every_size)
             current.status = link.verdict
             _describe(current, link, problem)
             if link.verdict == FAILS and state.wrong_line is not None and left != state.head:
@@ -277,8 +282,11 @@ class Annotator:
             elif link.verdict == HOLDS and state.wrong_line is not None:
                 current.status, current.follows_from = FOLLOWS, state.wrong_line
                 current.reason = f"follows from line {state.wrong_line}, which is wrong"
-            if current.status == FAILS:
-                self._carried_forward(current, problem, state.head, right)
+            # a wrong claim about the chain's head may say again what an earlier wrong line said; a
+            # step from a right value to a wrong one is a slip of its own
+            if current.status == FAILS and self._carried_forward(current, problem, state.head, right,
+                                                                 may_follow=left == state.head):
+                state.wrong_line = current.follows_from
             if link.verdict == FAILS and current.status == FAILS and state.wrong_line is None:
                 state.wrong_line = current.line
             state.last = right
@@ -289,17 +297,20 @@ class Annotator:
         return marks
 
 
-    def _carried_forward(self, mark: Mark, problem: Problem, head: ast.Node, value: ast.Node) -> None:
-        """A wrong line that says what an earlier wrong line said of the same quantity (the matrix
-        form of wrong entries, a restatement) follows from it: marked FOLLOWS, the slip counted
-        once. Otherwise it is remembered as a wrong line of its own."""
-        for line, earlier_problem, earlier_head, earlier_value in self._wrong:
+    def _carried_forward(self, mark: Mark, problem: Problem, head: ast.Node, value: ast.Node,
+                         may_follow: bool) -> bool:
+        """Whether a wrong line says what an earlier wrong line said of the same quantity (the
+        matrix form of wrong entries, or the same again, ``repeats``): it follows from it, marked
+        FOLLOWS, the slip counted once. Otherwise it is remembered as a wrong line of its own."""
+        for line, earlier_problem, earlier_head, earlier_value in self._wrong if may_follow else ():
             same = _restated(head, value, earlier_head, earlier_value)
             if earlier_problem is problem and same is not None and self._check(problem, same).verdict == HOLDS:
                 mark.status, mark.follows_from, mark.correction = FOLLOWS, line, None
+                mark.repeats = line if head == earlier_head else None
                 mark.reason = f"follows from line {line}, which is wrong: it says the same of {to_text(head)}"
-                return
+                return True
         self._wrong.append((mark.line, problem, head, value))
+        return False
 
 
 def _restated(head: ast.Node, value: ast.Node, earlier_head: ast.Node, earlier_value: ast.Node) -> ast.Chain | None:

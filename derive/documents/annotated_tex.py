@@ -444,11 +444,11 @@ def _group_end(math: str, start: int) -> int | None:
 
 
 def _macros(math: list[str]) -> list[str]:
-    """A preamble line for each macro the math defines, so that it holds for the whole document and
-    may redefine a command (MathJax's ``\\newcommand{\\vec}``). Not defined — the name then shows
-    as undefined, or keeps its meaning: a second definition of a name, a body that would be refused
-    in a formula, one that uses its own name or a macro defined after it (no definition can loop),
-    a name derive's own commands rest on."""
+    """A preamble line for each macro the math defines, so that it holds for the whole document (a
+    name LaTeX or a package already defines keeps its meaning: ``\\fi`` cannot be redefined). Not
+    defined — the name then shows as undefined, or keeps its meaning: a second definition of a
+    name, a body that would be refused in a formula, one that uses its own name or a macro defined
+    after it (no definition can loop), a name derive's own commands rest on."""
     definitions = [definition for text in math for definition in _definitions(text)[1]]
     lines, seen = [], set()
     for number, (name, arguments, body) in enumerate(definitions):
@@ -463,7 +463,9 @@ def _macros(math: list[str]) -> list[str]:
             continue
         seen.add(name)
         body = tex_math(re.sub(r"(?<!\\)((?:\\\\)*)%", r"\1\\%", body))
-        lines.append(rf"\providecommand{{\{name}}}{{}}\renewcommand{{\{name}}}{arguments}{{{body}}}")
+        # defined only where the name is free: a primitive (\fi, \hbox) or a package's command keeps
+        # its meaning, so that no page can redefine what TeX itself rests on
+        lines.append(rf"\providecommand{{\{name}}}{arguments}{{{body}}}")
     return lines
 
 

@@ -17,14 +17,28 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ..documents.annotate import CHECKED, FAILS, FOLLOWS, HOLDS, JUMP, UNDECIDED, Annotation, Annotator
+from ..documents.annotate import (
+    CHECKED,
+    DERIVATIVE,
+    ERROR,
+    FAILS,
+    FOLLOWS,
+    HOLDS,
+    IDENTITY,
+    JUMP,
+    STEP,
+    UNDECIDED,
+    Annotation,
+    Annotator,
+)
 from ..documents.formulas import document_kind
 from ..documents.readings import Part, Reading
 from ..errors import DeriveError
 from ..verdict.check import CheckOptions
 from .answers import Answer, answer_of
 from .assignment import Question
-from .reading import read_sides
+
+STEPS = frozenset({DERIVATIVE, STEP, IDENTITY})  # the lines a derivation's steps are counted from
 
 
 @dataclass(frozen=True)
@@ -64,25 +78,30 @@ def final_answer(question: Question, annotation: Annotation) -> Answer:
     """The claim ``asks = the last value the derivation gives it``; a DeriveError when the
     derivation never gives the quantity asked a value, or gives one derive cannot read back."""
     asked = question.asks
-    finals = [m for m in annotation.all_marks() if m.kind in CHECKED and m.head == asked and m.value is not None]
+    finals = [m for m in annotation.all_marks() if m.kind in CHECKED and m.head == asked and m.value_node is not None]
     if not finals:
         raise DeriveError(f"the derivation never gives {asked} a value: no line starts a chain with it")
-    sides = read_sides(finals[-1].value, question.problem)
-    return answer_of([question.target, *sides], question)
+    return answer_of([question.target, finals[-1].value_node], question)
 
 
 def lines(annotation: Annotation) -> Lines:
-    """The checked lines counted, error carried forward (FOLLOWS) counting as right."""
-    checked = [m for m in annotation.all_marks() if m.kind in CHECKED and m.status is not None]
+    """The steps counted: the lines about derivatives (a restated definition or shape is no step),
+    neither a line derive cannot check nor a wrong line said again; error carried forward
+    (FOLLOWS) counts as right; a line that holds only on concrete evidence is undecided."""
+    marks = [m for m in annotation.all_marks() if m.kind in STEPS and m.status is not None and m.repeats is None]
+    checked = [m for m in marks if m.status != ERROR]
+    for mark in checked:
+        if mark.status == HOLDS and not mark.every_size:
+            mark.status = UNDECIDED  # right at the sizes tried: for a grade, not enough
     right = [m for m in checked if m.status in (HOLDS, FOLLOWS)]
     wrong = [m for m in checked if m.status == FAILS]
     counts = {HOLDS: "hold", FOLLOWS: "follow from an earlier wrong line", FAILS: "wrong",
               JUMP: "true but do not follow (jumps)", UNDECIDED: "undecided"}
     parts = [f"{sum(m.status == status for m in checked)} {word}" for status, word in counts.items()
              if any(m.status == status for m in checked)]
-    errors = sum(m.status not in counts for m in checked)
+    errors = len(marks) - len(checked)
     if errors:
-        parts.append(f"{errors} not checkable")
+        parts.append(f"{errors} not checkable (not counted)")
     summary = f"{len(checked)} line{'s' * (len(checked) != 1)} checked" + (": " + ", ".join(parts) if parts else "")
     undecided = any(m.status == UNDECIDED for m in checked)
     if not wrong:

@@ -335,7 +335,8 @@ class Grader:
             points = round(question.points * credit, 6)
         else:
             points = 0.0
-        if outcome.lines is not None and question.steps:  # a derivation: its lines earn their share
+        if outcome.lines is not None and question.steps and outcome.verdict not in ("invalid", "missing"):
+            # a derivation: its lines earn their share, once it gives the quantity asked a value
             share = outcome.lines.right / outcome.lines.checked if outcome.lines.checked else 0.0
             points = round(points * (1 - question.steps) + question.points * question.steps * share, 6)
         review = outcome.verdict == "undecided" or (outcome.lines is not None and outcome.lines.undecided)

@@ -19,6 +19,9 @@ PLACEHOLDER = "·"
 # A vector written by its entries, [a_1, \dots, a_n]: ENTRIES(pattern, n), the pattern over whole
 # vectors (derive.language.latex_in_lists); derive.problem.settle checks n and orients it.
 ENTRIES = "entries·"
+# A matrix written by its entries: MATRIX(the sum of entries times unit matrices, *the entries);
+# derive.problem.settle checks that each entry is a number (derive.language.latex_in_matrices).
+MATRIX = "matrix·"
 
 
 def _span():

@@ -69,6 +69,16 @@ def _check_function_names(parser: lark.Lark) -> None:
 
 
 def _parse(text: str, names, functions, scalars, quantities=()) -> list[ast.Node]:
+    try:
+        return _parse_held(text, names, functions, scalars, quantities)
+    except ParseError as error:  # a matrix held while the rest was read is named as the writer wrote it
+        if "\\text{mtxliteral" not in error.headline:
+            raise
+        headline = re.sub(r"\\text\{mtxliteral\d+\}", r"\\begin{bmatrix}…\\end{bmatrix}", error.headline)
+        raise ParseError(headline, re.sub(r"\s", " ", text), error.column) from None
+
+
+def _parse_held(text: str, names, functions, scalars, quantities) -> list[ast.Node]:
     check_limits(text)
     shown = re.sub(r"\s", " ", text)  # the caret line is one line
     source, matrices = hold_matrices(text)

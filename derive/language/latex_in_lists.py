@@ -5,8 +5,9 @@
 mean is the pattern: the entries differ only in one index that runs from 1 to the last one
 written. The list is read as that pattern applied to whole vectors (``x``,
 ``sigmoid'(z)``) — which is what the entries are when every operation between them acts entry by
-entry — inside ``ast.ENTRIES`` with the last index, so that the problem (``derive.problem.settle``)
-checks the count against the vector's length and gives the list the orientation its context
+entry — inside ``ast.ENTRIES`` with the last index and the varying vectors, so that the
+problem (``derive.problem.settle``) checks the count against the vector's length and that every
+other name between the entries is a number, and gives the list the orientation its context
 needs: LaTeX writes a column's entries in a row, ``x = (x_1, \\dots, x_d)``, as often as a row's,
 and ``(x_1, \\dots, x_d)^\\top``.
 """
@@ -46,10 +47,14 @@ def elided_vector(items: tuple, span: ast.Span) -> ast.Node:
     if dots[0] == 2:  # a second entry: the index one up, everywhere the first has it
         if items[1] != _substitute(first, varying, lambda operand: ast.Index(operand, (2,))):
             raise _fail(_DOTS_HELP + ": the second entry is not the first with the index one up", span)
+    # every entry of a varying vector varies: (x_1 - x_1, ..., x_d - x_1) is no pattern over x
+    if _substitute(first, varying, lambda operand: ast.Index(operand, (end,))) != last:
+        raise _fail(_DOTS_HELP + ": the last entry is not the first with its index at the end", span)
     pattern = _substitute(first, varying, lambda operand: operand)
     _require_entrywise(pattern, set(varying), span)
     bound = ast.Number(Fraction(end)) if isinstance(end, int) else ast.Name(end)
-    return ast.Call(ast.ENTRIES, (pattern, bound), span=span)
+    # the vectors that vary ride along: every other name between the entries must be a scalar
+    return ast.Call(ast.ENTRIES, (pattern, bound, *varying), span=span)
 
 
 def _compare(first: ast.Node, last: ast.Node, varying: dict, span: ast.Span) -> None:

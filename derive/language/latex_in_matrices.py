@@ -66,7 +66,7 @@ def _literal(body: str, position: int, read_cell: Callable[[str], ast.Node]) -> 
     if not rows or len({len(row) for row in rows}) != 1 or any(not cell for row in rows for cell in row):
         raise ParseError("a matrix's rows must all have the same number of entries, none empty", column=position)
     height, width = len(rows), len(rows[0])
-    terms = []
+    terms, cells = [], []
     for i, row in enumerate(rows, 1):
         for j, cell in enumerate(row, 1):
             try:
@@ -74,6 +74,7 @@ def _literal(body: str, position: int, read_cell: Callable[[str], ast.Node]) -> 
             except ParseError as error:
                 raise ParseError(f"the matrix's entry ({i}, {j}), {cell!r}: {error.headline}",
                                  column=position) from None
+            cells.append(entry)
             if entry == ast.Number(Fraction(0)):
                 continue
             terms.append(ast.Binary("*", entry, _unit(height, width, i, j)))
@@ -82,7 +83,7 @@ def _literal(body: str, position: int, read_cell: Callable[[str], ast.Node]) -> 
     total = terms[0]
     for term in terms[1:]:
         total = ast.Binary("+", total, term)
-    return total
+    return ast.Call(ast.MATRIX, (total, *cells))  # its entries checked to be numbers (problem.settle)
 
 
 def _unit(height: int, width: int, i: int, j: int) -> ast.Node:

@@ -122,6 +122,9 @@ class _ToAst(_Names, _Scripts):
                                       span=_join(item, operand)))
                 k += 2
                 continue
+            if isinstance(item, _Marker) and item.kind == "ones" and nodes and reads_as_scalar(nodes[-1], self.scalars):
+                nodes.append(self._fold(factors[k:]))  # c 1 b^T: c times (1 b^T), the ones sized by settle
+                break
             if isinstance(item, _Marker) and item.kind == "ones" and nodes:
                 operand = nodes.pop()  # A 1: the column of A's row sums
                 nodes.append(ast.Call("sum", (operand,), (("axis", ast.Number(Fraction(1))),),

@@ -385,6 +385,8 @@ def _(node: ast.Call, scope):
     where = _where(node)
     if name in scope.activations:
         return _elementwise_shape(node, scope, where)
+    if node.func == ast.MATRIX:
+        raise ShapeError("a matrix by its entries is read against a problem, which checks them (derive.problem.settle)")
     if node.func == ast.ENTRIES:
         raise ShapeError(r"a vector by its entries, [x_1, \dots, x_n], is read against a problem, which gives "
                          "its length and orientation (derive.problem.settle)")

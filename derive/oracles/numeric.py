@@ -395,6 +395,8 @@ def _elementwise(ev: _Evaluation, node: ast.Call, idx):
 @NUMERIC_RULES.register("ones", "zeros", "eye")
 def _constant(ev: _Evaluation, node: ast.Call, idx):
     dims = [int(ev.value(a, {})[0, 0].real) for a in node.args]  # n, 3, m*n at the model's sizes
+    rows, cols = (dims[0], dims[0]) if node.func == "eye" else (dims[0], dims[1] if len(dims) > 1 else 1)
+    limits.check_entries(rows, cols, f"{node.func}({', '.join(map(str, dims))})", oracle="the numeric oracle")
     if node.func == "eye":
         return np.eye(dims[0])
     shape = (dims[0], dims[1] if len(dims) > 1 else 1)

@@ -468,6 +468,8 @@ def _elementwise(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
 @EXACT_RULES.register("ones", "zeros", "eye")
 def _constant(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
     dims = [ev._size(a) for a in node.args]
+    rows, cols = (dims[0], dims[0]) if node.func == "eye" else (dims[0], dims[1] if len(dims) > 1 else 1)
+    exact_shape((rows, cols), f"{node.func}({', '.join(map(str, dims))})")  # eye(m*d) at m = d = 200
     if node.func == "eye":
         return sympy.ImmutableMatrix(sympy.eye(dims[0]))
     rows, cols = dims[0], dims[1] if len(dims) > 1 else 1

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import sympy
 
+from ..errors import TooLarge
 from ..language import ast
 from ..language.parser import Reading
+from ..limits import recursion_room
 from .definition import Problem, latex_reading
 
 
@@ -47,4 +49,9 @@ def read_latex(text: str, problem: Problem, *, claim: bool = True) -> ast.Chain:
     from .settle import settle
 
     read = parse_latex_claim if claim else parse_latex_sides
-    return settle(read(text, **latex_context(problem)), problem)
+    chain = read(text, **latex_context(problem))
+    try:
+        with recursion_room():  # the shapes of a tree as deep as the parser allows
+            return settle(chain, problem)
+    except RecursionError:
+        raise TooLarge("the expression nests too deeply to be read against the problem") from None

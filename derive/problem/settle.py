@@ -55,12 +55,17 @@ def settle(chain: ast.Chain, problem: Problem) -> ast.Chain:
 
 
 def _unsettled(node: ast.Node) -> bool:
-    return any(_is_unsized_ones(n) or _is_entries(n) or (isinstance(n, ast.Name) and n.id == ast.PLACEHOLDER)
+    return any(_is_unsized_ones(n) or _is_entries(n) or _is_matrix(n)
+               or (isinstance(n, ast.Name) and n.id == ast.PLACEHOLDER)
                for n in ast.walk(node))
 
 
 def _is_entries(node: ast.Node) -> bool:
     return isinstance(node, ast.Call) and node.func == ast.ENTRIES
+
+
+def _is_matrix(node: ast.Node) -> bool:
+    return isinstance(node, ast.Call) and node.func == ast.MATRIX
 
 
 def _listed(node: ast.Node) -> bool:
@@ -108,14 +113,21 @@ class _Settler:
             return self._placeholder(node)
         if _is_entries(node):
             return self._entries(node, expected)
+        if _is_matrix(node):  # a matrix by its entries: each a number, not a block
+            for cell in node.args[1:]:
+                self._scalars_beside(self.node(cell, None), (), "matrix's entries", node)
+            return self.node(node.args[0], expected)
         if isinstance(node, ast.Binary) and node.op == "@":
             return self._product(node, expected)
-        if isinstance(node, ast.Binary) and node.op in ("+", "-", "*", "/"):  # sides shaped as the result
+        if isinstance(node, ast.Binary) and node.op in ("+", "-"):  # each side shaped as the other
             left = self.node(node.left, expected)
             right = self.node(node.right, expected or self.shape(left))
             if _unsettled(left):
                 left = self.node(left, self.shape(right))
             return _rebuilt(node, left=left, right=right)
+        if isinstance(node, ast.Binary) and node.op in ("*", "/"):  # shaped as the result, or one a scalar:
+            return _rebuilt(node, left=self.node(node.left, expected),  # never shaped as the other side
+                            right=self.node(node.right, expected))
         if isinstance(node, ast.Neg):
             return _rebuilt(node, operand=self.node(node.operand, expected))
         if isinstance(node, ast.Transpose):
@@ -141,6 +153,9 @@ class _Settler:
                 right = self._fit(right, (1, expected[1]))  # b 1^T: a row, as wide as the result
         elif _listed(left) or _listed(right):
             left, right = self._oriented(left, right, lshape, rshape, expected)
+            lshape, rshape = self.shape(left), self.shape(right)
+            if lshape is not None and rshape is not None and not self.scope.same(lshape[1], rshape[0]):
+                return self._ill_shaped(node, left, right, lshape, rshape)  # (x^T x)(x_1, ..., x_d)
         elif lshape is not None and rshape is not None and not self.scope.same(lshape[1], rshape[0]):
             return self._ill_shaped(node, left, right, lshape, rshape)
         return _rebuilt(node, left=left, right=right)
@@ -150,10 +165,11 @@ class _Settler:
         """The lists of a product as rows or columns: a list before a tall factor is a row, before a
         row a column (and after, the other way round); two lists make a number where one is
         asked for (a dot product), else an outer product."""
-        if _listed(left) and rshape is not None:
-            return self._as(left, row=not self.scope.same(rshape[0], 1)), right
+        row = expected is not None and self.scope.same(expected[0], 1) and not self.scope.same(expected[1], 1)
+        if _listed(left) and rshape is not None:  # beside a scalar: as the product is
+            return self._as(left, row=row if is_scalar(rshape) else not self.scope.same(rshape[0], 1)), right
         if _listed(right) and lshape is not None:
-            return left, self._as(right, row=self.scope.same(lshape[1], 1))
+            return left, self._as(right, row=row if is_scalar(lshape) else self.scope.same(lshape[1], 1))
         if _listed(left) and _listed(right) and (expected is not None or self.final):
             dot = expected is not None and self.scope.same(expected[0], 1) and self.scope.same(expected[1], 1)
             return self._as(left, row=dot), self._as(right, row=not dot)
@@ -177,8 +193,9 @@ class _Settler:
     def _entries(self, node: ast.Call, expected: Shape | None) -> ast.Node:
         """``[a_1, \\dots, a_n]``: the pattern, a column of n entries, as a row where its context
         asks for one (``(x_1, \\dots, x_d)^\\top`` = x)."""
-        pattern, bound = self.node(node.args[0], None), node.args[1]
+        pattern, bound, varying = self.node(node.args[0], None), node.args[1], node.args[2:]
         shape = self.shape(pattern)
+        self._scalars_beside(pattern, varying, "list's entries", node)
         last = self.scope.sizes.get(bound.id) if isinstance(bound, ast.Name) else sympy.Integer(bound.value)
         column = node.span[0] if node.span else None
         if last is None:
@@ -191,10 +208,24 @@ class _Settler:
             raise ParseError(f"the list has {to_text(bound)} entries, and {to_text(pattern)} has {shape[0]}",
                              column=column)
         if expected is None and not self.final:
-            return replace(node, args=(pattern, bound))
+            return replace(node, args=(pattern, bound, *varying))
         row = expected is not None and self.scope.same(expected[0], 1) and not self.scope.same(expected[1], 1)
         # (expected (1, 2) is a row, (2, 1) a column: _as asks so)
         return ast.Transpose(pattern, span=node.span) if row else replace(pattern, span=node.span)
+
+    def _scalars_beside(self, pattern: ast.Node, wholes: tuple, what: str, node: ast.Node) -> None:
+        """Every name in ``pattern`` outside the ``wholes`` (the vectors whose entries it lists)
+        is a scalar: (y_1 + b, ..., y_m + b) says b is a number, not a vector b."""
+        if any(pattern == whole for whole in wholes):
+            return
+        shape = self.shape(pattern)
+        if shape is not None and self.scope.same(shape[0], 1) and self.scope.same(shape[1], 1):
+            return  # a number, whatever it is made of
+        if isinstance(pattern, (ast.Name, ast.Derivative, ast.Index)) and shape is not None:
+            raise ParseError(f"the {what} use {to_text(pattern)}, which is no number (its shape is "
+                             f"{shape[0]}×{shape[1]}): write its entries", column=node.span[0] if node.span else None)
+        for child in ast.children(pattern):
+            self._scalars_beside(child, wholes, what, node)
 
     def _ill_shaped(self, node: ast.Binary, left: ast.Node, right: ast.Node, lshape: Shape,
                     rshape: Shape) -> ast.Node:

@@ -43,6 +43,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..limits import RECURSION_LIMIT
 from .evidence import (
     FAILS,
     HOLDS,
@@ -63,7 +64,6 @@ FOLDER_VARIABLE = "DERIVE_CACHE_DIR"
 MAX_ENTRIES = 20_000
 MAX_BYTES = 200 * 2**20
 KEEP = 0.9  # a pruning keeps this share of the limits, so that the next run does not prune again
-RECURSION_LIMIT = 20_000  # as the checker's: a canonical form recurses through trees as deep as the parser allows
 STALE_TEMPORARY = 3600.0  # seconds after which a temporary file is a leftover of a killed run
 LIBRARIES = ("sympy", "numpy", "symengine", "mpmath", "lark")  # what computes a verdict, with derive
 RECORDS = {cls.__name__: cls for cls in (ClaimVerdict, LinkVerdict, ExactEvidence, NumericEvidence, Difference,

@@ -27,7 +27,7 @@ from ..language import ast
 from ..language.parser import parse_claim
 from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar, typed
 from ..language.text import to_text
-from ..limits import recursion_room
+from ..limits import RECURSION_LIMIT, recursion_room
 from ..oracles.index import prove_link
 from ..oracles.numeric import NumericModel, relative_gap
 from ..oracles.symbolic import ExactModel
@@ -70,7 +70,6 @@ DIAGNOSIS_BUDGET = 5.0
 GENERIC_BUDGET = 5.0
 # terms of work below which SymEngine's expand runs in this process: well under a second at worst
 IN_PROCESS_EXPANSION = 100_000
-RECURSION_LIMIT = 20_000
 
 
 @dataclass

@@ -59,5 +59,6 @@ def _dimension_sizes(node, free: set[str]) -> set[str]:
     found = set()
     for n in ast.walk(node):
         if isinstance(n, ast.Call) and _is_constant_array(n):
-            found |= {a.id for a in n.args if isinstance(a, ast.Name)} & free
+            # eye(d + d), ones(m*n): every size the dimension is made of
+            found |= {name.id for a in n.args for name in ast.walk(a) if isinstance(name, ast.Name)} & free
     return found

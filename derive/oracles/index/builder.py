@@ -252,9 +252,14 @@ class Builder:
     @entry.register
     def _(self, node: ast.Derivative, r, c, scope, env):
         if self.cut is not None:  # a derivative inside one by ``cut``: d(dL/dW[i,j])/dW[k,l], d2f/dx2
-            if self.cut not in self.problem.variables:
+            variable = self.problem.variables.get(self.cut)
+            if variable is None:
                 raise UnsupportedError(f"{to_text(node)}: a second derivative by an intermediate "
                                        f"({self.cut}) has no index-notation rule")
+            if variable.constraints & {"symmetric", "spd", "stochastic"} or getattr(variable, "gradient", ""):
+                # as the exact and numeric oracles: entries that are not free have no second derivative here
+                raise UnsupportedError(f"{to_text(node)}: a second derivative by {self.cut}, whose entries "
+                                       "are not free (a constraint or a gradient convention)")
             # by a variable, cutting changes nothing: the inner derivative is taken as on its own, in
             # terms of the variables, and then differentiated again
             return Builder(self.problem, self.ranges, self.rules, splits=self.splits,
