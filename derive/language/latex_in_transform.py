@@ -122,7 +122,8 @@ class _ToAst(_Names, _Scripts):
                                       span=_join(item, operand)))
                 k += 2
                 continue
-            if isinstance(item, _Marker) and item.kind == "ones" and nodes and reads_as_scalar(nodes[-1], self.scalars):
+            if isinstance(item, _Marker) and item.kind == "ones" and nodes and following is not None \
+                    and reads_as_scalar(nodes[-1], self.scalars):
                 nodes.append(self._fold(factors[k:]))  # c 1 b^T: c times (1 b^T), the ones sized by settle
                 break
             if isinstance(item, _Marker) and item.kind == "ones" and nodes:
