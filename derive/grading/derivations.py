@@ -90,20 +90,18 @@ def lines(annotation: Annotation) -> Lines:
     (FOLLOWS) counts as right; a line that holds only on concrete evidence is undecided."""
     marks = [m for m in annotation.all_marks() if m.kind in STEPS and m.status is not None and m.repeats is None]
     checked = [m for m in marks if m.status != ERROR]
-    for mark in checked:
-        if mark.status == HOLDS and not mark.every_size:
-            mark.status = UNDECIDED  # right at the sizes tried: for a grade, not enough
-    right = [m for m in checked if m.status in (HOLDS, FOLLOWS)]
+    # a line right at the sizes tried only is, for a grade, undecided (the marks are left as annotate gave them)
+    statuses = [UNDECIDED if m.status == HOLDS and not m.every_size else m.status for m in checked]
+    right = [m for m, status in zip(checked, statuses) if status in (HOLDS, FOLLOWS)]
     wrong = [m for m in checked if m.status == FAILS]
     counts = {HOLDS: "hold", FOLLOWS: "follow from an earlier wrong line", FAILS: "wrong",
               JUMP: "true but do not follow (jumps)", UNDECIDED: "undecided"}
-    parts = [f"{sum(m.status == status for m in checked)} {word}" for status, word in counts.items()
-             if any(m.status == status for m in checked)]
+    parts = [f"{statuses.count(status)} {word}" for status, word in counts.items() if status in statuses]
     errors = len(marks) - len(checked)
     if errors:
         parts.append(f"{errors} not checkable (not counted)")
     summary = f"{len(checked)} line{'s' * (len(checked) != 1)} checked" + (": " + ", ".join(parts) if parts else "")
-    undecided = any(m.status == UNDECIDED for m in checked)
+    undecided = UNDECIDED in statuses
     if not wrong:
         return Lines(len(right), len(checked), summary, undecided)
     first = wrong[0]

@@ -112,7 +112,7 @@ class _Settler:
                 isinstance(a, ast.Name) and a.id == ast.PLACEHOLDER for a in node.args):
             return self._placeholder(node)
         if _is_entries(node):
-            return self._entries(node, expected)
+            return self._entries(node, None if expected is None else self._is_row(expected))
         if _is_matrix(node):  # a matrix by its entries: each a number, not a block
             for cell in node.args[1:]:
                 self._scalars_beside(self.node(cell, None), (), "matrix's entries", node)
@@ -165,7 +165,7 @@ class _Settler:
         """The lists of a product as rows or columns: a list before a tall factor is a row, before a
         row a column (and after, the other way round); two lists make a number where one is
         asked for (a dot product), else an outer product."""
-        row = expected is not None and self.scope.same(expected[0], 1) and not self.scope.same(expected[1], 1)
+        row = expected is not None and self._is_row(expected)
         if _listed(left) and rshape is not None:  # beside a scalar: as the product is
             return self._as(left, row=row if is_scalar(rshape) else not self.scope.same(rshape[0], 1)), right
         if _listed(right) and lshape is not None:
@@ -179,7 +179,7 @@ class _Settler:
         """A list (or its transpose) as a row or a column."""
         if isinstance(listed, ast.Transpose):
             return ast.Transpose(self._as(listed.operand, not row), span=listed.span)
-        return self._entries(listed, (1, 2) if row else (2, 1))
+        return self._entries(listed, row)
 
     def _fit(self, ones: ast.Node, shape: Shape) -> ast.Node:
         """An unsized ``\\mathbf{1}`` as a vector of ``shape``, a row or a column as the product
@@ -190,9 +190,12 @@ class _Settler:
         sized = self._ones(shape[0] if column else shape[1], ones)
         return sized if column else ast.Transpose(sized, span=ones.span)
 
-    def _entries(self, node: ast.Call, expected: Shape | None) -> ast.Node:
+    def _is_row(self, shape: Shape) -> bool:
+        return self.scope.same(shape[0], 1) and not self.scope.same(shape[1], 1)
+
+    def _entries(self, node: ast.Call, row: bool | None) -> ast.Node:
         """``[a_1, \\dots, a_n]``: the pattern, a column of n entries, as a row where its context
-        asks for one (``(x_1, \\dots, x_d)^\\top`` = x)."""
+        asks for one (``(x_1, \\dots, x_d)^\\top`` = x); ``row`` None: the context does not say yet."""
         pattern, bound, varying = self.node(node.args[0], None), node.args[1], node.args[2:]
         shape = self.shape(pattern)
         self._scalars_beside(pattern, varying, "list's entries", node)
@@ -207,10 +210,8 @@ class _Settler:
         if not self.scope.same(shape[0], last):
             raise ParseError(f"the list has {to_text(bound)} entries, and {to_text(pattern)} has {shape[0]}",
                              column=column)
-        if expected is None and not self.final:
+        if row is None and not self.final:  # its orientation is left to the second pass
             return replace(node, args=(pattern, bound, *varying))
-        row = expected is not None and self.scope.same(expected[0], 1) and not self.scope.same(expected[1], 1)
-        # (expected (1, 2) is a row, (2, 1) a column: _as asks so)
         return ast.Transpose(pattern, span=node.span) if row else replace(pattern, span=node.span)
 
     def _scalars_beside(self, pattern: ast.Node, wholes: tuple, what: str, node: ast.Node) -> None:
