@@ -28,6 +28,7 @@ CACHE_LIMIT = 256
 CACHE_BYTES = 64 * 2**20  # values one evaluation may keep
 MEMO_LIMIT = 200_000  # nodes whose free indices a model remembers
 SHIFT_LIMIT = 256  # shifted models kept for second derivatives (two per entry of the variable)
+BATCH_BYTES = 8 * 2**20  # the values of one stacked environment of basis directions, roughly
 
 
 def _concrete(dim, subs: dict) -> int:
@@ -47,13 +48,29 @@ def _convention(gradient: np.ndarray, variable) -> np.ndarray:
 
 
 def _softmax_rows(z):
-    shifted = z - np.max(z.real, axis=1, keepdims=True)
+    shifted = z - np.max(z.real, axis=-1, keepdims=True)
     e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _swap(value: np.ndarray) -> np.ndarray:
+    """The transpose of each matrix of a stack (of the one matrix, unstacked)."""
+    return np.swapaxes(value, -1, -2)
+
+
+def _total(value: np.ndarray) -> np.ndarray:
+    """The sum of each matrix of a stack, as a 1×1 matrix."""
+    return value.sum(axis=(-2, -1), keepdims=True)
 
 
 class NumericModel:
-    """One problem at one size assignment and one random point, in complex128 arithmetic."""
+    """One problem at one size assignment and one random point, in complex128 arithmetic.
+
+    A value is a matrix, or a stack of matrices (leading axes) where a variable was perturbed
+    along many directions at once: every rule acts on the last two axes, so one stacked forward
+    pass does what a pass per basis direction did, and a definition that does not depend on the
+    perturbed variable keeps a single matrix that broadcasts against the stack.
+    """
 
     def __init__(self, problem: Problem, sizes: dict[str, int], rng: np.random.Generator,
                  overrides: dict | None = None, override_site: str | None = None):
@@ -125,10 +142,11 @@ class NumericModel:
     def _add_losses(self, env: dict) -> None:
         for loss, grads in self.upstream.items():
             if loss not in env and all(dep in env for dep in grads):
-                env[loss] = np.array([[sum(np.sum(g * env[dep]) for dep, g in grads.items())]])
+                env[loss] = sum(_total(g * env[dep]) for dep, g in grads.items())
 
     def perturbed(self, wrt: str, direction: np.ndarray) -> dict:
-        """The environment at ``wrt + i·STEP·direction``, everything downstream recomputed."""
+        """The environment at ``wrt + i·STEP·direction``, everything downstream recomputed (a
+        stack of directions gives a stacked environment)."""
         value = self.base[wrt] + 1j * STEP * direction
         return self.forward({wrt: value}, losses=True)
 
@@ -140,24 +158,37 @@ class NumericModel:
         env = self.perturbed(wrt, direction)
         return self.evaluate(of, env, scope, idx).imag / STEP
 
-    def basis_environments(self, wrt: str) -> list[dict]:
-        """One perturbed environment per entry of ``wrt`` (cached: index claims reuse them)."""
+    def basis_environments(self, wrt: str) -> list[tuple[int, dict]]:
+        """The environments perturbed along each entry of ``wrt`` in turn, stacked: (entries
+        perturbed, environment) per chunk of entries, a chunk's values within BATCH_BYTES (cached:
+        index claims reuse them)."""
         if wrt not in self._basis:
-            shape = self.base[wrt].shape
+            rows, cols = self.base[wrt].shape
+            entries = rows * cols
+            env_bytes = sum(v.nbytes for v in self.base.values() if isinstance(v, np.ndarray))
+            chunk = max(1, min(entries, BATCH_BYTES // max(env_bytes, 1)))
             envs = []
-            for k in range(shape[0] * shape[1]):
-                direction = np.zeros(shape)
-                direction.flat[k] = 1.0
-                envs.append(self.perturbed(wrt, direction))
+            for start in range(0, entries, chunk):
+                count = min(chunk, entries - start)
+                directions = np.zeros((count, rows * cols))
+                directions[np.arange(count), start + np.arange(count)] = 1.0
+                envs.append((count, self.perturbed(wrt, directions.reshape(count, rows, cols))))
             self._basis[wrt] = envs
         return self._basis[wrt]
+
+    def _along_basis(self, node, wrt: str, scope: Scope, idx: dict | None = None) -> np.ndarray:
+        """d(node)/d(each entry of wrt), stacked: shape (entries of wrt, *node's shape)."""
+        parts = []
+        for count, env in self.basis_environments(wrt):
+            value = self.evaluate(node, env, scope, idx).imag / STEP
+            parts.append(np.broadcast_to(value, (count, *value.shape[-2:])))
+        return np.concatenate(parts)
 
     def _table(self, core, wrt: str, scope: Scope) -> np.ndarray:
         """d(core)/d(each entry of wrt), stacked: shape (entries of wrt, *core's shape)."""
         key = (id(core), wrt, id(scope))
         if key not in self._tables:
-            values = [self.evaluate(core, basis, scope).imag / STEP for basis in self.basis_environments(wrt)]
-            self._tables[key] = (core, np.stack(values))
+            self._tables[key] = (core, self._along_basis(core, wrt, scope))
         return self._tables[key][1]
 
     def derivative(self, node: ast.Derivative, env: dict, scope: Scope, idx: dict) -> np.ndarray:
@@ -182,22 +213,21 @@ class NumericModel:
             return self.upstream[of.id][node.wrt]
         wrt_shape = self.base[node.wrt].shape
         if any(isinstance(inner, ast.Derivative) for inner in ast.walk(of)):
-            columns = self._second(of, node.wrt, scope, idx)
+            columns = np.stack(self._second(of, node.wrt, scope, idx))
         elif isinstance(of, ast.Index) and not self.evaluation(self.base, scope).free_indices(of.operand):
             # an entry of an index-free expression: differentiate the whole once, then pick
-            table = self._table(of.operand, node.wrt, scope)
-            columns = [_pick(table[k], of, idx) for k in range(table.shape[0])]
+            columns = _pick(self._table(of.operand, node.wrt, scope), of, idx)
         else:
-            columns = [self.evaluate(of, basis, scope, idx).imag / STEP
-                       for basis in self.basis_environments(node.wrt)]
-        of_shape = columns[0].shape
+            columns = self._along_basis(of, node.wrt, scope, idx)
+        # columns[k]: the derivative along entry k of wrt
+        of_shape = columns.shape[1:]
         if of_shape == (1, 1):
-            gradient = np.array([c[0, 0] for c in columns]).reshape(wrt_shape).astype(complex)
+            gradient = columns[:, 0, 0].reshape(wrt_shape).astype(complex)
             return _convention(gradient, self.problem.variables.get(node.wrt))
         if wrt_shape == (1, 1):
             return columns[0].astype(complex)
         if 1 in of_shape and 1 in wrt_shape:
-            jac = np.stack([c.reshape(-1) for c in columns], axis=1)  # rows: of, cols: wrt
+            jac = columns.reshape(columns.shape[0], -1).T  # rows: of, cols: wrt
             return (jac if self.problem.layout == "numerator" else jac.T).astype(complex)
         raise UnsupportedError("a derivative of order 3 or 4")
 
@@ -329,12 +359,14 @@ class _Evaluation:
         if isinstance(node, ast.Neg):
             return -self.value(node.operand, idx)
         if isinstance(node, ast.Transpose):
-            return self.value(node.operand, idx).T
+            return _swap(self.value(node.operand, idx))
         if isinstance(node, ast.Binary):
             left, right = self.value(node.left, idx), self.value(node.right, idx)
             if node.op == "@":
                 return left @ right
             if node.op == "**":
+                if right.ndim > 2:  # an exponent that varies along a stack of directions
+                    return left**right
                 exponent = right[0, 0]
                 if exponent.imag == 0 and float(exponent.real).is_integer():
                     return left ** int(exponent.real)
@@ -394,7 +426,7 @@ def _elementwise(ev: _Evaluation, node: ast.Call, idx):
 
 @NUMERIC_RULES.register("ones", "zeros", "eye")
 def _constant(ev: _Evaluation, node: ast.Call, idx):
-    dims = [int(ev.value(a, {})[0, 0].real) for a in node.args]  # n, 3, m*n at the model's sizes
+    dims = [int(ev.value(a, {}).flat[0].real) for a in node.args]  # n, 3, m*n at the model's sizes
     rows, cols = (dims[0], dims[0]) if node.func == "eye" else (dims[0], dims[1] if len(dims) > 1 else 1)
     limits.check_entries(rows, cols, f"{node.func}({', '.join(map(str, dims))})", oracle="the numeric oracle")
     if node.func == "eye":
@@ -423,20 +455,20 @@ def _of_values(rule):
 def _sum(node: ast.Call, first):
     axis = dict(node.kwargs).get("axis")
     if axis is None:
-        return np.array([[first.sum()]])
-    return first.sum(axis=int(axis.value), keepdims=True)
+        return _total(first)
+    return first.sum(axis=int(axis.value) - 2, keepdims=True)
 
 
 @NUMERIC_RULES.register("trace")
 @_of_values
 def _trace(node: ast.Call, first):
-    return np.array([[np.trace(first)]])
+    return np.trace(first, axis1=-2, axis2=-1)[..., None, None]
 
 
 @NUMERIC_RULES.register("det")
 @_of_values
 def _det(node: ast.Call, first):
-    return np.array([[np.linalg.det(first)]])
+    return np.linalg.det(first)[..., None, None]
 
 
 @NUMERIC_RULES.register("inv")
@@ -449,64 +481,71 @@ def _inv(node: ast.Call, first):
 @_of_values
 def _kron(node: ast.Call, first, second):
     # numpy's kron cannot be interrupted: its size is checked first
-    limits.check_entries(first.shape[0] * second.shape[0], first.shape[1] * second.shape[1],
+    limits.check_entries(first.shape[-2] * second.shape[-2], first.shape[-1] * second.shape[-1],
                          "kron(...)", oracle="the numeric oracle")
-    return np.kron(first, second)
+    if first.ndim == second.ndim == 2:
+        return np.kron(first, second)
+    (a, b), (c, d) = first.shape[-2:], second.shape[-2:]
+    product = first[..., :, None, :, None] * second[..., None, :, None, :]
+    return product.reshape(*product.shape[:-4], a * c, b * d)
 
 
 @NUMERIC_RULES.register("vec")
 @_of_values
 def _vec(node: ast.Call, first):
-    return first.reshape(-1, 1, order="F")
+    return _swap(first).reshape(*first.shape[:-2], -1, 1)
 
 
 @NUMERIC_RULES.register("diag")
 @_of_values
 def _diag(node: ast.Call, first):
-    if 1 in first.shape:
-        return np.diag(first.reshape(-1))
-    return np.diag(first).reshape(-1, 1)
+    if 1 in first.shape[-2:]:
+        entries = first.reshape(*first.shape[:-2], -1)
+        return entries[..., :, None] * np.eye(entries.shape[-1])
+    return np.diagonal(first, axis1=-2, axis2=-1)[..., None]
 
 
 @NUMERIC_RULES.register("outer")
 @_of_values
 def _outer(node: ast.Call, first, second):
-    limits.check_entries(first.size, second.size, "outer(...)", oracle="the numeric oracle")
-    return np.outer(first.reshape(-1), second.reshape(-1))
+    rows, cols = (int(np.prod(v.shape[-2:])) for v in (first, second))
+    limits.check_entries(rows, cols, "outer(...)", oracle="the numeric oracle")
+    return first.reshape(*first.shape[:-2], rows, 1) * second.reshape(*second.shape[:-2], 1, cols)
 
 
 @NUMERIC_RULES.register("softmax")
 @_of_values
 def _softmax(node: ast.Call, first):
-    if first.shape[1] == 1:
-        return _softmax_rows(first.T).T
+    if first.shape[-1] == 1:
+        return _swap(_softmax_rows(_swap(first)))
     return _softmax_rows(first)
 
 
 @NUMERIC_RULES.register("norm")
 @_of_values
 def _norm(node: ast.Call, first):
-    return np.array([[np.sqrt(np.sum(first * first))]])
+    return np.sqrt(_total(first * first))
 
 
 def _pick(matrix: np.ndarray, node: ast.Index, idx: dict) -> np.ndarray:
-    """``matrix[node.items]`` with index names bound by ``idx`` (1-based literals; W[i,:] a column)."""
+    """``matrix[node.items]`` with index names bound by ``idx`` (1-based literals; W[i,:] a column),
+    of each matrix of a stack."""
     items = list(node.items)
     if len(items) == 1:
-        items = [items[0], ast.ALL] if matrix.shape[1] == 1 else [ast.ALL, items[0]]
+        items = [items[0], ast.ALL] if matrix.shape[-1] == 1 else [ast.ALL, items[0]]
     picks = []
     for axis, item in enumerate(items):
         if item is ast.ALL:
             picks.append(slice(None))
         elif isinstance(item, int):
-            if not 1 <= item <= matrix.shape[axis]:
-                raise ShapeError(f"index {item} is out of range 1..{matrix.shape[axis]}")
+            if not 1 <= item <= matrix.shape[axis - 2]:
+                raise ShapeError(f"index {item} is out of range 1..{matrix.shape[axis - 2]}")
             picks.append(slice(item - 1, item))
         else:
             picks.append(slice(idx[item], idx[item] + 1))
-    picked = matrix[picks[0], picks[1]]
+    picked = matrix[..., picks[0], picks[1]]
     if len(node.items) == 2 and node.items[1] is ast.ALL and node.items[0] is not ast.ALL:
-        return picked.T
+        return _swap(picked)
     return picked
 
 
