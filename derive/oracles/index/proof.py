@@ -31,6 +31,8 @@ from .notes import remember
 from .render import namer_for, render, sympy_node
 
 GENERIC = "generic proof"
+DERIVATIONS = 64  # gradients' derivations kept (most claims of a problem are about a few gradients)
+_derivations: dict = {}  # (id(problem), loss, wrt) -> (problem, the derivation or None)
 
 
 @dataclass
@@ -157,7 +159,8 @@ def prove_link(problem: Problem, left: ast.Node, right: ast.Node, scope: Scope) 
         link.reason = "identical canonical index forms, for every size"
         link.steps.append(step(_zero_node(), why="left minus right cancels: identical canonical forms"))
     if derivation is not None:
-        link.steps = _gradient_argument(problem, left, right, derivation, forms[1], rules[1], builder)
+        link.steps = _gradient_argument(problem, left, right, derivation, forms[1], rules[1], builder,
+                                        bool(difference.terms))
     return link
 
 
@@ -170,11 +173,24 @@ def _gradient_derivation(problem: Problem, left, indices) -> Derivation | None:
     if not (isinstance(left, ast.Derivative) and isinstance(left.of, ast.Name)
             and problem.shapes.get(left.of.id) == SCALAR and left.wrt in problem.shapes):
         return None
-    try:
-        derivation = derive_gradient(problem, left.of.id, left.wrt)
-    except (UnsupportedError, ShapeError):
-        return None
-    return derivation if derivation.indices == tuple(indices) else None
+    derivation = _derivation(problem, left.of.id, left.wrt)
+    return derivation if derivation is not None and derivation.indices == tuple(indices) else None
+
+
+def _derivation(problem: Problem, loss: str, wrt: str) -> Derivation | None:
+    """``derive_gradient``, kept for the latest problems: every claim about dL/dW needs the same
+    derivation (it depends on the problem alone), and it costs as much as the rest of a proof.
+    The problem is kept with its entry, so its identity is not reused while the entry lives."""
+    key = (id(problem), loss, wrt)
+    if key not in _derivations:
+        try:
+            derivation = derive_gradient(problem, loss, wrt)
+        except (UnsupportedError, ShapeError):
+            derivation = None
+        if len(_derivations) >= DERIVATIONS:
+            del _derivations[next(iter(_derivations))]
+        _derivations[key] = (problem, derivation)
+    return _derivations[key][1]
 
 
 def entry_of(node: ast.Node, indices: Iterable[Idx]) -> ast.Node:
@@ -184,16 +200,17 @@ def entry_of(node: ast.Node, indices: Iterable[Idx]) -> ast.Node:
 
 
 def _gradient_argument(problem: Problem, left, right, derivation: Derivation, right_form: Expr,
-                       right_rules: str, builder: Builder) -> list[Step]:
+                       right_rules: str, builder: Builder, forms_differ: bool) -> list[Step]:
     """For a proved ``dL/dW = M``: the answer sheet's argument — the chain rule, the derivative of
-    each entry, the contraction, the collection, then back to matrix form, M's entry (i, j)."""
+    each entry, the contraction, the collection, then back to matrix form, M's entry (i, j);
+    ``forms_differ``: the canonical forms of the two sides differ (equal as rational functions)."""
     steps: list[Step] = []
     for derived in derivation.steps:  # a step that changes nothing is not shown
         if steps and derived.chain == steps[-1].chain:
             continue
         steps.append(derived)
     namer = namer_for(problem, [k for k in derivation.indices if isinstance(k, str)])
-    if canonical(derivation.result - right_form, builder.ranges, structure_of(problem)).terms:
+    if forms_differ:
         steps.append(step(render(folding_for(problem).fold(right_form), problem, namer),
                           why="the same entries, as rational functions of the entries and sums"))
     rules = "; ".join(r for r in right_rules.split("; ") if not r.startswith(("d", "chain rule", "as written")))
