@@ -197,7 +197,8 @@ class NumericModel:
                                    "inner one, at shifted points: this one was met at a perturbed point")
         # by the tree's structure, not its identity: the diagnosis builds the same derivative
         # afresh in many candidate edits, and each costs a pass per entry of what it is by
-        key = (node, frozenset(scope.index_ranges.items()), tuple(sorted(idx.items())))
+        free = self.evaluation(self.base, scope).free_indices(node)
+        key = (node, frozenset(scope.index_ranges.items()), tuple(sorted((k, idx[k]) for k in free)))
         found = self._derivatives.get(key)
         if found is None:
             if len(self._derivatives) > CACHE_LIMIT:
@@ -247,7 +248,16 @@ class NumericModel:
             sides = [self._shift(wrt, k, sign * SECOND_STEP) for sign in (1, -1)]
             plus, minus = (model.evaluate(of, model.base, scope, idx) for model in sides)
             columns.append((plus - minus) / (2 * SECOND_STEP))
+            for model in sides:
+                model.keep_derivatives_only()
         return columns
+
+    def keep_derivatives_only(self) -> None:
+        """Forget every value but the derivatives taken: a shifted model is asked again only for
+        them (another entry of the same inner derivative), and its stacked passes along each
+        basis direction, kept for each of the 2·entries shifted models, were most of the memory
+        a Hessian claim took."""
+        self._basis, self._tables, self._evaluations, self._free_memos = {}, {}, {}, {}
 
     def _shift(self, wrt: str, k: int, step: float) -> NumericModel:
         """``_shifted``, kept: every entry of a Hessian (or of a Hessian-vector product) uses the

@@ -32,6 +32,7 @@ from .reverse import gradient
 
 Matrix = sympy.ImmutableMatrix
 STRUCTURED = {"symmetric", "spd", "stochastic"}
+DERIVATIVES_KEPT = 256
 
 
 def _entry_name(name: str, i: int, j: int, shape) -> str:
@@ -85,6 +86,7 @@ class ExactModel:
         self._evaluations: dict = {}
         self._cuts: dict[str, tuple[dict, Matrix, dict]] = {}
         self._primes: dict = {}
+        self._derivatives: dict = {}
         self.leaves = {name: self._leaf(v) for name, v in problem.variables.items()}
         self.upstream = {
             loss: {dep: self._symbols(f"d{loss}/d{dep}", problem.shapes[dep]) for dep in deps}
@@ -202,6 +204,20 @@ class ExactModel:
     def derivative(self, node: ast.Derivative, env: dict, scope: Scope, idx: dict) -> Matrix:
         if env is not self.base:
             self._check_second(node, env)
+            return self._derivative(node, scope, idx)
+        # by the tree's structure, not its identity: every claim about dL/dW (and every candidate
+        # correction the diagnosis proves) asks for the same derivative in a scope of its own
+        free = free_indices(node, scope.index_names)
+        key = (node, scope.index_names, frozenset(scope.index_ranges.items()),
+               tuple(sorted((k, idx[k]) for k in free)))
+        found = self._derivatives.get(key)
+        if found is None:
+            if len(self._derivatives) > DERIVATIVES_KEPT:
+                self._derivatives.clear()
+            found = self._derivatives[key] = self._derivative(node, scope, idx)
+        return found
+
+    def _derivative(self, node: ast.Derivative, scope: Scope, idx: dict) -> Matrix:
         cut_env, hat, back = self._cut(node.wrt)
         of = self.evaluate(node.of, cut_env, scope, idx)
         wrt_symbols = list(hat)
