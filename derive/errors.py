@@ -15,6 +15,26 @@ class DeriveError(Exception):
     """Base of every error derive raises on purpose."""
 
 
+class Deferred:
+    """An error's message, written when it is first read: the diagnosis types thousands of
+    candidate edits that are ill-shaped and never reads why, and writing the message (the
+    place's text, the shapes' sizes) cost more than finding the mismatch. A pickled error carries
+    the written text."""
+
+    __slots__ = ("_write", "_text")
+
+    def __init__(self, write):
+        self._write, self._text = write, None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = self._write()
+        return self._text
+
+    def __reduce__(self):
+        return str, (str(self),)
+
+
 class ParseError(DeriveError, ValueError):
     """Text that the claim grammar does not accept; the message shows a caret under the spot.
 

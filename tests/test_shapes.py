@@ -195,3 +195,19 @@ def test_sizes_stay_symbolic():
 
 def test_a_squared_size_prints_readably():
     assert "··" not in shape_of("vec(A)")
+
+
+def test_a_shape_error_writes_its_message_when_read_and_carries_the_text_when_pickled():
+    import pickle
+
+    from derive.errors import Deferred
+
+    written = []
+    error = ShapeError(Deferred(lambda: written.append(1) or "u @ v: inner sizes M and N differ"))
+    assert written == []  # the diagnosis types thousands of ill-shaped edits and never reads why
+    assert str(error) == "u @ v: inner sizes M and N differ" and written == [1]
+    assert str(error) == "u @ v: inner sizes M and N differ" and written == [1]  # written once
+    again = pickle.loads(pickle.dumps(error))  # a --jobs worker's error reaches the parent as text
+    assert type(again) is ShapeError and str(again) == "u @ v: inner sizes M and N differ"
+    with pytest.raises(ShapeError, match=re.escape("u @ v: (M,1) @ (N,1): inner sizes 1 and N differ")):
+        infer(parse_expr("u @ v"), PROBLEM.scope())

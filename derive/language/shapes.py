@@ -21,7 +21,7 @@ from functools import lru_cache, singledispatch
 import sympy
 
 from .. import limits
-from ..errors import ShapeError, TooLarge, UnsupportedError, unknown_name
+from ..errors import Deferred, ShapeError, TooLarge, UnsupportedError, unknown_name
 from ..limits import MAX_EXPONENT  # noqa: F401 - its home is limits.py
 from . import ast
 from .primitives import ELEMENTWISE, PRIMITIVES, canonical_function, engine_rules
@@ -308,7 +308,7 @@ def broadcast(left: Shape, right: Shape, where: str | Place, op: str, scope: Sco
         elif scope is not None and scope.same(a, b):
             out.append(a)
         else:
-            raise ShapeError(f"{where}: {fmt(left)} {op} {fmt(right)}: shapes do not match")
+            raise ShapeError(Deferred(lambda: f"{where}: {fmt(left)} {op} {fmt(right)}: shapes do not match"))
     return tuple(out)
 
 
@@ -318,13 +318,13 @@ def _(node: ast.Binary, scope):
     right = _infer(node.right, scope)
     if node.op == "@":
         if left[1] is not right[0] and not scope.same(left[1], right[0]):
-            raise ShapeError(
-                f"{_where(node)}: {fmt(left)} @ {fmt(right)}: inner sizes {left[1]} and {right[0]} differ"
-            )
+            raise ShapeError(Deferred(
+                lambda: f"{_where(node)}: {fmt(left)} @ {fmt(right)}: inner sizes {left[1]} and {right[0]} differ"
+            ))
         return (left[0], right[1])
     if node.op == "**":
         if not is_scalar(right):
-            raise ShapeError(f"{_where(node)}: the exponent must be a scalar, not {fmt(right)}")
+            raise ShapeError(Deferred(lambda: f"{_where(node)}: the exponent must be a scalar, not {fmt(right)}"))
         exponent = size_value(node.right, scope)
         if exponent is None:
             raise TooLarge(f"{_where(node)}: an exponent must be a number or a size, as in x**2 or det(A)**n")
@@ -520,7 +520,7 @@ def _scalar_shape(node: ast.Call, shapes: list[Shape], where: str | Place) -> Sh
 def _record_range(scope: Scope, index: str, dim: Dim, where: str | Place) -> None:
     known = scope.index_ranges.get(index)
     if known is not None and not scope.same(known, dim):
-        raise ShapeError(f"{where}: index {index} ranges over {dim} here but over {known} elsewhere")
+        raise ShapeError(Deferred(lambda: f"{where}: index {index} ranges over {dim} here but over {known} elsewhere"))
     scope.index_ranges[index] = dim
     memo = _MEMO.get()
     if memo is not None and memo.frames:
@@ -534,7 +534,8 @@ def _(node: ast.Index, scope):
     items = node.items
     if len(items) == 1:
         if not is_vector(shape):
-            raise ShapeError(f"{where}: one index needs a vector, not {fmt(shape)}: write two, as in [i,j]")
+            raise ShapeError(Deferred(
+                lambda: f"{where}: one index needs a vector, not {fmt(shape)}: write two, as in [i,j]"))
         (item,) = items
         dims = [vector_length(shape)]
     elif len(items) == 2:

@@ -155,29 +155,47 @@ def renamed_index(index: Idx, mapping: dict) -> Idx:
     return mapping.get(index, index) if isinstance(index, str) else index
 
 
-def factor_names(factor: Factor) -> set[str]:
+def _kept(value, key: str, compute: Callable[[], frozenset]) -> frozenset:
+    """``compute()``, kept with ``value`` (immutable, so it cannot go stale): the free names of a
+    term or a function's argument are asked for millions of times over a catalog. Kept outside
+    the fields, so equality, hashing and ``replace`` ignore it."""
+    found = value.__dict__.get(key)
+    if found is None:
+        found = value.__dict__[key] = compute()
+    return found
+
+
+def factor_names(factor: Factor) -> frozenset[str]:
     """The index names a factor uses freely."""
     if isinstance(factor, Tensor):
-        return {i for i in factor.indices if isinstance(i, str)}
+        return frozenset(i for i in factor.indices if isinstance(i, str))
     if isinstance(factor, Delta):
-        return {i for i in (factor.a, factor.b) if isinstance(i, str)}
+        return frozenset(i for i in (factor.a, factor.b) if isinstance(i, str))
     if isinstance(factor, Apply):
         return free_names(factor.arg)
-    return set()
+    return frozenset()
 
 
-def term_free(term: Term) -> set[str]:
-    names: set[str] = set()
-    for factor in term.factors:
-        names |= factor_names(factor)
-    return names - {n for n, _ in term.sums}
+def term_free(term: Term) -> frozenset[str]:
+    """The index names a term uses freely."""
+    def compute() -> frozenset:
+        names: set[str] = set()
+        for factor in term.factors:
+            names |= factor_names(factor)
+        return frozenset(names - {n for n, _ in term.sums})
+
+    return _kept(term, "_free", compute)
 
 
-def free_names(expr: Expr) -> set[str]:
-    names: set[str] = set()
-    for term in expr.terms:
-        names |= term_free(term)
-    return names
+def free_names(expr: Expr) -> frozenset[str]:
+    """The index names an expression uses freely."""
+    def compute() -> frozenset:
+        names: set[str] = set()
+        for term in expr.terms:
+            names |= term_free(term)
+        return frozenset(names)
+
+    return _kept(expr, "_free", compute)
 
 
 def all_names(term: Term) -> set[str]:

@@ -23,7 +23,7 @@ from ...language.shapes import SCALAR, Scope, typed
 from ...language.text import to_text
 from ...problem.definition import Problem
 from .builder import Builder, entry_names, fixed_dim, index_form, structure_of
-from .canonical import canonical, scalar_zero
+from .canonical import canonical, collect, scalar_zero
 from .derivation import Derivation, Step, derive_gradient, step
 from .folding import folding_for
 from .form import Expr, Idx, free_names
@@ -133,15 +133,22 @@ def prove_link(problem: Problem, left: ast.Node, right: ast.Node, scope: Scope) 
                 size = builder.ranges.get(fast, 1)
                 text = f"{name} = ({pair[0]} - 1)*{size} + {pair[1]}"
                 rules[0] += "; " + remember(text, _pair_rule(name, pair, size))
-        folding = folding_for(problem)
-        for side, form, why in zip((left, right), forms, rules):
-            link.steps.append(step(entry_of(side, indices), render(folding.fold(form), problem, namer, parts),
-                                   why=why))
-        difference = canonical(forms[0] - forms[1], builder.ranges, structure_of(problem))
+        # both forms are canonical: when their terms are the same, the difference is zero without
+        # canonicalizing it again (identical terms canonicalize identically); else it is taken whole,
+        # now that every index's range is known
+        difference = collect([*forms[0].terms, *(-forms[1]).terms])
+        if difference.terms:
+            difference = canonical(forms[0] - forms[1], builder.ranges, structure_of(problem))
+        cancels = not difference.terms or scalar_zero(difference)
+        if not (cancels and derivation is not None):  # a proved gradient is argued from its derivation
+            folding = folding_for(problem)
+            for side, form, why in zip((left, right), forms, rules):
+                link.steps.append(step(entry_of(side, indices), render(folding.fold(form), problem, namer, parts),
+                                       why=why))
     except UnsupportedError as error:
         link.reason = f"no rule: {str(error).splitlines()[0]}"
         return link
-    if difference.terms and scalar_zero(difference):
+    if difference.terms and cancels:
         link.proved = True
         link.reason = "equal after rational simplification of the entries, for every size"
         link.steps.append(step(_zero_node(), why="left minus right is zero as a rational function of its "
