@@ -206,6 +206,8 @@ def _check_powers(node: ast.Node) -> None:
     """Powers nested in one another multiply their exponents: ``((2**64)*1)**64`` is 2**4096, and
     six such levels would be a number of gigabytes, computed exactly. Along every path from the
     root, the exponents (at least 1 each) multiply to at most MAX_EXPONENT."""
+    if not _has_power(node):
+        return
     memo = _MEMO.get()
     stack = [(node, 1)]
     whole = []  # subtrees entered at power 1: once all are checked, each holds at power 1 anywhere
@@ -226,6 +228,25 @@ def _check_powers(node: ast.Node) -> None:
         stack.extend((child, power) for child in ast.children(current))
     if memo is not None:
         memo.powers_checked.update((id(each), each) for each in whole)
+
+
+def _has_power(node: ast.Node) -> bool:
+    """Whether a power by a number occurs in ``node``; kept with each subtree (a node is immutable,
+    so it cannot go stale), since every shape asked of a tree would otherwise walk all of it."""
+    known = node.__dict__.get("_has_power")
+    if known is not None:
+        return known
+    order, stack = [], [node]
+    while stack:  # children before parents: the reverse of a walk parents-first
+        current = stack.pop()
+        if "_has_power" not in current.__dict__:
+            order.append(current)
+            stack.extend(ast.children(current))
+    for current in reversed(order):
+        current.__dict__["_has_power"] = (
+            isinstance(current, ast.Binary) and current.op == "**" and isinstance(current.right, ast.Number)
+        ) or any(child.__dict__["_has_power"] for child in ast.children(current))
+    return node.__dict__["_has_power"]
 
 
 def _infer(node, scope: Scope) -> Shape:
