@@ -195,8 +195,9 @@ class NumericModel:
         if env is not self.base:
             raise UnsupportedError("a derivative inside another is taken by central differences of the "
                                    "inner one, at shifted points: this one was met at a perturbed point")
-        # by the tree's structure, not its identity: the diagnosis builds the same derivative
-        # afresh in many candidate edits, and each costs a pass per entry of what it is by
+        # by the tree's structure, not its identity, and by the indices it leaves free only: the
+        # diagnosis builds the same derivative afresh in many candidate edits, a Hessian asks for
+        # dL/dW at every entry (i, j), and each costs a stacked pass along every entry of W
         free = self.evaluation(self.base, scope).free_indices(node)
         key = (node, frozenset(scope.index_ranges.items()), tuple(sorted((k, idx[k]) for k in free)))
         found = self._derivatives.get(key)
@@ -261,7 +262,7 @@ class NumericModel:
 
     def _shift(self, wrt: str, k: int, step: float) -> NumericModel:
         """``_shifted``, kept: every entry of a Hessian (or of a Hessian-vector product) uses the
-        same shifted models, whose derivatives each cost a pass per entry of ``wrt``."""
+        same shifted models, whose derivatives each cost a stacked pass along every entry of ``wrt``."""
         key = (wrt, k, step)
         if key not in self._shifts:
             if len(self._shifts) > SHIFT_LIMIT:

@@ -56,8 +56,8 @@ def forget(problem: Problem) -> None:
 def _model(problem: Problem, seed: int, table, overrides, site, slip: str,
            source: Problem | None = None) -> NumericModel:
     """The numeric model of ``problem`` at one of the diagnosis's points, built once per problem:
-    its points are fixed, and a model keeps what it computed (a pass per entry of each variable
-    a derivative is taken by), which every claim of the problem and every answer graded reuses.
+    its points are fixed, and a model keeps what it computed (a pass along every entry of each
+    variable a derivative is taken by), which every claim of the problem and every answer graded reuses.
     ``slip`` names the ``overrides`` (a wrong rule for an activation's derivative) or the
     ``source``, a variant of the problem the model is built from (a variable made symmetric). The
     models of the latest PROBLEMS problems are kept (an assignment's questions, a catalog's current one)."""
