@@ -31,6 +31,9 @@ class Deferred:
             self._text = self._write()
         return self._text
 
+    def __repr__(self) -> str:
+        return repr(str(self))
+
     def __reduce__(self):
         return str, (str(self),)
 

@@ -239,6 +239,21 @@ def test_a_proved_gradient_reads_from_the_chain_rule_back_to_matrix_form(pid, cl
     assert exact(pid).check(chain).verdict == "holds"
 
 
+def test_a_gradient_is_derived_once_per_problem_and_each_claim_reads_the_same_argument(monkeypatch):
+    from derive.oracles.index import proof
+
+    fresh = load_problem(FOLDER / "linear-layer.toml")  # a problem no other test has derived
+    calls = []
+    monkeypatch.setattr(proof, "derive_gradient", lambda *args: calls.append(args) or derive_gradient(*args))
+    first = prove(fresh, "dJ/dW = dJ/dy @ x.T").links[0]
+    wrong = prove(fresh, "dJ/dW = 2 * dJ/dy @ x.T").links[0]
+    again = prove(fresh, "dJ/dW = dJ/dy @ x.T").links[0]
+    assert len(calls) == 1
+    assert first.proved and again.proved and not wrong.proved
+    assert [s.text for s in again.steps] == [s.text for s in first.steps]
+    assert wrong.reason == "the canonical index forms differ"
+
+
 def test_an_index_split_for_vec_is_named_in_the_steps():
     (link,) = prove(problem("seed004-vec-identity"), "vec(A @ B @ C) = kron(C.T, A) @ vec(B)").links
     assert "#" not in " ".join(s.text for s in link.steps)
