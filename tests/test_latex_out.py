@@ -353,6 +353,10 @@ MAPPED = [
     ("dLOSS/dW1", r"\frac{\partial \text{LOSS}}{\partial W^{(1)}}"),
     ("W1[i,j]", "W^{(1)}_{ij}"),  # a name's superscript takes a subscript
     ("W1.T", r"\left(W^{(1)}\right)^{\top}"),
+    # the order of a second derivative goes outside parentheses, as the transpose does: W^{(1)}^2
+    # would stop pdflatex ("Double superscript")
+    ("d2LOSS/dW12", r"\frac{\partial^2 \text{LOSS}}{\partial \left(W^{(1)}\right)^2}"),
+    ("d2LOSS/dW22", r"\frac{\partial^2 \text{LOSS}}{\partial W_{2}^2}"),
     ("h(x4)", r"\phi\left(x^{(4)}\right)"),
     ("sum_k(x[k])", r"\sum_{\kappa} x_{\kappa}"),
     ("W2", "W_{2}"),
@@ -362,6 +366,15 @@ MAPPED = [
 @pytest.mark.parametrize("text, latex", MAPPED, ids=[row[0] for row in MAPPED])
 def test_names_map_to_the_latex_given(text, latex):
     assert to_latex(parse_expr(text), NAMES) == latex
+    assert tex_problems(latex) == []
+
+
+@pytest.mark.parametrize("text", ["d2LOSS/dW12", "d(d2LOSS/dW12)/dx4", "d2LOSS/dW12 @ W1"])
+def test_a_second_derivative_by_a_name_with_a_superscript_reads_back(text):
+    latex = to_latex(parse_expr(text), NAMES)
+    assert tex_problems(latex) == []
+    reading = {"W^{(1)}": "W1", "x^{(4)}": "x4", r"\text{LOSS}": "LOSS"}
+    assert parse_latex_expr(latex, names=reading) == parse_expr(text)
 
 
 # -- notation that depends on shapes -----------------------------------------------------------------

@@ -409,7 +409,10 @@ def _derivative_text(of: ast.Node, wrt: ast.Node, ctx: _Context, order: int = 1)
     if top.level < _SCRIPT or top.open:
         top = _paren(top)
     mark = "" if order == 1 else f"^{order}"
-    return rf"\frac{{\partial{mark} {top.text}}}{{\partial {_latex(wrt, ctx).text}{mark}}}"
+    below = _latex(wrt, ctx)
+    if order > 1:  # ∂(W^{(1)})^2: a name with a superscript of its own takes the order outside parentheses
+        below = _scriptable(below)
+    return rf"\frac{{\partial{mark} {top.text}}}{{\partial {below.text}{mark}}}"
 
 
 def _derivative_entry(node: ast.Derivative, items, ctx: _Context) -> _Out | None:
