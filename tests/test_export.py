@@ -57,6 +57,28 @@ def test_prose_is_escaped_for_latex(text, tex):
     assert tex_text(text) == tex
 
 
+@pytest.mark.parametrize("text, tex", [
+    ("Łódź, Ș", "Łódź, Ș"),  # in the T1 fonts: as written
+    ("ǘ ȁ ſ", "u a s"),  # accents the fonts lack: the letter without them
+    ("ħ ƀ", "? ?"),  # no letter to fall back on
+])
+def test_latin_letters_outside_the_text_fonts_fall_back_to_what_compiles(text, tex):
+    assert tex_text(text) == tex
+
+
+@pytest.mark.skipif(PDFLATEX is None, reason="pdflatex is not installed (.ci/run installs TeX Live)")
+def test_any_character_of_prose_compiles(tmp_path):
+    text = "".join(chr(code) for code in range(0xA0, 0x3000) if chr(code).isprintable())
+    source = tmp_path / "prose.tex"
+    source.write_text("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage[T1]{fontenc}\n"
+                      "\\usepackage{amssymb}\n\\begin{document}\n" + tex_text(text) + "\n\\end{document}\n",
+                      encoding="utf-8")
+    run = subprocess.run([PDFLATEX, "-interaction=nonstopmode", "-halt-on-error", source.name],
+                         cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=120)
+    errors = [line for line in run.stdout.splitlines() if line.startswith("!")]
+    assert run.returncode == 0 and not errors, errors or run.stdout[-2000:]
+
+
 def test_a_proved_gradient_is_written_as_the_answer_sheet_argument():
     path = next(p for p in PATHS if p.stem == "seed001-batched-linear")
     problem, verdicts = _checked(path)

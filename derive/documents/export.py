@@ -41,7 +41,20 @@ _GREEK_COMMANDS = {"alpha", "beta", "gamma", "delta", "varepsilon", "zeta", "eta
 # capitals that LaTeX writes as the Latin letters they look like
 _LATIN_CAPITALS = {"alpha": "A", "beta": "B", "varepsilon": "E", "zeta": "Z", "eta": "H", "iota": "I",
                    "kappa": "K", "mu": "M", "nu": "N", "omicron": "O", "rho": "P", "tau": "T", "chi": "X"}
-_TEXT_SAFE = 0x250  # Latin letters with accents, dashes and quotes are in pdflatex's T1 text fonts
+# Below U+0180 pdflatex's utf8 input with T1 fonts sets every printable character but these; of
+# Latin Extended-B (U+0180-U+024F) only these ranges (TeX Live 2022: each character from U+00A0
+# to U+024F compiled once); beyond, none is text
+_NOT_IN_T1 = frozenset(map(chr, (0x126, 0x127, 0x138, 0x13F, 0x140, 0x149, 0x166, 0x167, 0x17F)))
+_T1_EXTENDED_B = frozenset(chr(code) for first, last in (
+    (0x192, 0x192), (0x1C4, 0x1D4), (0x1E2, 0x1E3), (0x1E6, 0x1EB), (0x1F0, 0x1F0), (0x1F4, 0x1F5),
+    (0x218, 0x21B), (0x232, 0x233), (0x237, 0x237)) for code in range(first, last + 1))
+
+
+def _in_text_fonts(char: str) -> bool:
+    """Whether pdflatex sets ``char`` as text (Latin letters with accents, dashes, quotes)."""
+    if ord(char) < 0x180:
+        return char not in _NOT_IN_T1
+    return char in _T1_EXTENDED_B or char in "–—‘’“”"
 
 
 def _unicode(char: str) -> str:
@@ -59,6 +72,10 @@ def _unicode(char: str) -> str:
     folded = unicodedata.normalize("NFKC", char)
     if folded != char and all(ord(c) < 128 for c in folded):
         return folded
+    # a letter with accents the fonts lack (ǘ, ȁ): its letter without them
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    if bare and bare != char and all(ord(c) < 128 for c in bare):
+        return bare
     return "?"
 
 
@@ -73,7 +90,7 @@ def tex_text(text: str) -> str:
             out.append(TEX_SPECIAL[char])
         elif not (char.isprintable() or char in "\n\t"):
             out.append("?")  # a control character: TeX would stop at it
-        elif ord(char) < _TEXT_SAFE or char in "–—‘’“”":
+        elif _in_text_fonts(char):
             out.append(char)
         else:
             out.append(_unicode(char))
