@@ -24,6 +24,7 @@ from .. import limits
 from ..errors import Deferred, ShapeError, TooLarge, UnsupportedError, unknown_name
 from ..limits import MAX_EXPONENT  # noqa: F401 - its home is limits.py
 from . import ast
+from .nested_powers import check_nested_powers
 from .primitives import ELEMENTWISE, PRIMITIVES, canonical_function, engine_rules
 from .text import to_text
 
@@ -169,7 +170,7 @@ def typed(nodes: Iterable[ast.Node], scope: Scope, memo: ShapeMemo | None = None
     token = _MEMO.set(memo)
     try:
         for node in nodes:
-            _check_powers(node)
+            check_nested_powers(node, memo.powers_checked if memo is not None else None)
             shapes.append(_infer(node, local))
     finally:
         _MEMO.reset(token)
@@ -200,53 +201,6 @@ class Place:
 
 def _where(node) -> Place:
     return Place(node)
-
-
-def _check_powers(node: ast.Node) -> None:
-    """Powers nested in one another multiply their exponents: ``((2**64)*1)**64`` is 2**4096, and
-    six such levels would be a number of gigabytes, computed exactly. Along every path from the
-    root, the exponents (at least 1 each) multiply to at most MAX_EXPONENT."""
-    if not _has_power(node):
-        return
-    memo = _MEMO.get()
-    stack = [(node, 1)]
-    whole = []  # subtrees entered at power 1: once all are checked, each holds at power 1 anywhere
-    while stack:
-        current, power = stack.pop()
-        if memo is not None and power == 1:
-            if id(current) in memo.powers_checked:
-                continue
-            whole.append(current)
-        if isinstance(current, ast.Binary) and current.op == "**" and isinstance(current.right, ast.Number):
-            inner = power * max(1, abs(current.right.value))
-            if inner > limits.MAX_EXPONENT and power > 1:
-                raise TooLarge(f"{_where(current)}: powers nested in one another raise to {inner} in all; "
-                               f"the limit is {limits.MAX_EXPONENT} ({limits.DOC})")
-            stack.append((current.left, inner))
-            stack.append((current.right, power))
-            continue
-        stack.extend((child, power) for child in ast.children(current))
-    if memo is not None:
-        memo.powers_checked.update((id(each), each) for each in whole)
-
-
-def _has_power(node: ast.Node) -> bool:
-    """Whether a power by a number occurs in ``node``; kept with each subtree (a node is immutable,
-    so it cannot go stale), since every shape asked of a tree would otherwise walk all of it."""
-    known = node.__dict__.get("_has_power")
-    if known is not None:
-        return known
-    order, stack = [], [node]
-    while stack:  # children before parents: the reverse of a walk parents-first
-        current = stack.pop()
-        if "_has_power" not in current.__dict__:
-            order.append(current)
-            stack.extend(ast.children(current))
-    for current in reversed(order):
-        current.__dict__["_has_power"] = (
-            isinstance(current, ast.Binary) and current.op == "**" and isinstance(current.right, ast.Number)
-        ) or any(child.__dict__["_has_power"] for child in ast.children(current))
-    return node.__dict__["_has_power"]
 
 
 def _infer(node, scope: Scope) -> Shape:

@@ -345,10 +345,17 @@ def collect(terms: list[Term]) -> Expr:
     out = []
     for (factors, sums), coeff in groups.items():
         if not coeff.is_Rational:  # a rational number is in lowest terms already
-            coeff = sympy.cancel(sympy.together(coeff))
+            coeff = _lowest_terms(coeff)
         if coeff != 0:
             out.append(Term(coeff, factors, sums))
     return Expr(tuple(sorted(out, key=term_key)))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _lowest_terms(coeff: sympy.Expr) -> sympy.Expr:
+    """A coefficient in the sizes (1/S - 2/S, d/(d*S)) as one fraction in lowest terms,
+    remembered: the same few coefficients recur in every term of every proof of a problem."""
+    return sympy.cancel(sympy.together(coeff))
 
 
 # -- the equality test beyond the canonical form ------------------------------------------------
