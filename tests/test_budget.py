@@ -77,8 +77,8 @@ def test_the_exact_budget_is_the_links_over_all_its_sizes():
     link = LinkVerdict(left="", right="", verdict="undecided")
     scope = problem.scope()
     side = parse_expr("trace(A @ A)")
-    assert checker._exact_at(link, {"n": 2}, side, side, scope, random.Random(0)).outcome == "zero"
+    assert checker.exact_at(link, {"n": 2}, side, side, scope, random.Random(0)).outcome == "zero"
     link.timings["exact"] = 5.0  # as if the sizes before had used it all
-    evidence = checker._exact_at(link, {"n": 3}, side, side, scope, random.Random(0))
+    evidence = checker.exact_at(link, {"n": 3}, side, side, scope, random.Random(0))
     assert (evidence.outcome, evidence.method) == ("undecided", "timeout")
     assert "no time left" in evidence.detail and "the link's 5 s" in evidence.detail

@@ -285,3 +285,30 @@ def test_an_inverse_of_a_product_kron_or_inverse_is_decided(claim):
 def test_an_inverse_of_a_singular_matrix_is_still_refused(claim):
     verdict = ProblemChecker(INVERSES).check(claim)
     assert verdict.verdict == "error" and "singular" in verdict.error
+
+
+@pytest.mark.parametrize("wrong", ["dJ/dW = 2 * (dJ/dy @ x.T)", "dJ/dW = -(dJ/dy @ x.T)", "dJ/dW = dJ/dy @ x"])
+def test_a_correction_that_is_a_claim_proved_already_is_not_proved_again(wrong):
+    problem = find_problem("linear-layer")
+    fresh, warm = ProblemChecker(problem), ProblemChecker(problem)
+    outcomes = []
+    proved = warm.exact_at
+    warm.exact_at = lambda *args, **kwargs: outcomes.append(proved(*args, **kwargs)) or outcomes[-1]
+    assert warm.check("dJ/dW = dJ/dy @ x.T").verdict == "holds"
+    again = warm.check(wrong).links[0].diagnosis
+    assert again == fresh.check(wrong).links[0].diagnosis and again.correct == "dJ/dy @ x.T"
+    assert [e.method for e in outcomes[-2:]] == ["proved before", "proved before"]
+
+
+def test_a_correction_proved_at_other_sizes_only_is_proved_again():
+    problem = find_problem("linear-layer")
+    (small,), (large,) = ([problem.sizes_from(values)] for values in ([2, 3], [3, 4]))
+    checker = ProblemChecker(problem, CheckOptions(exact_sizes=[small]))
+    assert checker.check("dJ/dW = dJ/dy @ x.T").verdict == "holds"
+    other = ProblemChecker(problem, CheckOptions(exact_sizes=[large]))
+    other._zeros = checker._zeros  # what one checker proved says nothing about other sizes
+    outcomes = []
+    proved = other.exact_at
+    other.exact_at = lambda *args, **kwargs: outcomes.append(proved(*args, **kwargs)) or outcomes[-1]
+    assert other.check("dJ/dW = 2 * (dJ/dy @ x.T)").links[0].diagnosis.correct == "dJ/dy @ x.T"
+    assert outcomes[-1].outcome == "zero" and outcomes[-1].method != "proved before"

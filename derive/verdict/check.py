@@ -35,6 +35,7 @@ from ..oracles.zero import ExpansionTooLarge, find_witness, zero_test
 from ..problem.definition import ClaimSpec, Problem
 from ..problem.updates import as_gradient_claim
 from .ambiguity import row_slice_notes
+from .corrections import proved_correction
 from .evidence import (
     FAILS,
     HOLDS,
@@ -51,7 +52,6 @@ from .evidence import (
     sizes_text,
 )
 from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes, exact_size_assignments
-from .points import common_scope
 from .shape_statement import check_statement
 from .sizes_as_values import sizes_as_values
 
@@ -123,6 +123,7 @@ class ProblemChecker:
         self.problem = problem
         self.options = options or CheckOptions()
         self._exact: dict = {}
+        self._zeros: set = set()  # (sizes, the two sides, their index names and ranges) proved equal
         self.exact_sizes = self.options.exact_sizes or exact_size_assignments(
             problem, self.options.exact_assignments)
 
@@ -277,7 +278,7 @@ class ProblemChecker:
             sizes = draw_sizes(self.problem, rng, *FRESH_EXACT, avoid=used, nonzero=coefficients,
                                cheapest_of=FRESH_DRAWS)
             try:
-                self._exact_at(link, sizes, reference, claimed, scope, rng)
+                self.exact_at(link, sizes, reference, claimed, scope, rng)
             except TooLarge as error:  # the claim is checkable at the smallest sizes, not at these
                 link.exact.append(ExactEvidence(sizes=sizes, outcome="undecided", method="limit",
                                                 detail=str(error).splitlines()[0]))
@@ -328,33 +329,7 @@ class ProblemChecker:
             return Diagnosis("shape" if message else "unknown",
                              message or "no common slip was recognised within "
                              f"{min(DIAGNOSIS_BUDGET, self.options.exact_budget):g} s")
-        return self._proved(reference, claimed, found, scope)
-
-    def _proved(self, reference, claimed, diagnosis: Diagnosis, scope) -> Diagnosis:
-        """The diagnosis with its suggested correction only when the exact oracle proves it right at
-        every usual size assignment: it was found at two random points, and is read as the answer.
-        (An ill-formed derivative side is what gets corrected, towards the claim.)"""
-        if diagnosis.correction is None:
-            return diagnosis
-        probe = LinkVerdict(left="", right="", verdict=UNDECIDED)
-        try:
-            target = reference if common_scope(scope, reference) is not None else claimed
-            try:  # in the link's scope where it fits: the exact values of the true side are kept there
-                sides = typed((target, diagnosis.correction), scope)
-            except ShapeError:
-                sides = typed((target, diagnosis.correction), scope.for_claim(scope.index_names))
-            proved = scope.same_shape(*sides.shapes) and all(
-                self._exact_at(probe, sizes, target, diagnosis.correction, sides.scope,
-                               random.Random(self.options.seed), proof_only=True).outcome == "zero"
-                for sizes in self.exact_sizes)
-        except DeriveError:
-            proved = False
-        if proved:
-            return diagnosis
-        why = (f"not proved within {self.options.exact_budget:g} s" if any(e.method == "timeout" for e in probe.exact)
-               else "not proved by the exact check")
-        return dataclasses.replace(diagnosis, correct=None, correction=None, message=(
-            f"{diagnosis.message} (a correction matched at two random points but was {why}, so none is suggested)"))
+        return proved_correction(self, reference, claimed, found, scope)
 
     # -- the exact oracle ------------------------------------------------------------------
     def _assignments(self, scope: Scope, nodes, sizes_of) -> list[dict]:
@@ -382,11 +357,11 @@ class ProblemChecker:
     def _exact_check(self, link: LinkVerdict, reference, claimed, scope) -> None:
         rng = random.Random(self.options.seed)
         for sizes in self.exact_sizes:
-            if self._exact_at(link, sizes, reference, claimed, scope, rng).outcome != "zero":
+            if self.exact_at(link, sizes, reference, claimed, scope, rng).outcome != "zero":
                 break
 
-    def _exact_at(self, link: LinkVerdict, sizes: dict, reference, claimed, scope, rng,
-                  proof_only: bool = False) -> ExactEvidence:
+    def exact_at(self, link: LinkVerdict, sizes: dict, reference: ast.Node, claimed: ast.Node, scope: Scope,
+                 rng: random.Random, proof_only: bool = False) -> ExactEvidence:
         """The exact oracle at one size assignment: a witness, a proof of zero, or undecided.
 
         When the zero test cannot prove the difference zero, a thorough witness search (every
@@ -395,6 +370,11 @@ class ProblemChecker:
         """
         start = time.monotonic()
         evidence = ExactEvidence(sizes=sizes, outcome="undecided")
+        key = (tuple(sizes.items()), reference, claimed, scope.index_names, frozenset(scope.index_ranges.items()))
+        if proof_only and key in self._zeros:  # a correction that is another claim, proved already
+            evidence.outcome, evidence.method = "zero", "proved before"
+            link.exact.append(evidence)
+            return evidence
         budget = self.options.exact_budget - link.timings.get("exact", 0.0)  # the link's, over all its sizes
         try:
             if budget <= 0:
@@ -430,6 +410,8 @@ class ProblemChecker:
             evidence.outcome, evidence.method, evidence.detail = "undecided", "timeout", f"{error}{left_over}"
         evidence.seconds = time.monotonic() - start
         link.exact.append(evidence)
+        if evidence.outcome == "zero":
+            self._zeros.add(key)
         return evidence
 
     def _zero_test(self, left, right, start: float, budget: float | None = None) -> tuple[str, str, str]:
