@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derive.oracles.functions import Sigmoid, SoftmaxEntry, Tanh, undefined
-from derive.oracles.zero import Atomizer, find_witness, is_zero_polynomial, is_zero_rational
+from derive.oracles.witness import find_witness
+from derive.oracles.zero import Atomizer, is_zero_polynomial, is_zero_rational
 
 from .strategies import sympy_scalars
 

@@ -2,7 +2,8 @@
 
 - ``symbolic`` — the exact oracle: every entry a SymPy symbol at concrete sizes, differentiated
   entry by entry (``reverse``: one reverse pass over the expression graph); ``functions`` holds
-  its activations as atoms, ``zero`` proves a difference zero or finds a witness where it is not.
+  its activations as atoms, ``zero`` proves a difference zero, ``witness`` finds a point where it
+  is not.
 - ``numeric`` — the numeric oracle: NumPy at random points and large sizes, complex-step
   directional derivatives; ``numpy_functions`` holds its forms of the elementwise primitives.
 - ``index`` — the index-notation engine: both sides entrywise with symbolic sizes, a canonical

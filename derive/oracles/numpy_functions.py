@@ -3,8 +3,8 @@
 Each form is complex-safe, so that the complex-step derivative works through it, and carries its
 first and second derivatives (``f'`` and ``f''`` appear in claims). The exact oracle has SymPy
 forms of its own (derive.oracles.functions); a test checks that the two agree. ``standin`` is
-shared by the numeric oracle and the exact zero test's witness search: both must evaluate an
-undefined ``h`` as the same function.
+shared by the numeric oracle and the exact oracle's witness search (derive.oracles.witness):
+both must evaluate an undefined ``h`` as the same function.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Deciding whether an exact difference is zero, and finding witnesses where it is not.
+"""Deciding whether an exact difference is zero (derive/oracles/witness.py refutes one that is not).
 
 Soundness is the point. ``is_zero`` answers True only with a proof: the difference, with every
 function application replaced by an atom (``σ(z)``, ``h'(X[1,2])``, a softmax entry), expands to
@@ -12,35 +12,21 @@ Only rewrites valid for every value, of any sign, are used: roots and powers by 
 radicals of their exact base (``Atomizer.root``), never split or merged across bases, because
 (1/u)**(1/2) = u**(-1/2) and (a·b)**(1/2) = a**(1/2)·b**(1/2) are false for negative values;
 SymEngine, which would make those rewrites, only ever sees polynomials.
-
-Refutation needs a witness: ``find_witness`` evaluates both sides at random points with 40
-significant digits (or as many as the entries' exact numbers need) and keeps a difference only
-if it is far beyond the arithmetic's error and the same at twice the digits. With
-``thorough=True``, used before a claim the zero test could not prove is given up, it also tries
-every sign pattern (or, with many symbols, the all-negative, all-positive and alternating ones),
-values near zero and large values, so that a claim false only for negative values is refuted
-whatever the seed; symbols a problem confines (a stochastic matrix's entries) stay inside.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import math
-import random
-from collections.abc import Container, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-import mpmath
 import sympy
 
 if TYPE_CHECKING:
     import symengine
 
-from .functions import MPMATH_FORMS, Absolute, Sigmoid, SoftmaxEntry, Tanh, is_undefined
-from .numpy_functions import standin
+from .functions import Absolute, Sigmoid, SoftmaxEntry, Tanh
 
 
 class Atomizer:
@@ -58,6 +44,8 @@ class Atomizer:
     def __init__(self, expansion_limit: int | None = None):
         self.table: dict = {}
         self.memo: dict = {}
+        self.converted: dict = {}  # SymPy subexpression -> SymEngine's (``to_engine``)
+        self.fractions: dict = {}  # SymEngine subexpression -> (numerator, denominator) (``_fraction``)
         self.radicals: list[tuple[sympy.Symbol, int, sympy.Expr]] = []  # (t, q, b): t**q = b
         # past this many terms of work an expansion is refused (ExpansionTooLarge): SymEngine's
         # compiled expand cannot be interrupted, so only a bounded one may run where no child
@@ -140,11 +128,38 @@ class Atomizer:
         self.memo[expr] = result
         return result
 
+    def to_engine(self, expr: sympy.Expr) -> symengine.Basic | sympy.Expr:
+        """``expr`` (atomized, built by derive, never text) in SymEngine's representation, each
+        distinct subexpression converted once: the entries of a matrix share most of theirs, and
+        SymEngine's own conversion walks every entry whole."""
+        engine = _symengine()
+        if engine is None:
+            return expr
+        stack = [expr]
+        while stack:  # children first, without recursion (an entry may be deep)
+            node = stack[-1]
+            if node in self.converted:
+                stack.pop()
+                continue
+            if isinstance(node, (sympy.Add, sympy.Mul, sympy.Pow)):
+                pending = [arg for arg in node.args if arg not in self.converted]
+                if pending:
+                    stack.extend(pending)
+                    continue
+                args = [self.converted[arg] for arg in node.args]
+                built = engine.Add(*args) if isinstance(node, sympy.Add) else \
+                    engine.Mul(*args) if isinstance(node, sympy.Mul) else engine.Pow(*args)
+            else:
+                built = engine.sympify(node)
+            self.converted[node] = built
+            stack.pop()
+        return self.converted[expr]
+
     def reduce_radicals(self, polynomial: symengine.Basic | sympy.Expr) -> symengine.Basic | sympy.Expr:
         """An expanded SymEngine polynomial with every radical's power below q (t**q = b)."""
         if not self.radicals or polynomial == 0:
             return polynomial
-        relations = {_to_engine(t): (q, _to_engine(b)) for t, q, b in self.radicals}
+        relations = {self.to_engine(t): (q, self.to_engine(b)) for t, q, b in self.radicals}
         for _ in range(MAX_REDUCTIONS):
             high = {}
             for power in _powers(polynomial):
@@ -205,12 +220,6 @@ def _engine() -> ModuleType:
     return _symengine() or sympy
 
 
-def _to_engine(expr):
-    # converts a SymPy object (built by derive, never text) into SymEngine's own representation
-    engine = _symengine()
-    return engine.sympify(expr) if engine is not None else expr
-
-
 def _expand(expr):
     return _engine().expand(expr)
 
@@ -258,20 +267,30 @@ def is_zero_polynomial(difference: sympy.Expr, atomizer: Atomizer) -> bool:
     """True when the difference is the zero polynomial in its symbols and atoms."""
     if difference == 0:
         return True
-    return atomizer.reduce_radicals(atomizer.expand(_to_engine(atomizer(difference)))) == 0
+    return atomizer.reduce_radicals(atomizer.expand(atomizer.to_engine(atomizer(difference)))) == 0
 
 
-def _fraction(expr):
+def _fraction(expr, memo: dict | None = None):
     """(numerator, denominator) of an expression built from sums, products and powers.
 
     Terms over the same denominator are added before cross-multiplying, which keeps the
-    numerator small for the common case (a softmax row shares one denominator).
+    numerator small for the common case (a softmax row shares one denominator). ``memo`` keeps
+    each subexpression's, for the entries of one matrix, which share most of theirs.
     """
+    if memo is None:
+        memo = {}
+    found = memo.get(expr)
+    if found is None:
+        found = memo[expr] = _fraction_of(expr, memo)
+    return found
+
+
+def _fraction_of(expr, memo: dict):
     engine = _engine()
     if isinstance(expr, engine.Add):
         groups: dict = {}
         for term in expr.args:
-            numerator, denominator = _fraction(term)
+            numerator, denominator = _fraction(term, memo)
             groups[denominator] = groups.get(denominator, 0) + numerator
         numerator, denominator = engine.Integer(0), engine.Integer(1)
         for den, num in groups.items():
@@ -280,13 +299,13 @@ def _fraction(expr):
     if isinstance(expr, engine.Mul):
         numerator, denominator = engine.Integer(1), engine.Integer(1)
         for factor in expr.args:
-            n, d = _fraction(factor)
+            n, d = _fraction(factor, memo)
             numerator, denominator = numerator * n, denominator * d
         return numerator, denominator
     if isinstance(expr, engine.Pow):
         base, exponent = expr.args
         if exponent.is_integer:
-            n, d = _fraction(base)
+            n, d = _fraction(base, memo)
             k = int(exponent)
             return (n**k, d**k) if k >= 0 else (d**-k, n**-k)
         return expr, engine.Integer(1)
@@ -301,7 +320,7 @@ def is_zero_rational(difference: sympy.Expr, atomizer: Atomizer, rewrite: bool =
     sigmoid, tanh and softmax written with exponentials first (σ(-z) = 1 - σ(z) is then seen)."""
     has_atoms = difference.has(Sigmoid, Tanh, SoftmaxEntry)
     rewritten = difference.rewrite(sympy.exp) if rewrite and has_atoms else difference
-    numerator, _ = _fraction(_to_engine(atomizer(rewritten)))
+    numerator, _ = _fraction(atomizer.to_engine(atomizer(rewritten)), atomizer.fractions)
     return atomizer.reduce_radicals(atomizer.expand(numerator)) == 0
 
 
@@ -323,268 +342,3 @@ def zero_test(left: sympy.MatrixBase, right: sympy.MatrixBase,
         return "zero", "rational", ""
     return ("undecided", "inconclusive",
             f"{len(remaining)} entries did not simplify to zero, and no point where they differ was found")
-
-
-# -- numeric evaluation of exact expressions ------------------------------------------------
-
-class PointEvaluator:
-    """Values of SymPy expressions at one point, in mpmath arithmetic of the current precision."""
-
-    def __init__(self, point: dict):
-        self.point = point
-        self.memo: dict = {}
-
-    def __call__(self, expr):
-        key = expr
-        if key in self.memo:
-            return self.memo[key]
-        value = self._compute(expr)
-        self.memo[key] = value
-        return value
-
-    def _compute(self, expr):
-        if expr.is_Symbol:
-            return self.point[expr]
-        if expr.is_Number:
-            if expr.is_Rational:
-                return mpmath.mpf(expr.p) / expr.q
-            return mpmath.mpmathify(complex(expr)) if not expr.is_real else mpmath.mpf(float(expr))
-        if expr is sympy.S.ImaginaryUnit:
-            return mpmath.mpc(0, 1)
-        if expr is sympy.S.Pi:
-            return +mpmath.pi
-        if expr is sympy.S.Exp1:
-            return +mpmath.e
-        args = [self(a) for a in expr.args]
-        if isinstance(expr, sympy.Add):
-            return mpmath.fsum(args)
-        if isinstance(expr, sympy.Mul):
-            return mpmath.fprod(args)
-        if isinstance(expr, sympy.Pow):
-            base, exponent = args
-            if expr.args[1].is_Integer:
-                return base ** int(expr.args[1])
-            return mpmath.power(base, exponent)
-        func = expr.func
-        if func in MPMATH_FORMS:
-            return MPMATH_FORMS[func](*args)
-        if is_undefined(func):
-            return standin(func.activation)(args[0], func.order)
-        value = expr.xreplace({s: sympy.Float(self.point[s], 50) for s in expr.free_symbols}).evalf(50)
-        return mpmath.mpmathify(complex(value))
-
-
-@dataclass
-class Witness:
-    """An entry where the two sides differ at a point, with both values (mpmath or SymPy
-    numbers, exact where the entry is a rational function)."""
-
-    entry: tuple[int, int]
-    left: object
-    right: object
-    point: dict
-
-    def as_floats(self) -> tuple[float | complex | str, float | complex | str]:
-        """Both values as Python numbers, or as text where a double cannot hold them."""
-        return _plain_number(self.left), _plain_number(self.right)
-
-    def gap(self) -> str:
-        """|left - right|, to 3 digits: exact for rational values, else at 80 digits."""
-        if isinstance(self.left, sympy.Basic) and isinstance(self.right, sympy.Basic):
-            return mpmath.nstr(_mp(abs(self.left - self.right)), 3)
-        with mpmath.workdps(80):
-            return mpmath.nstr(abs(_mp(self.left) - _mp(self.right)), 3)
-
-
-def _mp(value):
-    if isinstance(value, sympy.Basic):
-        if value.is_Rational:
-            return mpmath.mpf(value.p) / value.q
-        return mpmath.mpmathify(complex(value.evalf(60)))
-    return value
-
-
-def _plain_number(value):
-    with mpmath.workdps(30):
-        v = _mp(value)
-        double = complex(v)
-        if not (math.isfinite(double.real) and math.isfinite(double.imag)):
-            return mpmath.nstr(v, 6)
-    return double.real if abs(double.imag) < 1e-12 * (1 + abs(double.real)) else double
-
-
-def random_point(symbols: Iterable[sympy.Symbol], rng: random.Random, positive: Container[sympy.Symbol] = frozenset(),
-                 signs: Sequence[int] | None = None,
-                 scale: tuple[float, float] | None = None, bounds: dict | None = None) -> dict:
-    """A random point: by default 3 decimals per coordinate, |value| in [0.3, 1.5] ([0.5, 2] for
-    a symbol declared positive); with ``scale``, 3 significant digits and |value| in ``scale``.
-
-    ``signs`` (a sign per symbol) fixes the signs; a symbol declared positive stays positive.
-    """
-    point = {}
-    for k, s in enumerate(symbols):
-        positive_only = s.is_positive or s in positive
-        if scale is None:
-            if positive_only:
-                value = rng.uniform(0.5, 2.0)
-            else:
-                sign = signs[k] if signs is not None else rng.choice((-1, 1))
-                value = sign * rng.uniform(0.3, 1.5)
-            value = round(value, 3)
-        else:
-            sign = 1 if positive_only else (signs[k] if signs is not None else rng.choice((-1, 1)))
-            value = sign * float(f"{rng.uniform(*scale):.3g}")
-        point[s] = mpmath.mpf(value)
-    return _within(point, rng, bounds)
-
-
-def _within(point: dict, rng: random.Random, bounds: dict | None) -> dict:
-    """The point with each bounded symbol (an entry of a row-stochastic matrix) drawn inside its
-    interval instead: a witness outside the domain a problem declares refutes nothing."""
-    for s, (low, high) in (bounds or {}).items():
-        if s in point:
-            point[s] = mpmath.mpf(round(rng.uniform(low, high), 4))
-    return point
-
-
-GRID_SYMBOLS = 3  # up to this many symbols, every sign and magnitude pattern of the grid is tried
-SIGN_PATTERNS_ALL = 6  # up to this many symbols, every sign pattern is tried
-GRID_MAGNITUDES = (0.4, 2.7)  # a small and a large magnitude: reaches regions such as t > 2|s|
-NEAR_ZERO, LARGE = (1e-3, 1e-2), (10.0, 100.0)
-
-
-def thorough_points(symbols: Sequence[sympy.Symbol], rng: random.Random,
-                    bounds: dict | None = None) -> Iterator[dict]:
-    """Points that reach what random points near ±1 can miss: every sign pattern (with few
-    symbols, every pattern of signs and of a small or large magnitude), values near zero and
-    large values. Each coordinate is jittered, so that no point is special by construction."""
-    n = len(symbols)
-    if n <= SIGN_PATTERNS_ALL:
-        patterns = list(itertools.product((-1, 1), repeat=n))
-    else:
-        patterns = [(-1,) * n, (1,) * n, tuple((-1) ** k for k in range(n)),
-                    tuple(-(-1) ** k for k in range(n))]
-    if n <= GRID_SYMBOLS:
-        for magnitudes in itertools.product(GRID_MAGNITUDES, repeat=n):
-            for signs in patterns:
-                yield _within(_grid_point(symbols, rng, signs, magnitudes), rng, bounds)
-    else:
-        for signs in patterns:
-            yield random_point(symbols, rng, signs=signs, bounds=bounds)
-    for scale in (NEAR_ZERO, LARGE):
-        for signs in patterns[:2] + [None]:
-            yield random_point(symbols, rng, signs=signs, scale=scale, bounds=bounds)
-
-
-def _grid_point(symbols, rng: random.Random, signs, magnitudes) -> dict:
-    point = {}
-    for s, sign, magnitude in zip(symbols, signs, magnitudes):
-        value = magnitude * rng.uniform(0.9, 1.1) * (1 if s.is_positive else sign)
-        point[s] = mpmath.mpf(float(f"{value:.3g}"))
-    return point
-
-
-def _differs(a, b, tolerance) -> bool:
-    scale = 1 + abs(a) + abs(b)
-    return abs(a - b) > mpmath.mpf(tolerance) * scale
-
-
-STABLE = 1e-6  # the gap at 2D digits must match the one at D this closely: not rounding noise
-
-
-def find_witness(left: sympy.MatrixBase, right: sympy.MatrixBase, symbols: Iterable[sympy.Symbol], rng: random.Random,
-                 tries: int = 2, thorough: bool = False, bounds: dict | None = None) -> Witness | None:
-    """An entry where ``left`` and ``right`` (same shape) differ beyond doubt, or None.
-
-    ``tries`` random points near ±1 (``bounds``: symbols kept inside an interval); with
-    ``thorough``, first an exact evaluation of entries that are rational functions (so that a
-    difference of 1e-300 is still seen), then the ``thorough_points``, then one point at as many
-    digits as the entries' exact numbers need (a term times 1e-300 of a softmax). A gap found at D
-    digits counts only if it is the same at 2D: rounding noise shrinks with the precision, a real
-    difference does not.
-    """
-    symbols = list(symbols)
-    if thorough:
-        witness = _rational_witness(left, right, symbols, rng, bounds)
-        if witness is not None:
-            return witness
-    points = thorough_points(symbols, rng, bounds) if thorough else (
-        random_point(symbols, rng, bounds=bounds) for _ in range(tries))
-    witness = _search(left, right, points, 40)
-    if witness is None and thorough:
-        # a gap of 1e-300 needs more than 40 digits: as many as the exact numbers in the entries
-        digits = _digits_of_numbers(left, right)
-        if digits > 40:
-            witness = _search(left, right, [random_point(symbols, rng, bounds=bounds)], digits)
-    return witness
-
-
-MAX_DIGITS = 2_000  # the deepest precision of the witness search
-
-
-def _digits_of_numbers(left, right) -> int:
-    """Digits enough to see a term scaled by the smallest exact number in the differing entries."""
-    digits = 0
-    for a, b in zip(left, right):
-        if a != b:
-            for number in (a - b).atoms(sympy.Rational):
-                digits = max(digits, len(str(abs(number.p))) + len(str(number.q)))
-    return min(MAX_DIGITS, 40 + digits)
-
-
-def _search(left, right, points, digits: int):
-    """The first entry, at the first of ``points``, whose gap at ``digits`` significant digits is
-    the same at twice as many (so not rounding noise), or None."""
-    rough, fine = mpmath.mpf(10) ** (4 - digits), mpmath.mpf(10) ** (8 - 2 * digits)
-    for point in points:
-        with mpmath.workdps(digits):
-            evaluate = PointEvaluator(point)
-            candidates = {}
-            for k, (a, b) in enumerate(zip(left, right)):
-                if a == b:
-                    continue
-                try:
-                    va, vb = evaluate(a), evaluate(b)
-                except (ZeroDivisionError, ValueError, OverflowError):
-                    continue
-                if _differs(va, vb, rough):
-                    candidates[k] = va - vb
-        if not candidates:
-            continue
-        with mpmath.workdps(2 * digits):
-            evaluate = PointEvaluator(point)
-            for k, first in candidates.items():
-                try:
-                    va, vb = evaluate(left[k]), evaluate(right[k])
-                except (ZeroDivisionError, ValueError, OverflowError):
-                    continue
-                gap = va - vb
-                if (_differs(va, vb, fine) and mpmath.isfinite(gap)
-                        and abs(gap - first) <= STABLE * abs(gap)):
-                    cols = left.cols
-                    return Witness((k // cols, k % cols), va, vb, point)
-    return None
-
-
-def _is_rational_function(expr) -> bool:
-    """Built from the symbols and exact numbers by +, -, ×, ÷ and integer powers only."""
-    return (not expr.atoms(sympy.Function, sympy.Float, sympy.NumberSymbol)
-            and all(p.exp.is_Integer for p in expr.atoms(sympy.Pow)))
-
-
-def _rational_witness(left, right, symbols, rng: random.Random, bounds: dict | None = None,
-                      points: int = 3):
-    """An entry that is a rational function of independent symbols and is non-zero at a random
-    rational point, evaluated exactly: a witness whatever the size of the difference."""
-    for k, (a, b) in enumerate(zip(left, right)):
-        if a == b or not _is_rational_function(a - b):
-            continue
-        for _ in range(points):
-            point = {s: sympy.Rational(int(v * 1000), 1000)
-                     for s, v in random_point(symbols, rng, bounds=bounds).items()}
-            va, vb = a.xreplace(point), b.xreplace(point)
-            if va.is_Rational and vb.is_Rational and va != vb:
-                cols = left.cols
-                return Witness((k // cols, k % cols), va, vb,
-                               {s: mpmath.mpf(v.p) / v.q for s, v in point.items()})
-    return None

@@ -31,7 +31,8 @@ from ..limits import RECURSION_LIMIT, recursion_room
 from ..oracles.index import prove_link
 from ..oracles.numeric import NumericModel, relative_gap
 from ..oracles.symbolic import ExactModel
-from ..oracles.zero import ExpansionTooLarge, find_witness, zero_test
+from ..oracles.witness import find_witness
+from ..oracles.zero import ExpansionTooLarge, zero_test
 from ..problem.definition import ClaimSpec, Problem
 from ..problem.updates import as_gradient_claim
 from .ambiguity import row_slice_notes
