@@ -14,7 +14,6 @@ for every first derivative.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import reduce
 
 import sympy
 from sympy.matrices import kronecker_product
@@ -443,7 +442,12 @@ class _Evaluation:
                 loop(level + 1, {**bound, node.indices[level]: value})
 
         loop(0, dict(idx))
-        return reduce(lambda a, b: a + b, terms) if len(terms) > 1 else terms[0]
+        if len(terms) == 1:
+            return terms[0]
+        if any(t.shape != terms[0].shape for t in terms):
+            raise ShapeError(f"{to_text(node)}: the terms of the sum differ in shape")
+        # each entry one n-ary sum: adding matrices in turn rebuilds a growing sum per term
+        return Matrix(*terms[0].shape, [sympy.Add(*parts) for parts in zip(*(t.flat() for t in terms))])
 
     def _call(self, node: ast.Call, idx) -> Matrix:
         name = canonical_function(node.func)
