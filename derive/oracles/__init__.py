@@ -5,7 +5,8 @@
   its activations as atoms, ``zero`` proves a difference zero, ``witness`` finds a point where it
   is not.
 - ``numeric`` — the numeric oracle: NumPy at random points and large sizes, complex-step
-  directional derivatives; ``numpy_functions`` holds its forms of the elementwise primitives.
+  directional derivatives; ``numpy_functions`` holds its forms of the elementwise primitives,
+  ``numeric_indexed`` takes index notation at every assignment of its indices at once.
 - ``index`` — the index-notation engine: both sides entrywise with symbolic sizes, a canonical
   form, a proof for every size, and the derivation an answer sheet writes.
 

@@ -11,6 +11,8 @@ Numeric agreement is evidence, never proof: the verdict needs the exact oracle f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .. import limits
@@ -289,12 +291,16 @@ class NumericModel:
 
     def evaluation(self, env: dict, scope: Scope) -> _Evaluation:
         """The evaluation of one environment under one claim's scope, kept so its cache lasts."""
-        key = (id(env), id(scope))
+        return self.kept((id(env), id(scope)), env, scope, lambda: _Evaluation(self, env, scope))
+
+    def kept(self, key: tuple, env: dict, scope: Scope, make: Callable[[], _Evaluation]) -> _Evaluation:
+        """The evaluation kept under ``key`` (``make()`` when first asked; ``env`` and ``scope``
+        kept with it, since ``key`` holds their identities)."""
         if key not in self._evaluations:
             if len(self._evaluations) > CACHE_LIMIT:  # diagnosis tries thousands of scopes
                 self._evaluations.clear()
                 self._tables.clear()
-            self._evaluations[key] = (env, scope, _Evaluation(self, env, scope))
+            self._evaluations[key] = (env, scope, make())
         return self._evaluations[key][2]
 
     def evaluate(self, node: ast.Node, env: dict, scope: Scope, idx: dict | None = None) -> np.ndarray:
@@ -343,14 +349,18 @@ class _Evaluation:
         key = (id(node), *(idx.get(name) for name in names)) if names else id(node)
         found = self.cache.get(key)
         if found is None:
-            found = np.asarray(self._compute(node, idx), dtype=complex)
-            if self.bytes > CACHE_BYTES:
-                self.cache.clear()
-                self.alive.clear()
-                self.bytes = 0
-            self.cache[key] = found
-            self.alive[id(node)] = node
-            self.bytes += found.nbytes + 200  # the key and the entry, roughly
+            found = self.keep(key, node, np.asarray(self._compute(node, idx), dtype=complex))
+        return found
+
+    def keep(self, key, node, found: np.ndarray) -> np.ndarray:
+        """``found``, remembered as ``node``'s value under ``key`` (within CACHE_BYTES)."""
+        if self.bytes > CACHE_BYTES:
+            self.cache.clear()
+            self.alive.clear()
+            self.bytes = 0
+        self.cache[key] = found
+        self.alive[id(node)] = node
+        self.bytes += found.nbytes + 200  # the key and the entry, roughly
         return found
 
     def _compute(self, node, idx):
@@ -449,7 +459,7 @@ def _constant(ev: _Evaluation, node: ast.Call, idx):
 @NUMERIC_RULES.register("delta")
 def _delta(ev: _Evaluation, node: ast.Call, idx):
     a, b = (int(arg.value) - 1 if isinstance(arg, ast.Number) else idx[arg.id] for arg in node.args)
-    return np.array([[1.0 if a == b else 0.0]])
+    return np.equal(a, b).astype(float)[..., None, None]  # an index may hold all its values (an axis)
 
 
 def _of_values(rule):
@@ -540,11 +550,12 @@ def _norm(node: ast.Call, first):
 
 def _pick(matrix: np.ndarray, node: ast.Index, idx: dict) -> np.ndarray:
     """``matrix[node.items]`` with index names bound by ``idx`` (1-based literals; W[i,:] a column),
-    of each matrix of a stack."""
+    of each matrix of a stack; an index bound to all its values at once (an array along an axis of
+    its own, derive.oracles.numeric_indexed) picks along that axis."""
     items = list(node.items)
     if len(items) == 1:
         items = [items[0], ast.ALL] if matrix.shape[-1] == 1 else [ast.ALL, items[0]]
-    picks = []
+    picks, along = [], []
     for axis, item in enumerate(items):
         if item is ast.ALL:
             picks.append(slice(None))
@@ -552,12 +563,26 @@ def _pick(matrix: np.ndarray, node: ast.Index, idx: dict) -> np.ndarray:
             if not 1 <= item <= matrix.shape[axis - 2]:
                 raise ShapeError(f"index {item} is out of range 1..{matrix.shape[axis - 2]}")
             picks.append(slice(item - 1, item))
-        else:
+        elif np.ndim(idx[item]) == 0:
             picks.append(slice(idx[item], idx[item] + 1))
+        else:
+            picks.append(slice(None))
+            along.append((axis - 2, idx[item]))
     picked = matrix[..., picks[0], picks[1]]
+    for axis, values in along:
+        picked = _take(picked, values, axis)
     if len(node.items) == 2 and node.items[1] is ast.ALL and node.items[0] is not ast.ALL:
         return _swap(picked)
     return picked
+
+
+def _take(matrix: np.ndarray, values: np.ndarray, axis: int) -> np.ndarray:
+    """The row (axis -2) or column (-1) of ``matrix`` at each of ``values``, an index's values
+    along axes of their own ahead of the matrix axes."""
+    leading = values.ndim
+    if matrix.ndim < leading + 2:
+        matrix = matrix.reshape((1,) * (leading + 2 - matrix.ndim) + matrix.shape)
+    return np.take_along_axis(matrix, values.reshape(values.shape + (1, 1)), axis=axis)
 
 
 def relative_gap(left: np.ndarray, right: np.ndarray) -> tuple[float, tuple[int, int]]:

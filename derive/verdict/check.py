@@ -30,6 +30,7 @@ from ..language.text import to_text
 from ..limits import RECURSION_LIMIT, recursion_room
 from ..oracles.index import prove_link
 from ..oracles.numeric import NumericModel, relative_gap
+from ..oracles.numeric_indexed import Unvectorized, at_every_assignment
 from ..oracles.symbolic import ExactModel
 from ..oracles.witness import find_witness
 from ..oracles.zero import ExpansionTooLarge, zero_test
@@ -487,14 +488,14 @@ class ProblemChecker:
         return worst
 
     def _entrywise(self, model: NumericModel, reference, claimed, scope) -> float:
-        assignments = self._assignments(scope, (reference, claimed), lambda n: model.index_range(scope, n))
-        worst = 0.0
-        lefts, rights = [], []
-        for idx in assignments:
-            lefts.append(model.evaluate(reference, model.base, scope, idx).reshape(-1))
-            rights.append(model.evaluate(claimed, model.base, scope, idx).reshape(-1))
-        left, right = np.stack(lefts), np.stack(rights)
-        worst, _ = relative_gap(left, right)
+        names = sorted(free_indices(reference, scope.index_names) | free_indices(claimed, scope.index_names))
+        try:  # every assignment in one pass, each index an axis
+            left, right = (at_every_assignment(model, side, scope, names) for side in (reference, claimed))
+        except Unvectorized:
+            assignments = self._assignments(scope, (reference, claimed), lambda n: model.index_range(scope, n))
+            left, right = (np.stack([model.evaluate(side, model.base, scope, idx) for idx in assignments])
+                           for side in (reference, claimed))
+        worst, _ = relative_gap(left.reshape(len(left), -1), right.reshape(len(right), -1))
         return worst
 
     def _upstream(self, node: ast.Derivative) -> bool:

@@ -18,6 +18,7 @@ from ..errors import BudgetExceeded, DeriveError
 from ..language import ast
 from ..language.shapes import Scope, ShapeMemo, free_indices, infer, typed
 from ..oracles.numeric import NumericModel
+from ..oracles.numeric_indexed import Unvectorized, at_every_assignment
 from ..problem.definition import Problem
 
 SEEDS = (20_261_125, 77_001)
@@ -91,14 +92,17 @@ class Point:
             ranges = [range(self.model.index_range(scope, n)) for n in names]
             if np.prod([len(r) for r in ranges], dtype=float) > limits.MAX_NUMERIC_ENTRIES:
                 return None  # more index assignments than the numeric oracle may hold values for
-            assignments = itertools.product(*ranges)
-            if picks is not None:
-                every = list(assignments)
-                assignments = [every[k] for k in picks]
             with np.errstate(all="ignore"):
-                stack = [self.model.evaluate(node, self.model.base, scope, dict(zip(names, values))).real
-                         for values in assignments]
-                return np.stack(stack)
+                try:  # every assignment in one pass, each index an axis
+                    values = at_every_assignment(self.model, node, scope, names).real
+                    return values if picks is None else values[picks]
+                except Unvectorized:
+                    pass
+                assignments = list(itertools.product(*ranges))
+                if picks is not None:
+                    assignments = [assignments[k] for k in picks]
+                return np.stack([self.model.evaluate(node, self.model.base, scope, dict(zip(names, values))).real
+                                 for values in assignments])
         except BudgetExceeded:
             raise  # the caller's deadline: the search stops, it does not go on without this point
         except (DeriveError, ValueError, LookupError, ZeroDivisionError, FloatingPointError,

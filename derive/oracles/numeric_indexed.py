@@ -1,0 +1,95 @@
+"""The numeric oracle at every assignment of a claim's indices at once: an index is an axis.
+
+A claim in index notation (``dL/dW[i,j] = ...``, sums over ``k``) is compared at every
+assignment of its free indices. Walking the tree once per assignment costs a Python pass per
+node per assignment (6⁴ of them for four indices at size 6). Here each index name of the claim
+is an axis of its own ahead of the matrix axes, holding the index's values, so one walk gives
+every assignment, and a sum over ``k`` sums ``k``'s axis. Every other rule of the numeric oracle
+already acts on the last two axes and broadcasts over leading ones (derive.oracles.numeric), so
+only index names, indexing, deltas and sums read the axes. A derivative whose value depends on
+an index (``dY[m,n]/dX[i,j]``) is not taken this way: ``Unvectorized`` says to loop instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..language import ast
+from ..language.shapes import Scope
+from .numeric import NumericModel, _Evaluation
+
+MAX_VALUES = 2**21  # numbers one value may hold (32 MiB): past it, the loop, which holds one assignment
+
+
+class Unvectorized(Exception):
+    """A tree this evaluation cannot take whole: evaluate it assignment by assignment."""
+
+
+class IndexedEvaluation(_Evaluation):
+    """Values of trees in the model's base environment with every index name bound to all its
+    values, index ``names[k]`` along leading axis k (the others of length 1)."""
+
+    def __init__(self, model: NumericModel, scope: Scope, names: tuple[str, ...]):
+        super().__init__(model, model.base, scope)
+        self.names = names
+        self.lengths = {name: model.index_range(scope, name) for name in names}
+        self.axes = {}
+        for k, name in enumerate(names):
+            shape = [1] * len(names)
+            shape[k] = self.lengths[name]
+            self.axes[name] = np.arange(self.lengths[name]).reshape(shape)
+
+    def value(self, node: ast.Node, idx: dict | None = None) -> np.ndarray:
+        found = self.cache.get(id(node))
+        if found is None:  # every index is bound to all its values, always the same: keyed by the node
+            found = np.asarray(self._compute(node, self.axes), dtype=complex)
+            if found.size > MAX_VALUES:
+                raise Unvectorized(f"{found.size} numbers in one value")
+            self.keep(id(node), node, found)
+        return found
+
+    def _compute(self, node, idx):
+        if isinstance(node, ast.Name) and node.id in self.scope.index_names:
+            return self.axes[node.id][..., None, None] + 1.0
+        if isinstance(node, ast.IndexSum):
+            return self._sum(node)
+        if isinstance(node, ast.Derivative):
+            if self.free_indices(node):
+                raise Unvectorized(f"a derivative that depends on an index: {node.wrt}")
+            return self.model.derivative(node, self.env, self.scope, {})
+        return super()._compute(node, idx)
+
+    def _sum(self, node: ast.IndexSum) -> np.ndarray:
+        total = self.value(node.body)
+        for name in node.indices:
+            axis = self.names.index(name)
+            if total.ndim == 2 or total.shape[axis] == 1:  # a term that does not depend on the index
+                total = total * self.lengths[name]
+            else:
+                total = total.sum(axis=axis, keepdims=True)
+        return total
+
+
+def at_every_assignment(model: NumericModel, node: ast.Node, scope: Scope, names: Sequence[str]) -> np.ndarray:
+    """``node``'s values at every assignment of the index ``names`` (sorted; in the order of
+    ``itertools.product`` over their ranges), shape (assignments, rows, columns). Raises
+    Unvectorized for a tree it cannot take whole."""
+    every = tuple(sorted(n for n in scope.index_names if n in scope.index_ranges))
+    missing = set(names) - set(every)
+    if missing:
+        raise Unvectorized(f"an index without a range: {min(missing)}")
+    if np.prod([model.index_range(scope, name) for name in every], dtype=float) > MAX_VALUES:
+        raise Unvectorized("more assignments of the indices together than one value may hold")
+    evaluation = model.kept(("indexed", id(scope), every), model.base, scope,
+                            lambda: IndexedEvaluation(model, scope, every))
+    value = evaluation.value(node)
+    shape = [evaluation.lengths[name] if name in names else 1 for name in every]
+    if value.ndim == 2:
+        value = value.reshape((1,) * len(every) + value.shape)
+    if any(length != 1 and name not in names for name, length in zip(every, value.shape)):
+        raise Unvectorized("a value that depends on an index not asked for")
+    value = np.broadcast_to(value, (*shape, *value.shape[-2:]))
+    count = int(np.prod([evaluation.lengths[name] for name in names], dtype=int))
+    return value.reshape(count, *value.shape[-2:])
