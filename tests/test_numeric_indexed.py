@@ -112,3 +112,11 @@ def test_a_value_past_the_bound_is_left_to_the_loop_with_the_same_values(monkeyp
     in_turn = Point(PROBLEM, 7, [2, 3])(node, scope, ["i", "j"])
     np.testing.assert_allclose(together, in_turn, rtol=1e-12)
     assert together.shape == (4, 1, 1)
+
+
+def test_a_tree_this_evaluation_cannot_take_is_left_to_the_loop_not_to_an_error():
+    node = parse_expr("delta(k,i) * B[i,j]")  # k has no range: the loop reports that as before
+    scope = _scope(node)
+    model = NumericModel(PROBLEM, ORACLE_SIZES, np.random.default_rng(1))
+    with pytest.raises(Unvectorized, match="KeyError"):
+        at_every_assignment(model, node, scope, ["i", "j"])

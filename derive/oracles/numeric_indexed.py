@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import BudgetExceeded, DeriveError
 from ..language import ast
 from ..language.shapes import Scope
 from .numeric import NumericModel, _Evaluation
@@ -84,7 +85,13 @@ def at_every_assignment(model: NumericModel, node: ast.Node, scope: Scope, names
         raise Unvectorized("more assignments of the indices together than one value may hold")
     evaluation = model.kept(("indexed", id(scope), every), model.base, scope,
                             lambda: IndexedEvaluation(model, scope, every))
-    value = evaluation.value(node)
+    try:
+        value = evaluation.value(node)
+    except (Unvectorized, BudgetExceeded):
+        raise
+    except (DeriveError, ArithmeticError, LookupError, ValueError, TypeError, np.linalg.LinAlgError) as error:
+        # the loop decides what such a tree gives (an error, as it did before this evaluation)
+        raise Unvectorized(f"{type(error).__name__}: {error}") from error
     shape = [evaluation.lengths[name] if name in names else 1 for name in every]
     if value.ndim == 2:
         value = value.reshape((1,) * len(every) + value.shape)
