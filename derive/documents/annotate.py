@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from ..errors import DeriveError
 from ..language import ast
 from ..language.primitives import PRIMITIVES
-from ..language.shapes import Scope, index_names_of
+from ..language.shapes import Scope, index_names_of, well_shaped
 from ..language.text import to_text
 from ..problem.definition import ClaimSpec, Problem
 from ..problem.reading import read_latex
-from ..verdict.ambiguity import well_shaped
 from ..verdict.check import CheckOptions, ProblemChecker
 from ..verdict.evidence import ClaimVerdict, LinkVerdict
 from .export import chain_math

@@ -21,7 +21,7 @@ from functools import lru_cache, singledispatch
 import sympy
 
 from .. import limits
-from ..errors import Deferred, ShapeError, TooLarge, UnsupportedError, unknown_name
+from ..errors import BudgetExceeded, Deferred, DeriveError, ShapeError, TooLarge, UnsupportedError, unknown_name
 from ..limits import MAX_EXPONENT  # noqa: F401 - its home is limits.py
 from . import ast
 from .nested_powers import check_nested_powers
@@ -176,6 +176,18 @@ def typed(nodes: Iterable[ast.Node], scope: Scope, memo: ShapeMemo | None = None
         _MEMO.reset(token)
     # nothing new learned: the same scope, so that the oracles' caches (keyed by scope) carry over
     return Typed(tuple(shapes), scope if local.index_ranges == scope.index_ranges else local)
+
+
+def well_shaped(chain: ast.Chain, scope: Scope) -> bool:
+    """Every side typed, and the sides of the chain of one shape (a chain with index names needs
+    a scope that knows them: ``Problem.claim_scope``)."""
+    try:
+        shapes = typed(chain.sides, scope).shapes
+    except BudgetExceeded:
+        raise
+    except DeriveError:
+        return False
+    return all(scope.same_shape(shapes[0], shape) for shape in shapes[1:])
 
 
 def infer(node: ast.Node, scope: Scope, memo: ShapeMemo | None = None) -> Shape:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..errors import DeriveError
 from ..language import ast
-from ..language.shapes import Scope, typed
+from ..language.shapes import Scope, well_shaped
 from ..language.text import to_text
 
 
@@ -53,13 +52,3 @@ def _replaced(chain: ast.Chain, target: ast.Node, by: ast.Node) -> ast.Chain:
         return ast.map_children(node, swap)
 
     return replace(chain, sides=tuple(swap(side) for side in chain.sides))
-
-
-def well_shaped(chain: ast.Chain, scope: Scope) -> bool:
-    """Every side typed, and the sides of the chain of one shape (a chain with index names needs
-    a scope that knows them: ``Problem.claim_scope``)."""
-    try:
-        shapes = typed(chain.sides, scope).shapes
-    except DeriveError:
-        return False
-    return all(scope.same_shape(shapes[0], shape) for shape in shapes[1:])
