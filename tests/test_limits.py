@@ -169,11 +169,11 @@ def test_a_model_past_the_numeric_limit_is_refused_before_it_is_built():
 # -- the diagnosis under a budget ------------------------------------------------------------------
 
 def _slow_link():
-    """A wrong index claim whose diagnosis takes ~6 s unbounded: five sums around a derivative that
-    depends on an index (evaluated assignment by assignment), thousands of edits."""
+    """A wrong index claim whose diagnosis takes ~6 s unbounded: five sums around the derivative of
+    a function of an entry (evaluated assignment by assignment), thousands of edits."""
     problem = problem_from_dict({"id": "slow", "sizes": ["m", "d"], "variables": {"W": "m x d", "x": "d"},
                                  "definitions": ["y = W @ x"], "arbitrary": {"J": ["y"]}})
-    chain = parse_claim("dJ/dW[i,j] = sum_{a,b,c,e,f}(dJ/dy[a] * dy[a]/dW[i,j] * x[b] * x[c] * x[e] * x[f])")
+    chain = parse_claim("dJ/dW[i,j] = sum_{a,b,c,e,f}(dJ/dy[a] * d(exp(y[a]))/dW[i,j] * x[b] * x[c] * x[e] * x[f])")
     scope = typed(chain.sides, problem.check_claim_names(chain)).scope
     return problem, chain, scope
 

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from derive.errors import ShapeError
 from derive.language.parser import parse_expr
 from derive.language.shapes import free_indices, index_names_of, typed
 from derive.oracles.numeric import NumericModel
@@ -41,6 +42,11 @@ TEMPLATES = [
     "sum_k(sum_k(({N})[k])) * ({MN})[i,j]",  # the outer sum's terms no longer depend on k either
     "d(sum(Z))/dB[i,j] * ({MN})[i,j]",
     "sum_k(d(sum(Z @ A))/dA[i,k] * ({MM})[k,i])",
+    "dZ[i,j]/dc * ({11})",  # the gradient of each entry of an index-free value, by the axes
+    "sum(dZ[i,j]/dB * ({MN}))",
+    "sum_k((dZ[i,k]/dA)[k,j])",
+    "sum(d(({MN})[i,j])/dB * B) + d(({M})[i])/du[1]",
+    "sum(d(({MN})[2,j])/dP * ({MN}))",
 ]
 SHAPES = {"MN": ("M", "N"), "NM": ("N", "M"), "NN": ("N", "N"), "MM": ("M", "M"), "M": ("M", "1"),
           "N": ("N", "1"), "11": ("1", "1")}
@@ -70,7 +76,10 @@ def _one_by_one(model, node, scope, names):
 @given(index_texts(), st.integers(0, 2**16))
 def test_every_assignment_at_once_is_every_assignment_in_turn(text, seed):
     node = parse_expr(text)
-    scope = _scope(node)
+    try:
+        scope = _scope(node)
+    except ShapeError:  # a random part that uses i (sum_i) where the template gives i another range
+        assume(False)
     names = sorted(free_indices(node, scope.index_names))
     assume(all(name in scope.index_ranges for name in names))  # δ(k,i) alone gives i no range
     model = NumericModel(PROBLEM, ORACLE_SIZES, np.random.default_rng(seed))
@@ -81,8 +90,8 @@ def test_every_assignment_at_once_is_every_assignment_in_turn(text, seed):
     np.testing.assert_allclose(together, in_turn, rtol=1e-10, atol=1e-12, equal_nan=True)
 
 
-@pytest.mark.parametrize("text", ["dZ[i,j]/dc", "sum_k(dZ[j,k]/dA[i,k])"])
-def test_a_derivative_that_depends_on_an_index_is_left_to_the_loop(text):
+@pytest.mark.parametrize("text", ["d(dZ[i,j]/dc)/dc", "d(d(sum(Z @ A))/dA[i,j])/dc", "d(Z[i,:])/dc"])
+def test_a_second_derivative_or_a_slice_that_depends_on_an_index_is_left_to_the_loop(text):
     node = parse_expr(text)
     scope = _scope(node)
     model = NumericModel(PROBLEM, ORACLE_SIZES, np.random.default_rng(1))

@@ -58,9 +58,36 @@ class IndexedEvaluation(_Evaluation):
             return self._sum(node)
         if isinstance(node, ast.Derivative):
             if self.free_indices(node):
-                raise Unvectorized(f"a derivative that depends on an index: {node.wrt}")
+                return self._entry_gradients(node)
             return self.model.derivative(node, self.env, self.scope, {})
         return super()._compute(node, idx)
+
+    def _entry_gradients(self, node: ast.Derivative) -> np.ndarray:
+        """d(Y[m,n])/dW at every assignment of m, n: the gradient of each entry of an index-free
+        Y, read off the one table of Y's derivatives along every entry of W that the loop reads
+        one entry at a time (NumericModel._derivative). Anything else (a second derivative, a
+        gradient in a declared convention) is left to the loop."""
+        of, model = node.of, self.model
+        if not (isinstance(of, ast.Index) and all(item is not ast.ALL for item in of.items)
+                and not self.free_indices(of.operand)
+                and not any(isinstance(inner, ast.Derivative) for inner in ast.walk(of))
+                and not getattr(model.problem.variables.get(node.wrt), "gradient", "")):
+            raise Unvectorized(f"a derivative that depends on an index: {node.wrt}")
+        table = model._table(of.operand, node.wrt, self.scope)  # (entries of W, rows of Y, columns of Y)
+        rows, cols = model.base[node.wrt].shape
+        gradients = np.moveaxis(table.reshape(rows, cols, *table.shape[1:]), (2, 3), (0, 1))  # (Y's, W's)
+        items = list(of.items)
+        if len(items) == 1:  # a vector's one index (NumericModel's _pick reads it the same way)
+            items = [items[0], 1] if table.shape[2] == 1 else [1, items[0]]
+        positions = []
+        for axis, item in enumerate(items):
+            if isinstance(item, int):
+                if not 1 <= item <= gradients.shape[axis]:
+                    raise Unvectorized(f"index {item} out of range")
+                positions.append(item - 1)
+            else:
+                positions.append(self.axes[item])
+        return gradients[positions[0], positions[1]]
 
     def _sum(self, node: ast.IndexSum) -> np.ndarray:
         total = self.value(node.body)
