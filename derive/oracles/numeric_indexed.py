@@ -36,6 +36,8 @@ class IndexedEvaluation(_Evaluation):
         super().__init__(model, model.base, scope)
         self.names = names
         self.lengths = {name: model.index_range(scope, name) for name in names}
+        if np.prod(list(self.lengths.values()), dtype=float) > MAX_VALUES:
+            raise Unvectorized("more assignments of the indices together than one value may hold")
         self.axes = {}
         for k, name in enumerate(names):
             shape = [1] * len(names)
@@ -108,8 +110,6 @@ def at_every_assignment(model: NumericModel, node: ast.Node, scope: Scope, names
     missing = set(names) - set(every)
     if missing:
         raise Unvectorized(f"an index without a range: {min(missing)}")
-    if np.prod([model.index_range(scope, name) for name in every], dtype=float) > MAX_VALUES:
-        raise Unvectorized("more assignments of the indices together than one value may hold")
     evaluation = model.kept(("indexed", id(scope), every), model.base, scope,
                             lambda: IndexedEvaluation(model, scope, every))
     try:
