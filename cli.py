@@ -569,11 +569,23 @@ def _drop_stdout() -> None:
         pass
 
 
+# How often the cyclic collector walks every object (a full collection): after this many
+# collections of the middle generation, against CPython's default of 10. A check builds hundreds
+# of thousands of long-lived objects (SymPy's caches, the oracles' values), and at the default
+# the full collections that kept re-walking them took 1.9 s of a 13 s catalog run (23 of them,
+# ``--jobs 1``); at 100 there are 2, costing 0.35 s, and the peak RSS goes from 171 to 190 MiB:
+# cyclic garbage waits longer, memory stays bounded. The young generations are collected as often.
+FULL_COLLECTION_EVERY = 100
+
+
 def run() -> None:
     """The program, ``derive`` (pyproject's script) and ``python cli.py``: ``main`` with this
-    process's arguments, in a process that ends with the command."""
+    process's arguments, in a process that ends with the command (so the collector's settings
+    are its own to change: ``FULL_COLLECTION_EVERY``)."""
     global _OWN_PROCESS
     _OWN_PROCESS = True
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
     sys.exit(main())
 
 
