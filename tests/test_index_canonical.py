@@ -155,6 +155,18 @@ def test_bound_indices_are_named_in_the_order_that_gives_the_least_key():
     assert form(left) == form(right)
 
 
+def test_a_remembered_naming_is_of_the_term_and_the_ranges_of_its_free_indices():
+    # canonical naming is remembered per term up to its bound names: the range of a free index
+    # decides whether exp's argument contracts, so it must be part of what is remembered
+    inner = summed(product(delta("a", "k"), entry("X", "k", 1)), [("k", m)])
+    term = product(atom(Apply("exp", 0, inner)), entry("Y", "a", 1))
+    contracted = product(atom(Apply("exp", 0, entry("X", "a", 1))), entry("Y", "a", 1))
+    assert form(term, {"a": m}) == form(contracted, {"a": m})
+    assert form(term, {"a": n}) != form(term, {"a": m})
+    renamed = summed(product(delta("a", "q"), entry("X", "q", 1)), [("q", m)])
+    assert form(product(atom(Apply("exp", 0, renamed)), entry("Y", "a", 1)), {"a": n}) == form(term, {"a": n})
+
+
 def test_like_terms_collect_with_exact_coefficients():
     collected = form(scale(entry("X", "i", "j"), Fraction(1, 3)) + scale(entry("X", "i", "j"), Fraction(2, 3)))
     assert collected == form(entry("X", "i", "j"))

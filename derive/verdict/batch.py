@@ -13,6 +13,7 @@ import multiprocessing
 from collections.abc import Iterator
 from dataclasses import replace
 
+from ..oracles import index
 from ..oracles.zero import load_engine
 from ..problem.definition import Problem
 from . import points
@@ -67,7 +68,7 @@ def _check_all(problems: list[Problem], options: CheckOptions,
     if jobs <= 1 or sum(len(p.claims) for p in problems) <= 1:
         for problem in problems:
             verdicts = check_problem(problem, options)
-            points.forget(problem)  # each problem once: its diagnosis models are done with
+            _done_with(problem)  # each problem once
             yield problem, verdicts
         return
     load_engine()  # once here, shared by the workers forked below
@@ -87,6 +88,13 @@ def _check_all(problems: list[Problem], options: CheckOptions,
             left[number] -= len(claims)
             if not left[number]:
                 yield problems[number], verdicts[number]
+
+
+def _done_with(problem: Problem) -> None:
+    """Drop what was kept for ``problem`` once its claims are checked: its diagnosis models and
+    what the index-notation engine remembered (memory that grew over a catalog run)."""
+    points.forget(problem)
+    index.forget(problem)
 
 
 PIECES_PER_WORKER = 6  # pieces a worker gets on average: enough to even out claims of unequal cost
@@ -117,5 +125,5 @@ def _check_claims(number: int, problem: Problem, claims: list[int], options: Che
     checker = _CHECKERS.pop(number, None) or ProblemChecker(problem, options)
     _CHECKERS[number] = checker
     while len(_CHECKERS) > CHECKERS:
-        points.forget(_CHECKERS.pop(next(iter(_CHECKERS))).problem)
+        _done_with(_CHECKERS.pop(next(iter(_CHECKERS))).problem)
     return [checker.check(problem.claims[position]).without_trees() for position in claims]

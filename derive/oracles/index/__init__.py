@@ -48,12 +48,12 @@ from .builder import Builder, index_form
 from .canonical import Structure, canonical, scalar_zero
 from .derivation import Derivation, Step, derive_gradient
 from .form import Apply, Delta, Expr, Loss, Tensor, Term
-from .proof import GENERIC, LinkProof, Proof, prove, prove_link
+from .proof import GENERIC, LinkProof, Proof, forget, prove, prove_link
 from .render import render
 from .rules import INDEX_RULES
 
 __all__ = [
     "GENERIC", "INDEX_RULES", "Apply", "Builder", "Delta", "Derivation", "Expr", "LinkProof", "Loss",
-    "Proof", "Step", "Structure", "Tensor", "Term", "canonical", "derive_gradient", "index_form",
+    "Proof", "Step", "Structure", "Tensor", "Term", "canonical", "derive_gradient", "forget", "index_form",
     "prove", "prove_link", "render", "scalar_zero",
 ]

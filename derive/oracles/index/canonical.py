@@ -256,6 +256,14 @@ def bind_bound(term: Term, name: str, value: Idx) -> Term:
     return Term(term.coeff, tuple(subst_factor(f, {name: value}) for f in term.factors), sums)
 
 
+def forget() -> None:
+    """Drop the keys and canonical forms remembered so far. They are of one problem's names,
+    sizes and structure, so once its claims are checked they are only memory: 20 MiB by the end
+    of a catalog run, which every full collection of the cyclic collector walked again."""
+    for remembered in (_sympy_str, factor_key, _canonical_names, _canonical_arg, _lowest_terms):
+        remembered.cache_clear()
+
+
 # -- keys and canonical naming ------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -293,7 +301,23 @@ def _canonical_number(name: str) -> int | None:
 def canonical_names(term: Term, ranges: dict, structure: Structure) -> Term:
     """Bound indices named ·n in the order that gives the least key. The numbering starts above
     every ·n the term uses freely (an enclosing term's), so that no name is captured and a
-    function's argument gets the same form wherever it occurs."""
+    function's argument gets the same form wherever it occurs.
+
+    The result depends on the term only up to the names of its bound indices (every order of
+    them is tried, or, past MAX_PERMUTED, the order of its sums), so it is remembered for the
+    term with those named by position: three quarters of a catalog run's terms are such a
+    repeat (each claim's side, each correction, renamed fresh by ``canonical``)."""
+    positional = rename_bound(term, {name: f"§{k}" for k, (name, _) in enumerate(term.sums)}) \
+        if term.sums else term  # '§' is in no name: neither the grammar's, nor fresh, nor canonical
+    free = tuple(sorted(((n, ranges.get(n)) for n in term_free(term)), key=lambda item: item[0]))
+    return _canonical_names(positional, free, structure)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _canonical_names(term: Term, free: tuple, structure: Structure) -> Term:
+    """``canonical_names`` of a term whose free indices have the ranges ``free`` (the only ranges
+    its naming reads: a function's argument is canonical given those of its own free indices)."""
+    ranges = dict(free)
     bound = [n for n, _ in term.sums]
     outer = [_canonical_number(n) for n in term_free(term)]
     offset = 1 + max((n for n in outer if n is not None), default=-1)

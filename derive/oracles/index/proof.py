@@ -24,6 +24,7 @@ from ...language.text import to_text
 from ...problem.definition import Problem
 from .builder import Builder, entry_names, fixed_dim, index_form, structure_of
 from .canonical import canonical, collect, scalar_zero
+from .canonical import forget as forget_forms
 from .derivation import Derivation, Step, derive_gradient, step
 from .folding import folding_for
 from .form import Expr, Idx, free_names
@@ -182,6 +183,14 @@ def _gradient_derivation(problem: Problem, left, indices) -> Derivation | None:
         return None
     derivation = _derivation(problem, left.of.id, left.wrt)
     return derivation if derivation is not None and derivation.indices == tuple(indices) else None
+
+
+def forget(problem: Problem) -> None:
+    """Drop what the engine kept for ``problem`` once its claims are checked: its derivations,
+    and the canonical forms remembered (``canonical.forget``)."""
+    for key in [key for key, (kept, _) in _derivations.items() if kept is problem]:
+        del _derivations[key]
+    forget_forms()
 
 
 def _derivation(problem: Problem, loss: str, wrt: str) -> Derivation | None:
