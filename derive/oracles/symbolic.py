@@ -75,6 +75,17 @@ def _symbols_in_order(matrix: sympy.MatrixBase) -> list[sympy.Symbol]:
     return list(found)
 
 
+def _matrix(rows: int, cols: int, entries: list) -> Matrix:
+    """A matrix of ``entries`` in row order, each already a SymPy object: built without SymPy's
+    inspection and conversion of its input, a third of the cost of a small matrix, of which the
+    exact oracle builds one per node per claim."""
+    return Matrix._new(rows, cols, entries, copy=False)
+
+
+def _scalar_matrix(value: sympy.Basic) -> Matrix:
+    return Matrix._new(1, 1, [value], copy=False)
+
+
 class ExactModel:
     """One problem at one assignment of its sizes, evaluated exactly."""
 
@@ -223,12 +234,12 @@ class ExactModel:
         grads = [gradient(entry, wrt_symbols) for entry in of]
         of_shape, wrt_shape = of.shape, hat.shape
         if of_shape == (1, 1):
-            out = _convention(Matrix(wrt_shape[0], wrt_shape[1], [grads[0][s] for s in wrt_symbols]),
+            out = _convention(_matrix(wrt_shape[0], wrt_shape[1], [grads[0][s] for s in wrt_symbols]),
                               self.problem.variables.get(node.wrt))
         elif wrt_shape == (1, 1):
-            out = Matrix(of_shape[0], of_shape[1], [g[wrt_symbols[0]] for g in grads])
+            out = _matrix(of_shape[0], of_shape[1], [g[wrt_symbols[0]] for g in grads])
         elif is_vector(of_shape) and is_vector(wrt_shape):
-            jac = Matrix(len(grads), len(wrt_symbols), lambda i, j: grads[i][wrt_symbols[j]])
+            jac = _matrix(len(grads), len(wrt_symbols), [g[s] for g in grads for s in wrt_symbols])
             out = jac if self.problem.layout == "numerator" else jac.T
         else:
             raise UnsupportedError(f"d{node.wrt}: a derivative of order-3 or order-4 shape; write it entrywise")
@@ -286,10 +297,16 @@ def _broadcast(left: Matrix, right: Matrix, op, where: str) -> Matrix:
         if m.rows not in (1, rows) or m.cols not in (1, cols):
             raise ShapeError(f"{where}: {left.shape} and {right.shape} do not broadcast")
 
-    def pick(m, i, j):
-        return m[i if m.rows > 1 else 0, j if m.cols > 1 else 0]
+    if left.shape == right.shape:
+        return _matrix(rows, cols, [op(a, b) for a, b in zip(left.flat(), right.flat())])
+    return _matrix(rows, cols, [op(a, b) for a, b in zip(_spread(left, rows, cols), _spread(right, rows, cols))])
 
-    return Matrix(rows, cols, lambda i, j: op(pick(left, i, j), pick(right, i, j)))
+
+def _spread(m: Matrix, rows: int, cols: int) -> list:
+    """The entries of ``m`` broadcast to rows × cols, in row order (a row or column repeated)."""
+    flat = m.flat()
+    return [flat[(i if m.rows > 1 else 0) * m.cols + (j if m.cols > 1 else 0)]
+            for i in range(rows) for j in range(cols)]
 
 
 def _matmul(left: Matrix, right: Matrix) -> Matrix:
@@ -298,7 +315,7 @@ def _matmul(left: Matrix, right: Matrix) -> Matrix:
     columns = right.T.tolist()
     entries = [sympy.Add(*[a * b for a, b in zip(row, column) if a != 0 and b != 0])
                for row in rows for column in columns]
-    return Matrix(left.rows, right.cols, entries)
+    return _matrix(left.rows, right.cols, entries)
 
 
 def _softmax(matrix: Matrix) -> Matrix:
@@ -335,7 +352,7 @@ class _Evaluation:
     def _compute(self, node, idx) -> Matrix:
         model = self.model
         if isinstance(node, ast.Number):
-            return Matrix([[sympy.Rational(node.value.numerator, node.value.denominator)]])
+            return _scalar_matrix(sympy.Rational(node.value.numerator, node.value.denominator))
         if isinstance(node, ast.Name):
             return self._name(node, idx)
         if isinstance(node, ast.Neg):
@@ -358,7 +375,7 @@ class _Evaluation:
         if node.id in self.scope.index_names:
             if node.id not in idx:
                 raise ShapeError(f"index {node.id} is used outside its sum")
-            return Matrix([[idx[node.id] + 1]])
+            return _scalar_matrix(sympy.Integer(idx[node.id] + 1))
         if node.id in self.env:
             return self.env[node.id]
         problem = self.model.problem
@@ -372,7 +389,7 @@ class _Evaluation:
                 f"d{node.id}/d{self.model.problem.arbitrary[node.id][0]}, have values"
             )
         if node.id in self.model.sizes:
-            return Matrix([[self.model.sizes[node.id]]])
+            return _scalar_matrix(sympy.Integer(self.model.sizes[node.id]))
         raise ShapeError(f"'{node.id}' has no value here")
 
     def _binary(self, node: ast.Binary, idx) -> Matrix:
@@ -425,7 +442,8 @@ class _Evaluation:
             else:
                 positions.append([idx[item]])
         rows, cols = positions
-        picked = Matrix(len(rows), len(cols), lambda a, b: matrix[rows[a], cols[b]])
+        flat, width = matrix.flat(), matrix.cols
+        picked = _matrix(len(rows), len(cols), [flat[r * width + c] for r in rows for c in cols])
         if len(node.items) == 2 and node.items[1] is ast.ALL and node.items[0] is not ast.ALL:
             return picked.T  # a row, W[i,:], is a column vector (the seeds' w_i)
         return picked
@@ -447,7 +465,7 @@ class _Evaluation:
         if any(t.shape != terms[0].shape for t in terms):
             raise ShapeError(f"{to_text(node)}: the terms of the sum differ in shape")
         # each entry one n-ary sum: adding matrices in turn rebuilds a growing sum per term
-        return Matrix(*terms[0].shape, [sympy.Add(*parts) for parts in zip(*(t.flat() for t in terms))])
+        return _matrix(*terms[0].shape, [sympy.Add(*parts) for parts in zip(*(t.flat() for t in terms))])
 
     def _call(self, node: ast.Call, idx) -> Matrix:
         name = canonical_function(node.func)
@@ -500,7 +518,7 @@ def _constant(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
 @EXACT_RULES.register("delta")
 def _delta(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
     a, b = (ev._index_value(arg, idx) for arg in node.args)
-    return Matrix([[1 if a == b else 0]])
+    return _scalar_matrix(sympy.Integer(1 if a == b else 0))
 
 
 def _of_values(rule):
@@ -517,10 +535,11 @@ def _of_values(rule):
 def _sum(node: ast.Call, first: Matrix) -> Matrix:
     axis = dict(node.kwargs).get("axis")
     if axis is None:
-        return Matrix([[sympy.Add(*first)]])
+        return _scalar_matrix(sympy.Add(*first.flat()))
+    rows = first.tolist()
     if axis.value == 0:
-        return Matrix(1, first.cols, [sympy.Add(*first.col(j)) for j in range(first.cols)])
-    return Matrix(first.rows, 1, [sympy.Add(*first.row(i)) for i in range(first.rows)])
+        return _matrix(1, first.cols, [sympy.Add(*column) for column in zip(*rows)])
+    return _matrix(first.rows, 1, [sympy.Add(*row) for row in rows])
 
 
 @EXACT_RULES.register("trace")
@@ -569,7 +588,7 @@ def _kron(node: ast.Call, first: Matrix, second: Matrix) -> Matrix:
 @_of_values
 def _vec(node: ast.Call, first: Matrix) -> Matrix:
     column_major = [first[i, j] for j in range(first.cols) for i in range(first.rows)]
-    return Matrix(first.rows * first.cols, 1, column_major)
+    return _matrix(first.rows * first.cols, 1, column_major)
 
 
 @EXACT_RULES.register("diag")

@@ -53,7 +53,7 @@ from .evidence import (
     shown_value,
     sizes_text,
 )
-from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes, exact_size_assignments
+from .fresh_sizes import claim_rng, draw_sizes, draw_wide_sizes, exact_size_assignments, problem_material
 from .shape_statement import check_statement
 from .sizes_as_values import sizes_as_values
 
@@ -126,6 +126,7 @@ class ProblemChecker:
         self.options = options or CheckOptions()
         self._exact: dict = {}
         self._zeros: set = set()  # (sizes, the two sides, their index names and ranges) proved equal
+        self._material = problem_material(problem)  # what each claim's sizes are drawn from, besides it
         self.exact_sizes = self.options.exact_sizes or exact_size_assignments(
             problem, self.options.exact_assignments)
 
@@ -197,7 +198,7 @@ class ProblemChecker:
             message = (f"shape mismatch: {to_text(claimed)} is {fmt(claimed_shape)}, "
                        f"{to_text(reference)} is {fmt(true_shape)}")
             return self._shape_failure(link, reference, claimed, scope, message, start), scope
-        rng = claim_rng(self.problem, f"{link.left} = {link.right}", self.options.seed, self.options.salt)
+        rng = claim_rng(self._material, f"{link.left} = {link.right}", self.options.seed, self.options.salt)
         self._exact_check(link, reference, claimed, scope)
         if self.options.numeric:
             self._numeric_check(link, reference, claimed, scope, rng)
@@ -354,7 +355,9 @@ class ProblemChecker:
             rights.extend(model.evaluate(claimed, model.base, scope, idx))
         per = len(lefts) // len(assignments)
         shape = (len(assignments), per)
-        return sympy.ImmutableMatrix(*shape, lefts), sympy.ImmutableMatrix(*shape, rights), assignments
+        # entries of SymPy matrices: built without SymPy's inspection of its input (``copy=False``)
+        return (sympy.ImmutableMatrix._new(*shape, lefts, copy=False),
+                sympy.ImmutableMatrix._new(*shape, rights, copy=False), assignments)
 
     def _exact_check(self, link: LinkVerdict, reference, claimed, scope) -> None:
         rng = random.Random(self.options.seed)

@@ -32,11 +32,19 @@ from ..problem.definition import Problem
 MAX_DRAWS = 200  # candidate assignments tried before the constraints are relaxed
 
 
-def claim_rng(problem: Problem, claim: str, seed: int = 0, salt: str = "") -> random.Random:
-    """The generator of sizes for ``claim`` of ``problem``: a hash of all that defines them."""
+def problem_material(problem: Problem) -> str:
+    """All of ``problem`` that the sizes drawn for its claims depend on, as text (its id, shapes
+    and definitions): a checker writes it once, not once per link."""
     definitions = "; ".join(f"{name} = {to_text(expr)}" for name, expr in problem.definitions)
     shapes = "; ".join(f"{name}: {shape}" for name, shape in sorted(problem.shapes.items(), key=str))
-    material = "\x1f".join([problem.id, shapes, definitions, claim, str(seed), salt])
+    return "\x1f".join([problem.id, shapes, definitions])
+
+
+def claim_rng(problem: Problem | str, claim: str, seed: int = 0, salt: str = "") -> random.Random:
+    """The generator of sizes for ``claim`` of ``problem`` (or of its ``problem_material``): a
+    hash of all that defines them."""
+    known = problem if isinstance(problem, str) else problem_material(problem)
+    material = "\x1f".join([known, claim, str(seed), salt])
     return random.Random(hashlib.sha256(material.encode("utf-8", "surrogatepass")).digest())
 
 
