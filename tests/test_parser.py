@@ -362,3 +362,17 @@ def test_numpy_spellings_read_as_the_language(numpy, text):
 def test_a_numpy_prefix_needs_a_call():
     with pytest.raises(ParseError):
         parse_expr("np.W")
+
+
+def test_a_node_hashes_by_its_structure_once_asked_and_a_pickle_does_not_carry_the_hash():
+    import dataclasses
+    import pickle
+
+    node = parse_expr("W.T @ dJ/dy + sum(x * y)")
+    first = hash(node)
+    assert hash(parse_expr("W.T @ dJ/dy + sum(x * y)")) == first
+    edited = dataclasses.replace(node, op="-")  # a new node: its own hash, not the one remembered
+    assert edited != node and hash(edited) == hash(parse_expr("W.T @ dJ/dy - sum(x * y)"))
+    copied = pickle.loads(pickle.dumps(node))
+    assert "_hash" not in copied.__dict__  # a string's hash differs between processes
+    assert copied == node and hash(copied) == first and {copied: 1}[node] == 1

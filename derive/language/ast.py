@@ -106,6 +106,31 @@ class IndexSum:
 Node = Number | Name | Neg | Binary | Transpose | Call | Index | Derivative | IndexSum
 
 
+def _remember_hash(cls: type) -> None:
+    """Give ``cls`` a hash computed once per node: a tree's hash is its children's, each asked
+    again at every level, and the diagnosis hashes thousands of edited trees that share all but
+    a path of nodes with the claim. The hash is kept outside the fields (equality and
+    ``replace`` ignore it) and left out of a pickle, since a string's hash differs from one
+    process to the next."""
+    structural = cls.__hash__
+
+    def __hash__(self) -> int:
+        known = self.__dict__.get("_hash")
+        if known is None:
+            known = self.__dict__["_hash"] = structural(self)
+        return known
+
+    def __getstate__(self) -> dict:
+        return {key: value for key, value in self.__dict__.items() if key != "_hash"}
+
+    cls.__hash__ = __hash__
+    cls.__getstate__ = __getstate__
+
+
+for _node_class in (Number, Name, Neg, Binary, Transpose, Call, Index, Derivative, IndexSum):
+    _remember_hash(_node_class)
+
+
 @dataclass(frozen=True)
 class Chain:
     """What a claim states, by its ``kind``: ``=``, the chain ``A = B = C`` whose every link (A = B,
