@@ -12,6 +12,7 @@ an index (``dY[m,n]/dX[i,j]``) is not taken this way: ``Unvectorized`` says to l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -125,5 +126,5 @@ def at_every_assignment(model: NumericModel, node: ast.Node, scope: Scope, names
     if any(length != 1 and name not in names for name, length in zip(every, value.shape)):
         raise Unvectorized("a value that depends on an index not asked for")
     value = np.broadcast_to(value, (*shape, *value.shape[-2:]))
-    count = int(np.prod([evaluation.lengths[name] for name in names], dtype=int))
+    count = math.prod(evaluation.lengths[name] for name in names)
     return value.reshape(count, *value.shape[-2:])

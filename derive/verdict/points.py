@@ -10,6 +10,7 @@ per problem and kept (``_model``), shared by every claim of a problem and every 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -30,8 +31,9 @@ def close(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     """Equal within CLOSE, relative to the larger of the two (same shape, no NaN)."""
     if a is None or b is None or a.shape != b.shape:
         return False
-    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))), 1e-12)
-    return float(np.max(np.abs(a - b))) / scale < CLOSE
+    # the arrays' own max, not np.max: the diagnosis compares tens of thousands of small arrays
+    scale = max(float(np.abs(a).max()), float(np.abs(b).max()), 1e-12)
+    return float(np.abs(a - b).max()) / scale < CLOSE
 
 
 def free(node: ast.Node, scope: Scope) -> set:
@@ -90,7 +92,7 @@ class Point:
         names = sorted(names)
         try:
             ranges = [range(self.model.index_range(scope, n)) for n in names]
-            if np.prod([len(r) for r in ranges], dtype=float) > limits.MAX_NUMERIC_ENTRIES:
+            if math.prod(len(r) for r in ranges) > limits.MAX_NUMERIC_ENTRIES:
                 return None  # more index assignments than the numeric oracle may hold values for
             with np.errstate(all="ignore"):
                 try:  # every assignment in one pass, each index an axis
