@@ -34,7 +34,12 @@ except ImportError:  # pragma: no cover - no fork there either: items run in-pro
 T = TypeVar("T")
 Item = TypeVar("Item")
 
-REPEAT = 0.2  # seconds between the alarms that follow an expired deadline, until the block ends
+# Seconds between the alarms that follow an expired deadline, until the block ends: REPEAT, or the
+# budget itself when shorter (a lost alarm must not stretch a 0.05 s budget to 0.25 s), but
+# never more often than REPEAT_FLOOR (without a floor, a 1 µs budget's alarms came faster than the
+# block they had stopped could clean up, and tests/test_budget.py hung)
+REPEAT = 0.2
+REPEAT_FLOOR = 0.02
 
 
 def _can_use_alarm() -> bool:
@@ -65,7 +70,7 @@ def deadline(seconds: float | None, what: str = "the computation") -> Iterator[N
         # garbage-collector callback, a __del__) would otherwise let the block run on past its budget.
         # It is set inside the try: a budget so short that it expires at once raises here, and the
         # finally below still stops the timer (set before the try, it kept firing after the block)
-        signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
+        signal.setitimer(signal.ITIMER_REAL, seconds, max(min(REPEAT, seconds), REPEAT_FLOOR))
         yield
     finally:
         active[0] = False
