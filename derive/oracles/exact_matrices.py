@@ -1,4 +1,5 @@
-"""The exact oracle's inverse and determinant, by the identities that hold for every argument.
+"""The exact oracle's matrices: built from their entries, multiplied and broadcast, and their
+inverse and determinant by the identities that hold for every argument.
 
 A 6×6 ``inv(kron(A, B))`` is two small inverses and ``det(inv(A))`` no inverse at all: taken
 as adjugates and determinants of 6×6 matrices of rational functions, such claims ran past the
@@ -18,6 +19,48 @@ from ..language.primitives import canonical_function
 
 Matrix = sympy.ImmutableMatrix
 Evaluate = Callable[[ast.Node], Matrix]
+Entrywise = Callable[[sympy.Expr, sympy.Expr], sympy.Expr]
+
+
+def from_entries(rows: int, cols: int, entries: list) -> Matrix:
+    """A matrix of ``entries`` in row order, each already a SymPy object: built without SymPy's
+    inspection and conversion of its input, a third of the cost of a small matrix, of which the
+    exact oracle builds one per node per claim."""
+    return Matrix._new(rows, cols, entries, copy=False)
+
+
+def scalar_matrix(value: sympy.Basic) -> Matrix:
+    """A 1×1 matrix of a SymPy object (``from_entries``)."""
+    return Matrix._new(1, 1, [value], copy=False)
+
+
+def broadcast(left: Matrix, right: Matrix, op: Entrywise, where: str) -> Matrix:
+    """``op`` of the entries of two matrices, a row or column (or 1×1) repeated to the other's shape."""
+    rows = max(left.rows, right.rows)
+    cols = max(left.cols, right.cols)
+    for m in (left, right):
+        if m.rows not in (1, rows) or m.cols not in (1, cols):
+            raise ShapeError(f"{where}: {left.shape} and {right.shape} do not broadcast")
+    if left.shape == right.shape:
+        return from_entries(rows, cols, [op(a, b) for a, b in zip(left.flat(), right.flat())])
+    spread = zip(_spread(left, rows, cols), _spread(right, rows, cols))
+    return from_entries(rows, cols, [op(a, b) for a, b in spread])
+
+
+def _spread(m: Matrix, rows: int, cols: int) -> list:
+    """The entries of ``m`` broadcast to rows × cols, in row order (a row or column repeated)."""
+    flat = m.flat()
+    return [flat[(i if m.rows > 1 else 0) * m.cols + (j if m.cols > 1 else 0)]
+            for i in range(rows) for j in range(cols)]
+
+
+def matmul(left: Matrix, right: Matrix) -> Matrix:
+    """The matrix product with each entry one n-ary sum (SymPy's own goes through domains)."""
+    rows = left.tolist()
+    columns = right.T.tolist()
+    entries = [sympy.Add(*[a * b for a, b in zip(row, column) if a != 0 and b != 0])
+               for row in rows for column in columns]
+    return from_entries(left.rows, right.cols, entries)
 
 
 def determinant(value: Evaluate, arg: ast.Node) -> sympy.Expr:

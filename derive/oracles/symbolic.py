@@ -25,7 +25,17 @@ from ..language.shapes import Scope, Shape, free_indices, is_vector
 from ..language.text import to_text
 from ..limits import MAX_EXPONENT, exact_shape
 from ..problem.definition import Problem
-from .exact_matrices import determinant, inverse, inverse_parts, nonsingular, product
+from .exact_matrices import (
+    broadcast,
+    determinant,
+    from_entries,
+    inverse,
+    inverse_parts,
+    matmul,
+    nonsingular,
+    product,
+    scalar_matrix,
+)
 from .functions import SYMPY_FORMS, SoftmaxEntry, undefined
 from .reverse import gradient
 
@@ -73,17 +83,6 @@ def _symbols_in_order(matrix: sympy.MatrixBase) -> list[sympy.Symbol]:
     for entry in matrix:
         found.update((s, None) for s in sorted(entry.free_symbols, key=sympy.default_sort_key))
     return list(found)
-
-
-def _matrix(rows: int, cols: int, entries: list) -> Matrix:
-    """A matrix of ``entries`` in row order, each already a SymPy object: built without SymPy's
-    inspection and conversion of its input, a third of the cost of a small matrix, of which the
-    exact oracle builds one per node per claim."""
-    return Matrix._new(rows, cols, entries, copy=False)
-
-
-def _scalar_matrix(value: sympy.Basic) -> Matrix:
-    return Matrix._new(1, 1, [value], copy=False)
 
 
 class ExactModel:
@@ -234,12 +233,12 @@ class ExactModel:
         grads = [gradient(entry, wrt_symbols) for entry in of]
         of_shape, wrt_shape = of.shape, hat.shape
         if of_shape == (1, 1):
-            out = _convention(_matrix(wrt_shape[0], wrt_shape[1], [grads[0][s] for s in wrt_symbols]),
+            out = _convention(from_entries(wrt_shape[0], wrt_shape[1], [grads[0][s] for s in wrt_symbols]),
                               self.problem.variables.get(node.wrt))
         elif wrt_shape == (1, 1):
-            out = _matrix(of_shape[0], of_shape[1], [g[wrt_symbols[0]] for g in grads])
+            out = from_entries(of_shape[0], of_shape[1], [g[wrt_symbols[0]] for g in grads])
         elif is_vector(of_shape) and is_vector(wrt_shape):
-            jac = _matrix(len(grads), len(wrt_symbols), [g[s] for g in grads for s in wrt_symbols])
+            jac = from_entries(len(grads), len(wrt_symbols), [g[s] for g in grads for s in wrt_symbols])
             out = jac if self.problem.layout == "numerator" else jac.T
         else:
             raise UnsupportedError(f"d{node.wrt}: a derivative of order-3 or order-4 shape; write it entrywise")
@@ -290,34 +289,6 @@ def _scalar(matrix: Matrix):
     return matrix[0, 0]
 
 
-def _broadcast(left: Matrix, right: Matrix, op, where: str) -> Matrix:
-    rows = max(left.rows, right.rows)
-    cols = max(left.cols, right.cols)
-    for m in (left, right):
-        if m.rows not in (1, rows) or m.cols not in (1, cols):
-            raise ShapeError(f"{where}: {left.shape} and {right.shape} do not broadcast")
-
-    if left.shape == right.shape:
-        return _matrix(rows, cols, [op(a, b) for a, b in zip(left.flat(), right.flat())])
-    return _matrix(rows, cols, [op(a, b) for a, b in zip(_spread(left, rows, cols), _spread(right, rows, cols))])
-
-
-def _spread(m: Matrix, rows: int, cols: int) -> list:
-    """The entries of ``m`` broadcast to rows × cols, in row order (a row or column repeated)."""
-    flat = m.flat()
-    return [flat[(i if m.rows > 1 else 0) * m.cols + (j if m.cols > 1 else 0)]
-            for i in range(rows) for j in range(cols)]
-
-
-def _matmul(left: Matrix, right: Matrix) -> Matrix:
-    """The matrix product with each entry one n-ary sum (SymPy's own goes through domains)."""
-    rows = left.tolist()
-    columns = right.T.tolist()
-    entries = [sympy.Add(*[a * b for a, b in zip(row, column) if a != 0 and b != 0])
-               for row in rows for column in columns]
-    return _matrix(left.rows, right.cols, entries)
-
-
 def _softmax(matrix: Matrix) -> Matrix:
     if matrix.cols == 1:
         column = list(matrix)
@@ -352,7 +323,7 @@ class _Evaluation:
     def _compute(self, node, idx) -> Matrix:
         model = self.model
         if isinstance(node, ast.Number):
-            return _scalar_matrix(sympy.Rational(node.value.numerator, node.value.denominator))
+            return scalar_matrix(sympy.Rational(node.value.numerator, node.value.denominator))
         if isinstance(node, ast.Name):
             return self._name(node, idx)
         if isinstance(node, ast.Neg):
@@ -375,7 +346,7 @@ class _Evaluation:
         if node.id in self.scope.index_names:
             if node.id not in idx:
                 raise ShapeError(f"index {node.id} is used outside its sum")
-            return _scalar_matrix(sympy.Integer(idx[node.id] + 1))
+            return scalar_matrix(sympy.Integer(idx[node.id] + 1))
         if node.id in self.env:
             return self.env[node.id]
         problem = self.model.problem
@@ -389,12 +360,12 @@ class _Evaluation:
                 f"d{node.id}/d{self.model.problem.arbitrary[node.id][0]}, have values"
             )
         if node.id in self.model.sizes:
-            return _scalar_matrix(sympy.Integer(self.model.sizes[node.id]))
+            return scalar_matrix(sympy.Integer(self.model.sizes[node.id]))
         raise ShapeError(f"'{node.id}' has no value here")
 
     def _binary(self, node: ast.Binary, idx) -> Matrix:
         if node.op == "@":  # A inv(A), kron(A, B) kron(C, D): by their identities
-            known = product(lambda part: self.value(part, idx), _matmul, node.left, node.right)
+            known = product(lambda part: self.value(part, idx), matmul, node.left, node.right)
             if known is not None:
                 return known
         left = self.value(node.left, idx)
@@ -403,15 +374,15 @@ class _Evaluation:
         if node.op == "@":
             if left.cols != right.rows:
                 raise ShapeError(f"{left.shape} @ {right.shape}: inner sizes differ")
-            return _matmul(left, right)
+            return matmul(left, right)
         if node.op == "+":
-            return _broadcast(left, right, lambda a, b: a + b, where)
+            return broadcast(left, right, lambda a, b: a + b, where)
         if node.op == "-":
-            return _broadcast(left, right, lambda a, b: a - b, where)
+            return broadcast(left, right, lambda a, b: a - b, where)
         if node.op == "*":
-            return _broadcast(left, right, lambda a, b: a * b, where)
+            return broadcast(left, right, lambda a, b: a * b, where)
         if node.op == "/":
-            return _broadcast(left, right, lambda a, b: a / b, where)
+            return broadcast(left, right, lambda a, b: a / b, where)
         if node.op == "**":
             exponent = _scalar(right)
             if exponent.is_Number and abs(exponent) > MAX_EXPONENT:  # a size as the exponent: n**n at n = 70
@@ -443,7 +414,7 @@ class _Evaluation:
                 positions.append([idx[item]])
         rows, cols = positions
         flat, width = matrix.flat(), matrix.cols
-        picked = _matrix(len(rows), len(cols), [flat[r * width + c] for r in rows for c in cols])
+        picked = from_entries(len(rows), len(cols), [flat[r * width + c] for r in rows for c in cols])
         if len(node.items) == 2 and node.items[1] is ast.ALL and node.items[0] is not ast.ALL:
             return picked.T  # a row, W[i,:], is a column vector (the seeds' w_i)
         return picked
@@ -465,7 +436,7 @@ class _Evaluation:
         if any(t.shape != terms[0].shape for t in terms):
             raise ShapeError(f"{to_text(node)}: the terms of the sum differ in shape")
         # each entry one n-ary sum: adding matrices in turn rebuilds a growing sum per term
-        return _matrix(*terms[0].shape, [sympy.Add(*parts) for parts in zip(*(t.flat() for t in terms))])
+        return from_entries(*terms[0].shape, [sympy.Add(*parts) for parts in zip(*(t.flat() for t in terms))])
 
     def _call(self, node: ast.Call, idx) -> Matrix:
         name = canonical_function(node.func)
@@ -518,7 +489,7 @@ def _constant(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
 @EXACT_RULES.register("delta")
 def _delta(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
     a, b = (ev._index_value(arg, idx) for arg in node.args)
-    return _scalar_matrix(sympy.Integer(1 if a == b else 0))
+    return scalar_matrix(sympy.Integer(1 if a == b else 0))
 
 
 def _of_values(rule):
@@ -535,11 +506,11 @@ def _of_values(rule):
 def _sum(node: ast.Call, first: Matrix) -> Matrix:
     axis = dict(node.kwargs).get("axis")
     if axis is None:
-        return _scalar_matrix(sympy.Add(*first.flat()))
+        return scalar_matrix(sympy.Add(*first.flat()))
     rows = first.tolist()
     if axis.value == 0:
-        return _matrix(1, first.cols, [sympy.Add(*column) for column in zip(*rows)])
-    return _matrix(first.rows, 1, [sympy.Add(*row) for row in rows])
+        return from_entries(1, first.cols, [sympy.Add(*column) for column in zip(*rows)])
+    return from_entries(first.rows, 1, [sympy.Add(*row) for row in rows])
 
 
 @EXACT_RULES.register("trace")
@@ -574,7 +545,7 @@ def _inv(ev: _Evaluation, node: ast.Call, idx) -> Matrix:
         return inverses[0].T
     if isinstance(arg, ast.Call):  # kron
         return Matrix(kronecker_product(*inverses))
-    return _matmul(inverses[1], inverses[0])
+    return matmul(inverses[1], inverses[0])
 
 
 @EXACT_RULES.register("kron")
@@ -588,7 +559,7 @@ def _kron(node: ast.Call, first: Matrix, second: Matrix) -> Matrix:
 @_of_values
 def _vec(node: ast.Call, first: Matrix) -> Matrix:
     column_major = [first[i, j] for j in range(first.cols) for i in range(first.rows)]
-    return _matrix(first.rows * first.cols, 1, column_major)
+    return from_entries(first.rows * first.cols, 1, column_major)
 
 
 @EXACT_RULES.register("diag")

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-import sympy
 
 from ..budget import call_with_timeout, deadline
 from ..errors import BudgetExceeded, DeriveError, ShapeError, TooLarge
@@ -28,6 +27,7 @@ from ..language.parser import parse_claim
 from ..language.shapes import Scope, fmt, free_indices, infer, is_scalar, typed
 from ..language.text import to_text
 from ..limits import RECURSION_LIMIT, recursion_room
+from ..oracles.exact_matrices import from_entries
 from ..oracles.index import prove_link
 from ..oracles.numeric import NumericModel, relative_gap
 from ..oracles.numeric_indexed import Unvectorized, at_every_assignment
@@ -355,9 +355,7 @@ class ProblemChecker:
             rights.extend(model.evaluate(claimed, model.base, scope, idx))
         per = len(lefts) // len(assignments)
         shape = (len(assignments), per)
-        # entries of SymPy matrices: built without SymPy's inspection of its input (``copy=False``)
-        return (sympy.ImmutableMatrix._new(*shape, lefts, copy=False),
-                sympy.ImmutableMatrix._new(*shape, rights, copy=False), assignments)
+        return from_entries(*shape, lefts), from_entries(*shape, rights), assignments
 
     def _exact_check(self, link: LinkVerdict, reference, claimed, scope) -> None:
         rng = random.Random(self.options.seed)
