@@ -320,3 +320,22 @@ def test_only_the_factors_slips_make_are_plausible():
              for factors in [(-1.0, -1.0), (2.0, 2.0), (0.5, 0.5), (-3.0, -3.0), (1.5, 1.5), (7 / 13, 7 / 13), (7 / 11, 7 / 11), (1.234, 1.234),
                              tuple(float(s) for s in sizes), tuple(-1 / s for s in sizes), (2.0, 3.0), (1.0, 1.0)]}
     assert list(shown.values()) == ["-1", "2", "1/2", "-3", "3/2", None, None, None, "S", "-1/S", None, None]
+
+
+def test_edits_rebuild_each_structure_as_one_object_and_keep_the_others_apart():
+    # the diagnosis's caches of shapes and values are keyed by identity: a second edit rebuilds,
+    # below where it meets the first, the nodes the same edit made alone, and must get those
+    from derive.language import ast
+    from derive.verdict.slips import rebuild
+
+    claim = parse_expr("(W @ x + b) * (V @ y)")
+    interned: dict = {}
+    alone = rebuild(claim, (0, 0), parse_expr("W.T @ x"), interned)  # (W.T @ x + b) * (V @ y)
+    after_another = rebuild(rebuild(claim, (1,), parse_expr("y.T @ V"), interned), (0, 0), parse_expr("W.T @ x"),
+                            interned)
+    assert to_text(after_another) == "(W.T @ x + b) * (y.T @ V)"
+    assert after_another.left is alone.left  # the same structure: the same object
+    assert after_another is not alone and after_another != alone
+    other = rebuild(claim, (0, 0), parse_expr("W @ x.T"), interned)
+    assert other.left is not alone.left and other.left == ast.Binary("+", parse_expr("W @ x.T"), ast.Name("b"))
+    assert rebuild(claim, (0, 0), parse_expr("W.T @ x")) is not alone  # without a table, a new tree

@@ -472,7 +472,9 @@ class _EditSearch:
         self.matches = Matcher(pair, node, target, scope)
         problem = pair.problem
         memo = self.matches.memo
-        self.singles = (list(whole_edits(node, target, scope)) + list(single_edits(problem, scope, node, memo))
+        self.interned: dict = {}  # the nodes edits rebuilt, one object per structure (``rebuild``)
+        self.singles = (list(whole_edits(node, target, scope)) + list(single_edits(problem, scope, node, memo,
+                                                                                   self.interned))
                         + list(unit_edits(problem, node)) + list(sum_edits(scope, node, target, memo)))
         self.scaled = None  # (code, description, candidate, the factor described)
 
@@ -509,7 +511,7 @@ class _EditSearch:
         """The first pair of edits that matches."""
         for first_code, first, candidate in self.singles:
             for second_code, second, twice in single_edits(self.pair.problem, self.scope, candidate,
-                                                           self.matches.memo):
+                                                           self.matches.memo, self.interned):
                 if self.budget <= 0:
                     return None
                 self.budget -= 1

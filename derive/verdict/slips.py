@@ -28,31 +28,41 @@ from .points import common_scope, free
 Edit = tuple[str, str, ast.Node]  # (slip code, what it is in words, the edited tree)
 
 
-def rebuild(node: ast.Node, path: tuple[int, ...], new: ast.Node) -> ast.Node:
-    """``node`` with the subtree at ``path`` (a tuple of child positions) replaced by ``new``."""
+def rebuild(node: ast.Node, path: tuple[int, ...], new: ast.Node, interned: dict | None = None) -> ast.Node:
+    """``node`` with the subtree at ``path`` (a tuple of child positions) replaced by ``new``.
+
+    ``interned`` (a node -> itself) gives each node rebuilt along the path as the one object
+    rebuilt before with its structure, if any: the diagnosis's caches of shapes and values are
+    keyed by identity, and the second edit of a pair rebuilds, below where its path meets the
+    first edit's, the very nodes that edit made alone."""
     if not path:
         return new
     # the constructors, not dataclasses.replace: the diagnosis rebuilds a path per candidate edit
     head, rest = path[0], path[1:]
     if isinstance(node, ast.Neg):
-        return ast.Neg(operand=rebuild(node.operand, rest, new), span=node.span)
-    if isinstance(node, ast.Transpose):
-        return ast.Transpose(operand=rebuild(node.operand, rest, new), span=node.span)
-    if isinstance(node, ast.Index):
-        return ast.Index(operand=rebuild(node.operand, rest, new), items=node.items, span=node.span)
-    if isinstance(node, ast.Binary):
+        built = ast.Neg(operand=rebuild(node.operand, rest, new, interned), span=node.span)
+    elif isinstance(node, ast.Transpose):
+        built = ast.Transpose(operand=rebuild(node.operand, rest, new, interned), span=node.span)
+    elif isinstance(node, ast.Index):
+        built = ast.Index(operand=rebuild(node.operand, rest, new, interned), items=node.items, span=node.span)
+    elif isinstance(node, ast.Binary):
         if head == 0:
-            return ast.Binary(op=node.op, left=rebuild(node.left, rest, new), right=node.right, span=node.span)
-        return ast.Binary(op=node.op, left=node.left, right=rebuild(node.right, rest, new), span=node.span)
-    if isinstance(node, ast.Call):
+            built = ast.Binary(op=node.op, left=rebuild(node.left, rest, new, interned), right=node.right,
+                               span=node.span)
+        else:
+            built = ast.Binary(op=node.op, left=node.left, right=rebuild(node.right, rest, new, interned),
+                               span=node.span)
+    elif isinstance(node, ast.Call):
         args = list(node.args)
-        args[head] = rebuild(args[head], rest, new)
-        return ast.Call(func=node.func, args=tuple(args), kwargs=node.kwargs, prime=node.prime, span=node.span)
-    if isinstance(node, ast.Derivative):
-        return ast.Derivative(of=rebuild(node.of, rest, new), wrt=node.wrt, span=node.span)
-    if isinstance(node, ast.IndexSum):
-        return ast.IndexSum(indices=node.indices, body=rebuild(node.body, rest, new), span=node.span)
-    raise TypeError(type(node).__name__)
+        args[head] = rebuild(args[head], rest, new, interned)
+        built = ast.Call(func=node.func, args=tuple(args), kwargs=node.kwargs, prime=node.prime, span=node.span)
+    elif isinstance(node, ast.Derivative):
+        built = ast.Derivative(of=rebuild(node.of, rest, new, interned), wrt=node.wrt, span=node.span)
+    elif isinstance(node, ast.IndexSum):
+        built = ast.IndexSum(indices=node.indices, body=rebuild(node.body, rest, new, interned), span=node.span)
+    else:
+        raise TypeError(type(node).__name__)
+    return built if interned is None else interned.setdefault(built, built)
 
 
 def positions(node: ast.Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], ast.Node]]:
@@ -145,14 +155,15 @@ def _chain_edits(sub, edit):
             yield "misplaced-transpose", f"{to_text(run)} where its transpose was meant", edit(new)
 
 
-def single_edits(problem: Problem, scope: Scope, node: ast.Node, memo: ShapeMemo | None = None) -> Iterator[Edit]:
+def single_edits(problem: Problem, scope: Scope, node: ast.Node, memo: ShapeMemo | None = None,
+                 interned: dict | None = None) -> Iterator[Edit]:
     """(code, description, edited tree) for every single edit of the claim (``memo``: shapes
-    already known, shared with the other edits of this claim)."""
+    already known, shared with the other edits of this claim; ``interned``: see ``rebuild``)."""
     shapes = problem.shapes
     parents = {id(child): sub for _, sub in positions(node) for child in ast.children(sub)}
     for path, sub in positions(node):
         def edit(new, _path=path):
-            return rebuild(node, _path, new)
+            return rebuild(node, _path, new, interned)
 
         parent = parents.get(id(sub))
         if isinstance(sub, ast.Binary) and sub.op == "@" and not (
