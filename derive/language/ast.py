@@ -106,10 +106,11 @@ class IndexSum:
 Node = Number | Name | Neg | Binary | Transpose | Call | Index | Derivative | IndexSum
 
 
-def _remember_hash(cls: type) -> None:
-    """Give ``cls`` a hash computed once per node: a tree's hash is its children's, each asked
-    again at every level, and the diagnosis hashes thousands of edited trees that share all but
-    a path of nodes with the claim. The hash is kept outside the fields (equality and
+def remember_hash(cls: type) -> type:
+    """Give the frozen dataclass ``cls`` a hash computed once per object: a tree's hash is its
+    children's, each asked again at every level, and the diagnosis hashes thousands of edited
+    trees that share all but a path of nodes with the claim (the index engine's forms are keys
+    of its remembered results too). The hash is kept outside the fields (equality and
     ``replace`` ignore it) and left out of a pickle, since a string's hash differs from one
     process to the next."""
     structural = cls.__hash__
@@ -125,10 +126,11 @@ def _remember_hash(cls: type) -> None:
 
     cls.__hash__ = __hash__
     cls.__getstate__ = __getstate__
+    return cls
 
 
 for _node_class in (Number, Name, Neg, Binary, Transpose, Call, Index, Derivative, IndexSum):
-    _remember_hash(_node_class)
+    remember_hash(_node_class)
 
 
 @dataclass(frozen=True)

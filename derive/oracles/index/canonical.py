@@ -108,6 +108,8 @@ def merge_powers(term: Term) -> Term:
     simplification has (the exact oracle's too). A positive integer power of a single factor is
     written as that factor repeated, as ``power`` writes it.
     """
+    if _no_powers(term):
+        return term
     coeff = term.coeff
     exponents: dict[str, list] = {}
     for factor in term.factors:
@@ -132,6 +134,20 @@ def merge_powers(term: Term) -> Term:
             arg = base if isinstance(base, Expr) else atom(base)
             factors.append(Apply("pow", 0, arg, exponent))
     return Term(coeff, tuple(factors), term.sums)
+
+
+def _no_powers(term: Term) -> bool:
+    """No power and no factor twice: ``merge_powers`` would give the term back as it is (the
+    common case, and its exponents are Fractions, slow to make)."""
+    seen = set()
+    for factor in term.factors:
+        if isinstance(factor, Apply) and factor.func == "pow":
+            return False
+        key = factor_key(factor)
+        if key in seen:
+            return False
+        seen.add(key)
+    return True
 
 
 def _reduce_absolute_values(exponents: dict) -> None:

@@ -20,11 +20,13 @@ from fractions import Fraction
 import sympy
 
 from ...errors import UnsupportedError
+from ...language.ast import remember_hash
 from ...language.shapes import Dim
 
 Idx = str | int  # an index name, or a 1-based constant (1 for a dimension of size one)
 
 
+@remember_hash
 @dataclass(frozen=True)
 class Tensor:
     """An entry: ``kind`` "var" (a variable), "grad" (an upstream gradient ``dL/dY``, whose
@@ -44,12 +46,14 @@ def upstream(loss: str, of: str, indices: tuple[Idx, Idx]) -> Tensor:
     return Tensor(f"d{loss}/d{of}", indices, "grad", of, loss)
 
 
+@remember_hash
 @dataclass(frozen=True)
 class Delta:
     a: Idx
     b: Idx
 
 
+@remember_hash
 @dataclass(frozen=True)
 class Apply:
     """``func`` (its ``order``-th derivative) of the entry ``arg``; "pow" raises to ``power``."""
@@ -70,6 +74,7 @@ class Loss:
 Factor = Tensor | Delta | Apply | Loss
 
 
+@remember_hash
 @dataclass(frozen=True)
 class Term:
     coeff: sympy.Expr
@@ -77,6 +82,7 @@ class Term:
     sums: tuple[tuple[str, Dim], ...] = ()
 
 
+@remember_hash
 @dataclass(frozen=True)
 class Expr:
     terms: tuple[Term, ...] = ()
@@ -236,6 +242,8 @@ def subst_factor(factor: Factor, mapping: dict) -> Factor:
             return factor
         return make_delta(a, b)
     if isinstance(factor, Apply):
+        if mapping.keys().isdisjoint(free_names(factor.arg)):  # no name it maps is free in the argument
+            return factor
         arg = subst(factor.arg, mapping)
         return factor if arg is factor.arg else Apply(factor.func, factor.order, arg, factor.power)
     return factor
