@@ -29,6 +29,15 @@ def from_entries(rows: int, cols: int, entries: list) -> Matrix:
     return Matrix._new(rows, cols, entries, copy=False)
 
 
+def entries(matrix: Matrix) -> tuple:
+    """The entries of ``matrix`` in row order. An ImmutableMatrix keeps them as its third
+    argument, (rows, cols, Tuple(entries)); ``flat()`` and ``tolist()`` would first convert the
+    matrix's domain representation back to SymPy, copying it, at every node of every claim."""
+    if type(matrix) is Matrix:
+        return matrix.args[2].args
+    return tuple(matrix.flat())
+
+
 def scalar_matrix(value: sympy.Basic) -> Matrix:
     """A 1×1 matrix of a SymPy object (``from_entries``)."""
     return Matrix._new(1, 1, [value], copy=False)
@@ -42,25 +51,26 @@ def broadcast(left: Matrix, right: Matrix, op: Entrywise, where: str) -> Matrix:
         if m.rows not in (1, rows) or m.cols not in (1, cols):
             raise ShapeError(f"{where}: {left.shape} and {right.shape} do not broadcast")
     if left.shape == right.shape:
-        return from_entries(rows, cols, [op(a, b) for a, b in zip(left.flat(), right.flat())])
+        return from_entries(rows, cols, [op(a, b) for a, b in zip(entries(left), entries(right))])
     spread = zip(_spread(left, rows, cols), _spread(right, rows, cols))
     return from_entries(rows, cols, [op(a, b) for a, b in spread])
 
 
 def _spread(m: Matrix, rows: int, cols: int) -> list:
     """The entries of ``m`` broadcast to rows × cols, in row order (a row or column repeated)."""
-    flat = m.flat()
+    flat = entries(m)
     return [flat[(i if m.rows > 1 else 0) * m.cols + (j if m.cols > 1 else 0)]
             for i in range(rows) for j in range(cols)]
 
 
 def matmul(left: Matrix, right: Matrix) -> Matrix:
     """The matrix product with each entry one n-ary sum (SymPy's own goes through domains)."""
-    rows = left.tolist()
-    columns = right.T.tolist()
-    entries = [sympy.Add(*[a * b for a, b in zip(row, column) if a != 0 and b != 0])
-               for row in rows for column in columns]
-    return from_entries(left.rows, right.cols, entries)
+    first, second, inner = entries(left), entries(right), left.cols
+    rows = [first[i * inner:(i + 1) * inner] for i in range(left.rows)]
+    columns = [second[j::right.cols] for j in range(right.cols)]
+    products = [sympy.Add(*[a * b for a, b in zip(row, column) if a != 0 and b != 0])
+                for row in rows for column in columns]
+    return from_entries(left.rows, right.cols, products)
 
 
 def determinant(value: Evaluate, arg: ast.Node) -> sympy.Expr:

@@ -28,6 +28,7 @@ from ..problem.definition import Problem
 from .exact_matrices import (
     broadcast,
     determinant,
+    entries,
     from_entries,
     inverse,
     inverse_parts,
@@ -230,7 +231,7 @@ class ExactModel:
         cut_env, hat, back = self._cut(node.wrt)
         of = self.evaluate(node.of, cut_env, scope, idx)
         wrt_symbols = list(hat)
-        grads = [gradient(entry, wrt_symbols) for entry in of]
+        grads = [gradient(entry, wrt_symbols) for entry in entries(of)]
         of_shape, wrt_shape = of.shape, hat.shape
         if of_shape == (1, 1):
             out = _convention(from_entries(wrt_shape[0], wrt_shape[1], [grads[0][s] for s in wrt_symbols]),
@@ -413,7 +414,7 @@ class _Evaluation:
             else:
                 positions.append([idx[item]])
         rows, cols = positions
-        flat, width = matrix.flat(), matrix.cols
+        flat, width = entries(matrix), matrix.cols
         picked = from_entries(len(rows), len(cols), [flat[r * width + c] for r in rows for c in cols])
         if len(node.items) == 2 and node.items[1] is ast.ALL and node.items[0] is not ast.ALL:
             return picked.T  # a row, W[i,:], is a column vector (the seeds' w_i)
@@ -436,7 +437,7 @@ class _Evaluation:
         if any(t.shape != terms[0].shape for t in terms):
             raise ShapeError(f"{to_text(node)}: the terms of the sum differ in shape")
         # each entry one n-ary sum: adding matrices in turn rebuilds a growing sum per term
-        return from_entries(*terms[0].shape, [sympy.Add(*parts) for parts in zip(*(t.flat() for t in terms))])
+        return from_entries(*terms[0].shape, [sympy.Add(*parts) for parts in zip(*(entries(t) for t in terms))])
 
     def _call(self, node: ast.Call, idx) -> Matrix:
         name = canonical_function(node.func)
@@ -506,8 +507,9 @@ def _of_values(rule):
 def _sum(node: ast.Call, first: Matrix) -> Matrix:
     axis = dict(node.kwargs).get("axis")
     if axis is None:
-        return scalar_matrix(sympy.Add(*first.flat()))
-    rows = first.tolist()
+        return scalar_matrix(sympy.Add(*entries(first)))
+    flat = entries(first)
+    rows = [flat[i * first.cols:(i + 1) * first.cols] for i in range(first.rows)]
     if axis.value == 0:
         return from_entries(1, first.cols, [sympy.Add(*column) for column in zip(*rows)])
     return from_entries(first.rows, 1, [sympy.Add(*row) for row in rows])
