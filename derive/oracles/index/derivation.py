@@ -118,13 +118,13 @@ def derive_gradient(problem: Problem, loss: str, wrt: str) -> Derivation:
     steps.append(step(render(raw, problem, namer),
                       why="derivative of each entry: " + "; ".join(inner.rules + builder.rules)))
     log: list = []
-    contracted = Expr(tuple(t for t in (contract(t, builder.ranges, log) for t in rename_all_bound(raw).terms)
-                            if t is not None))
+    renamed = rename_all_bound(raw)  # bound indices apart, once for the step shown and the canonical form
+    contracted = Expr(tuple(t for t in (contract(t, builder.ranges, log) for t in renamed.terms) if t is not None))
     folding = folding_for(problem)
     if log:
         steps.append(step(render(folding.fold(contracted), problem, namer),
                           why=f"contract {len(log)} Kronecker delta(s): sum_p(delta(p,j) * f(p)) = f(j)"))
-    result = canonical(raw, builder.ranges, structure_of(problem))
+    result = canonical(renamed, builder.ranges, structure_of(problem), top=False)
     steps.append(step(render(folding.fold(result), problem, namer),
                       why="rename bound indices, collect equal terms"))
     return Derivation(loss, wrt, (i, j), steps, result, dict(builder.ranges), problem)

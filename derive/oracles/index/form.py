@@ -251,6 +251,8 @@ def subst_factor(factor: Factor, mapping: dict) -> Factor:
 
 def rename_bound(term: Term, mapping: dict) -> Term:
     """Rename some of ``term``'s bound indices (the new names must be unused in it)."""
+    if not mapping:
+        return term
     sums = tuple((mapping.get(n, n), dim) for n, dim in term.sums)
     factors = tuple(subst_factor(f, mapping) for f in term.factors)
     return Term(term.coeff, factors, sums)
@@ -267,9 +269,11 @@ def rename_all_bound(expr: Expr) -> Expr:
     out = []
     for term in expr.terms:
         term = rename_bound(term, {n: fresh_name(n) for n, _ in term.sums})
-        factors = tuple(Apply(f.func, f.order, rename_all_bound(f.arg), f.power) if isinstance(f, Apply) else f
-                        for f in term.factors)
-        out.append(Term(term.coeff, factors, term.sums))
+        if any(isinstance(f, Apply) for f in term.factors):
+            factors = tuple(Apply(f.func, f.order, rename_all_bound(f.arg), f.power) if isinstance(f, Apply) else f
+                            for f in term.factors)
+            term = Term(term.coeff, factors, term.sums)
+        out.append(term)
     return Expr(tuple(out))
 
 
