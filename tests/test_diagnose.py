@@ -339,3 +339,19 @@ def test_edits_rebuild_each_structure_as_one_object_and_keep_the_others_apart():
     other = rebuild(claim, (0, 0), parse_expr("W @ x.T"), interned)
     assert other.left is not alone.left and other.left == ast.Binary("+", parse_expr("W @ x.T"), ast.Name("b"))
     assert rebuild(claim, (0, 0), parse_expr("W.T @ x")) is not alone  # without a table, a new tree
+
+
+def test_a_chain_gets_its_edits_by_its_place_when_one_object_stands_at_two_places():
+    # interned edits can hold one object at two places; whether a product is the top of a chain
+    # is a matter of its place (its parent there), not of the object
+    from derive.language import ast
+    from derive.problem.definition import find_problem
+    from derive.verdict.slips import single_edits
+
+    problem = find_problem("cookbook-traces")
+    chain = parse_expr("X @ B @ X")
+    tree = ast.Binary("+", chain, ast.Binary("@", chain, parse_expr("B")))  # one object, two places
+    scope = problem.check_claim_names(ast.Chain((tree, tree)))
+    regrouped = {to_text(edited) for code, _, edited in single_edits(problem, scope, tree)
+                 if code == "misplaced-transpose" and to_text(edited).startswith("X @ (B @ X).T")}
+    assert regrouped  # the chain on the left of the sum, alone there, is regrouped

@@ -160,12 +160,13 @@ def single_edits(problem: Problem, scope: Scope, node: ast.Node, memo: ShapeMemo
     """(code, description, edited tree) for every single edit of the claim (``memo``: shapes
     already known, shared with the other edits of this claim; ``interned``: see ``rebuild``)."""
     shapes = problem.shapes
-    parents = {id(child): sub for _, sub in positions(node) for child in ast.children(sub)}
+    at: dict = {}  # path -> subtree: by place, not identity (an interned tree may hold one object twice)
     for path, sub in positions(node):
         def edit(new, _path=path):
             return rebuild(node, _path, new, interned)
 
-        parent = parents.get(id(sub))
+        at[path] = sub  # a parent comes before its children
+        parent = at.get(path[:-1]) if path else None
         if isinstance(sub, ast.Binary) and sub.op == "@" and not (
                 isinstance(parent, ast.Binary) and parent.op == "@"):
             yield from _chain_edits(sub, edit)
