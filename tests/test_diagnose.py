@@ -355,3 +355,13 @@ def test_a_chain_gets_its_edits_by_its_place_when_one_object_stands_at_two_place
     regrouped = {to_text(edited) for code, _, edited in single_edits(problem, scope, tree)
                  if code == "misplaced-transpose" and to_text(edited).startswith("X @ (B @ X).T")}
     assert regrouped  # the chain on the left of the sum, alone there, is regrouped
+
+
+def test_a_quantity_renamed_everywhere_is_tried_in_the_order_the_claim_names_it():
+    # not in a set's order, which follows string hashes and changed from one process to the next
+    from derive.problem.definition import find_problem
+    from derive.verdict.slips import unit_edits
+
+    problem = find_problem("cookbook-traces")
+    renamed = [description.split(" where ")[0] for _, description, _ in unit_edits(problem, parse_expr("S @ B @ X"))]
+    assert list(dict.fromkeys(renamed)) == ["S", "B", "X"]

@@ -78,6 +78,15 @@ def names_in(node: ast.Node) -> set[str]:
         n.wrt for n in ast.walk(node) if isinstance(n, ast.Derivative)}
 
 
+def _names_in_order(node: ast.Node) -> Iterator[str]:
+    """``names_in``, in the order of a walk of the tree (a name as often as it occurs)."""
+    for each in ast.walk(node):
+        if isinstance(each, ast.Name):
+            yield each.id
+        elif isinstance(each, ast.Derivative):
+            yield each.wrt
+
+
 class Degenerate:
     """Whether an edit of a claim proves nothing: it restates the other side, brings in the very
     derivative being computed (when the claim did not: dJ/dW restated as d(J.T)/dW), or makes a
@@ -324,7 +333,9 @@ def _rename_variable(node, old: str, new: str):
 def unit_edits(problem: Problem, node: ast.Node) -> Iterator[Edit]:
     """One quantity renamed everywhere it occurs: a chain routed through the wrong unit
     (dL/dz1 * dz1/dw1 where w1 feeds z0)."""
-    used = [n for n in names_in(node) if n in problem.shapes]
+    # in the order they first occur (a set's order follows string hashes, which change from one
+    # process to the next: the search, and which of two matching edits it found, did too)
+    used = [n for n in dict.fromkeys(_names_in_order(node)) if n in problem.shapes]
     for old in used:
         for new, shape in problem.shapes.items():
             if new != old and shape == problem.shapes[old] and new not in problem.arbitrary:
