@@ -389,3 +389,22 @@ def test_a_product_with_an_inverse_or_of_two_krons_is_taken_by_its_identities():
     assert checker.check("kron(A, X) @ kron(inv(A), Y) = kron(eye(m), Y @ X)").verdict == "fails"
     assert checker.check("kron(A, B) @ kron(inv(A), inv(B)) = eye(m + n)").verdict == "fails"  # shapes differ
     assert checker.check("ones(m - 1) = ones(m - 1)").verdict == "error"  # no size for m = 1: not a refutation
+
+
+def test_an_exact_evaluation_never_gives_a_dead_trees_value_to_a_new_tree():
+    # its caches are keyed by node identity, and a freed tree's identity is soon a new tree's
+    from derive.problem.definition import find_problem
+
+    problem = find_problem("cookbook-traces")
+    model = ExactModel(problem, {"n": 2, "m": 3})
+    scope = problem.scope()
+    texts = ["X + B", "X - B", "X @ B", "B @ X", "X * B", "X.T + B"]
+    wrong = []
+    for round_ in range(300):
+        text = texts[round_ % len(texts)]
+        tree = parse_expr(text)
+        got = model.evaluate(tree, model.base, scope)
+        if got != model.evaluate(parse_expr(text), model.base, scope.for_claim(())):
+            wrong.append(text)
+        del tree  # its memory goes to the next round's tree
+    assert not wrong

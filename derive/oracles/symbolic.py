@@ -302,7 +302,8 @@ def _softmax(matrix: Matrix) -> Matrix:
 
 
 class _Evaluation:
-    """One evaluation pass; results of index-free subtrees are cached by node identity."""
+    """One evaluation pass; results of subtrees are cached by node identity, and the nodes are
+    kept as long as the evaluation (a dead tree's identity can be a new tree's)."""
 
     def __init__(self, model: ExactModel, env: dict, scope: Scope):
         self.model = model
@@ -310,11 +311,13 @@ class _Evaluation:
         self.scope = scope
         self.cache: dict = {}
         self.free: dict = {}
+        self.alive: dict = {}  # id -> node, for every node whose identity keys ``cache`` and ``free``
 
     def free_indices(self, node) -> frozenset:
         return free_indices(node, self.scope.index_names, self.free)
 
     def value(self, node, idx: dict) -> Matrix:
+        self.alive.setdefault(id(node), node)  # its subtrees, keys of ``free`` too, live with it
         free = self.free_indices(node)
         key = (id(node), tuple(sorted((k, idx[k]) for k in free if k in idx)))
         if key not in self.cache:
