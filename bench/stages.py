@@ -63,6 +63,30 @@ def _links(problem: Problem, expect: str):
             yield left, right, reference, claimed, scope, error
 
 
+def _timed(compute: Callable[..., object], *args) -> tuple[float, object]:
+    """(seconds, what ``compute(*args)`` gave, or the error it raised as text)."""
+    start = time.perf_counter()
+    try:
+        result = compute(*args)
+    except DeriveError as failure:
+        result = str(failure)
+    return time.perf_counter() - start, result
+
+
+def _values_hash(checker: ProblemChecker, *link) -> int:
+    """The hash of both sides' exact values (str of them would cost more than the stage)."""
+    return hash(checker._exact_values(*link)[:2])
+
+
+def _proof(problem: Problem, left, right, scope) -> tuple:
+    proof = prove_link(problem, left, right, scope)
+    return proof.proved, proof.reason, [s.text for s in proof.steps]
+
+
+def _steps(problem: Problem, loss: str, wrt: str) -> list[str]:
+    return [s.text for s in derive_gradient(problem, loss, wrt).steps]
+
+
 def exact(problems: list[Problem]) -> tuple[float, list]:
     seconds, results = 0.0, []
     for problem in problems:
@@ -73,13 +97,9 @@ def exact(problems: list[Problem]) -> tuple[float, list]:
                     continue
                 for sizes in checker.exact_sizes:
                     model = checker.exact_model(sizes)
-                    start = time.perf_counter()
-                    try:
-                        left, right, _ = checker._exact_values(model, reference, claimed, scope)
-                        results.append(hash((left, right)))  # str of them would cost more than the stage
-                    except DeriveError as failure:
-                        results.append(str(failure))
-                    seconds += time.perf_counter() - start
+                    spent, result = _timed(_values_hash, checker, model, reference, claimed, scope)
+                    seconds += spent
+                    results.append(result)
     return seconds, results
 
 
@@ -89,13 +109,9 @@ def generic(problems: list[Problem]) -> tuple[float, list]:
         for left, right, _, _, scope, error in _links(problem, "holds"):
             if error:
                 continue
-            start = time.perf_counter()
-            try:
-                proof = prove_link(problem, left, right, scope)
-                results.append((proof.proved, proof.reason, [s.text for s in proof.steps]))
-            except DeriveError as failure:
-                results.append(str(failure))
-            seconds += time.perf_counter() - start
+            spent, result = _timed(_proof, problem, left, right, scope)
+            seconds += spent
+            results.append(result)
         forget(problem)
     return seconds, results
 
@@ -107,12 +123,9 @@ def derivations(problems: list[Problem]) -> tuple[float, list]:
             if shape != SCALAR:
                 continue
             for wrt in problem.variables:
-                start = time.perf_counter()
-                try:
-                    results.append([s.text for s in derive_gradient(problem, loss, wrt).steps])
-                except DeriveError as failure:
-                    results.append(str(failure))
-                seconds += time.perf_counter() - start
+                spent, result = _timed(_steps, problem, loss, wrt)
+                seconds += spent
+                results.append(result)
                 forget(problem)
     return seconds, results
 
