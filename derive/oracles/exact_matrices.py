@@ -38,9 +38,15 @@ def entries(matrix: Matrix) -> tuple:
     return tuple(matrix.flat())
 
 
+def entry_rows(matrix: Matrix) -> list[tuple]:
+    """The rows of ``matrix``, each a tuple of its entries (``entries``, cut row by row)."""
+    flat, width = entries(matrix), matrix.cols
+    return [flat[i * width:(i + 1) * width] for i in range(matrix.rows)]
+
+
 def scalar_matrix(value: sympy.Basic) -> Matrix:
     """A 1×1 matrix of a SymPy object (``from_entries``)."""
-    return Matrix._new(1, 1, [value], copy=False)
+    return from_entries(1, 1, [value])
 
 
 def broadcast(left: Matrix, right: Matrix, op: Entrywise, where: str) -> Matrix:
@@ -65,11 +71,10 @@ def _spread(m: Matrix, rows: int, cols: int) -> list:
 
 def matmul(left: Matrix, right: Matrix) -> Matrix:
     """The matrix product with each entry one n-ary sum (SymPy's own goes through domains)."""
-    first, second, inner = entries(left), entries(right), left.cols
-    rows = [first[i * inner:(i + 1) * inner] for i in range(left.rows)]
+    second = entries(right)
     columns = [second[j::right.cols] for j in range(right.cols)]
     products = [sympy.Add(*[a * b for a, b in zip(row, column) if a != 0 and b != 0])
-                for row in rows for column in columns]
+                for row in entry_rows(left) for column in columns]
     return from_entries(left.rows, right.cols, products)
 
 

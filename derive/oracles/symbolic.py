@@ -29,6 +29,7 @@ from .exact_matrices import (
     broadcast,
     determinant,
     entries,
+    entry_rows,
     from_entries,
     inverse,
     inverse_parts,
@@ -511,8 +512,7 @@ def _sum(node: ast.Call, first: Matrix) -> Matrix:
     axis = dict(node.kwargs).get("axis")
     if axis is None:
         return scalar_matrix(sympy.Add(*entries(first)))
-    flat = entries(first)
-    rows = [flat[i * first.cols:(i + 1) * first.cols] for i in range(first.rows)]
+    rows = entry_rows(first)
     if axis.value == 0:
         return from_entries(1, first.cols, [sympy.Add(*column) for column in zip(*rows)])
     return from_entries(first.rows, 1, [sympy.Add(*row) for row in rows])
