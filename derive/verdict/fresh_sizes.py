@@ -40,12 +40,11 @@ def problem_material(problem: Problem) -> str:
     return "\x1f".join([problem.id, shapes, definitions])
 
 
-def claim_rng(problem: Problem | str, claim: str, seed: int = 0, salt: str = "") -> random.Random:
-    """The generator of sizes for ``claim`` of ``problem`` (or of its ``problem_material``): a
-    hash of all that defines them."""
-    known = problem if isinstance(problem, str) else problem_material(problem)
-    material = "\x1f".join([known, claim, str(seed), salt])
-    return random.Random(hashlib.sha256(material.encode("utf-8", "surrogatepass")).digest())
+def claim_rng(material: str, claim: str, seed: int = 0, salt: str = "") -> random.Random:
+    """The generator of sizes for ``claim`` of the problem whose ``problem_material`` is
+    ``material``: a hash of all that defines them."""
+    whole = "\x1f".join([material, claim, str(seed), salt])
+    return random.Random(hashlib.sha256(whole.encode("utf-8", "surrogatepass")).digest())
 
 
 def draw_sizes(problem: Problem, rng: random.Random, low: int, high: int,
