@@ -12,6 +12,7 @@ an index (``dY[m,n]/dX[i,j]``) is not taken this way: ``Unvectorized`` says to l
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -128,3 +129,18 @@ def at_every_assignment(model: NumericModel, node: ast.Node, scope: Scope, names
     value = np.broadcast_to(value, (*shape, *value.shape[-2:]))
     count = math.prod(evaluation.lengths[name] for name in names)
     return value.reshape(count, *value.shape[-2:])
+
+
+def at_assignments(model: NumericModel, node: ast.Node, scope: Scope, names: Sequence[str],
+                   picks: list[int] | None = None) -> np.ndarray:
+    """``at_every_assignment`` (only the ``picks``-th assignments, if given), or, for a tree it
+    cannot take whole, the same values one assignment at a time, as derive evaluated them before."""
+    try:
+        values = at_every_assignment(model, node, scope, names)
+        return values if picks is None else values[picks]
+    except Unvectorized:
+        pass
+    assignments = list(itertools.product(*[range(model.index_range(scope, name)) for name in names]))
+    if picks is not None:
+        assignments = [assignments[k] for k in picks]
+    return np.stack([model.evaluate(node, model.base, scope, dict(zip(names, values))) for values in assignments])

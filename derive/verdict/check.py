@@ -30,7 +30,7 @@ from ..limits import RECURSION_LIMIT, recursion_room
 from ..oracles.exact_matrices import from_entries
 from ..oracles.index import prove_link
 from ..oracles.numeric import NumericModel, relative_gap
-from ..oracles.numeric_indexed import Unvectorized, at_every_assignment
+from ..oracles.numeric_indexed import at_assignments
 from ..oracles.symbolic import ExactModel
 from ..oracles.witness import find_witness
 from ..oracles.zero import ExpansionTooLarge, zero_test
@@ -490,12 +490,7 @@ class ProblemChecker:
 
     def _entrywise(self, model: NumericModel, reference, claimed, scope) -> float:
         names = sorted(free_indices(reference, scope.index_names) | free_indices(claimed, scope.index_names))
-        try:  # every assignment in one pass, each index an axis
-            left, right = (at_every_assignment(model, side, scope, names) for side in (reference, claimed))
-        except Unvectorized:
-            assignments = self._assignments(scope, (reference, claimed), lambda n: model.index_range(scope, n))
-            left, right = (np.stack([model.evaluate(side, model.base, scope, idx) for idx in assignments])
-                           for side in (reference, claimed))
+        left, right = (at_assignments(model, side, scope, names) for side in (reference, claimed))
         worst, _ = relative_gap(left.reshape(len(left), -1), right.reshape(len(right), -1))
         return worst
 

@@ -9,7 +9,6 @@ per problem and kept (``_model``), shared by every claim of a problem and every 
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -19,7 +18,7 @@ from ..errors import BudgetExceeded, DeriveError
 from ..language import ast
 from ..language.shapes import Scope, ShapeMemo, free_indices, infer, typed
 from ..oracles.numeric import NumericModel
-from ..oracles.numeric_indexed import Unvectorized, at_every_assignment
+from ..oracles.numeric_indexed import at_assignments
 from ..problem.definition import Problem
 
 SEEDS = (20_261_125, 77_001)
@@ -91,20 +90,10 @@ class Point:
         """The values of ``node`` at every assignment of ``names`` (or at the ``picks``-th ones)."""
         names = sorted(names)
         try:
-            ranges = [range(self.model.index_range(scope, n)) for n in names]
-            if math.prod(len(r) for r in ranges) > limits.MAX_NUMERIC_ENTRIES:
+            if math.prod(self.model.index_range(scope, n) for n in names) > limits.MAX_NUMERIC_ENTRIES:
                 return None  # more index assignments than the numeric oracle may hold values for
             with np.errstate(all="ignore"):
-                try:  # every assignment in one pass, each index an axis
-                    values = at_every_assignment(self.model, node, scope, names).real
-                    return values if picks is None else values[picks]
-                except Unvectorized:
-                    pass
-                assignments = list(itertools.product(*ranges))
-                if picks is not None:
-                    assignments = [assignments[k] for k in picks]
-                return np.stack([self.model.evaluate(node, self.model.base, scope, dict(zip(names, values))).real
-                                 for values in assignments])
+                return at_assignments(self.model, node, scope, names, picks).real
         except BudgetExceeded:
             raise  # the caller's deadline: the search stops, it does not go on without this point
         except (DeriveError, ValueError, LookupError, ZeroDivisionError, FloatingPointError,
