@@ -46,14 +46,45 @@ HOLDS = [
 
 
 @pytest.mark.parametrize("name, claim", HOLDS, ids=[f"{n}: {c}" for n, c in HOLDS])
-def test_a_right_claim_holds_with_exact_evidence_at_two_size_assignments(name, claim):
+def test_a_right_claim_holds_with_exact_evidence_and_a_proof_or_a_second_size_assignment(name, claim):
     verdict = checker(name).check(claim)
     assert verdict.verdict == "holds", verdict.links
     for link in verdict.links:
-        assert [e.outcome for e in link.exact] == ["zero", "zero"]
-        assert link.exact[0].sizes != link.exact[1].sizes
-        assert all(n.agree for n in link.numeric)
+        assert link.exact and all(e.outcome == "zero" for e in link.exact)
+        assert link.numeric and all(n.agree for n in link.numeric)
         assert link.reason == "proved exactly"
+        if link.generic == "proved":  # the proof for every size stands for the other usual sizes
+            assert [e.sizes for e in link.exact] == [checker(name).exact_sizes[0]]
+        else:
+            assert link.exact[0].sizes != link.exact[1].sizes
+
+
+@pytest.mark.parametrize("options", [CheckOptions(generic=False), CheckOptions(numeric=False)],
+                         ids=["no generic proof", "no numeric check"])
+def test_without_a_proof_and_numeric_agreement_a_claim_is_proved_at_both_usual_size_assignments(options):
+    layer = ProblemChecker(problem_from_dict(PROBLEMS["layer"]), options)
+    link = layer.check("dJ/dW = dJ/dy @ x.T").links[0]
+    assert link.verdict == "holds"
+    assert [e.sizes for e in link.exact[:2]] == layer.exact_sizes
+    assert all(e.outcome == "zero" for e in link.exact)
+
+
+def test_a_false_proof_for_every_size_is_caught_by_the_numeric_check_and_the_second_usual_sizes(monkeypatch):
+    """The proof stands for the second usual assignment only with numeric agreement: an engine
+    that proved a claim wrong at all sizes but the first would still be refuted."""
+    import derive.verdict.check as check_module
+    from derive.oracles.index.proof import LinkProof
+
+    def false_proof(problem, left, right, scope):
+        return LinkProof(left, right, proved=True, reason="", steps=[])
+
+    monkeypatch.setattr(check_module, "prove_link", false_proof)
+    layer = ProblemChecker(problem_from_dict(PROBLEMS["layer"]))
+    first, second = layer.exact_sizes
+    link = layer.check(f"dJ/dW = dJ/dy @ x.T * (1 + (m - {first['m']}))").links[0]
+    assert link.verdict == "fails"
+    assert [e.outcome for e in link.exact] == ["zero", "witness"]
+    assert link.difference.sizes == second
 
 
 FAILS = [
@@ -303,10 +334,10 @@ def test_a_correction_that_is_a_claim_proved_already_is_not_proved_again(wrong):
 def test_a_correction_proved_at_other_sizes_only_is_proved_again():
     problem = find_problem("linear-layer")
     (small,), (large,) = ([problem.sizes_from(values)] for values in ([2, 3], [3, 4]))
-    checker = ProblemChecker(problem, CheckOptions(exact_sizes=[small]))
+    checker = ProblemChecker(problem, CheckOptions(exact_sizes=[small], generic=False))  # no every-size proof
     assert checker.check("dJ/dW = dJ/dy @ x.T").verdict == "holds"
     other = ProblemChecker(problem, CheckOptions(exact_sizes=[large]))
-    other._zeros = checker._zeros  # what one checker proved says nothing about other sizes
+    other._zeros = checker._zeros  # what one checker proved at its sizes says nothing about others
     outcomes = []
     proved = other.exact_at
     other.exact_at = lambda *args, **kwargs: outcomes.append(proved(*args, **kwargs)) or outcomes[-1]
