@@ -67,9 +67,10 @@ def _checker_imports():
     (``gc.freeze``): no later collection walks it again, neither during the check nor at exit.
     Those collections took ~30 ms while the modules loaded and ~80 ms at exit, of the 0.48 s of
     ``derive verify linear-layer 'dJ/dW = dJ/dy @ x.T'`` (its peak RSS stays 81 MiB). A frozen
-    object is never freed before the process ends; these live until then anyway. ``check`` does
-    without: over the whole catalog (``--jobs 1``) freezing saved ~1 s of 21 s but raised the
-    peak RSS from 220 to 233 MiB (a transient peak: the memory left at the end is the same)."""
+    object is never freed before the process ends; these live until then anyway. ``check`` in one
+    process does without: over the whole catalog (``--jobs 1``) freezing saved ~1 s of 21 s but
+    raised the peak RSS from 220 to 233 MiB (a transient peak: the memory left at the end is the
+    same). With workers, what they inherit is frozen while they run (``batch._frozen_for_workers``)."""
     if not _OWN_PROCESS:
         yield
         return

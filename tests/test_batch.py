@@ -3,8 +3,10 @@ verdicts are the same as checked one after the other."""
 
 from __future__ import annotations
 
+import gc
+
 from derive.problem.definition import find_problem
-from derive.verdict.batch import _share, check_problems
+from derive.verdict.batch import _frozen_for_workers, _share, check_problems
 from derive.verdict.check import CheckOptions
 
 
@@ -28,3 +30,15 @@ def test_workers_give_the_verdicts_of_one_process():
     alone = {p.id: _record(v) for p, v in check_problems(problems, options, jobs=1)}
     shared = {p.id: _record(v) for p, v in check_problems(problems, options, jobs=2)}
     assert shared == alone
+    assert gc.get_freeze_count() == 0  # frozen while the workers ran, not after
+
+
+def test_what_the_workers_inherit_is_frozen_while_they_run_and_only_then():
+    assert gc.get_freeze_count() == 0
+    try:
+        with _frozen_for_workers():
+            assert gc.get_freeze_count() > 1000  # the modules and whatever else lives here
+            raise KeyboardInterrupt  # the run stopped: the objects go back to the collector
+    except KeyboardInterrupt:
+        pass
+    assert gc.get_freeze_count() == 0

@@ -9,6 +9,8 @@ nothing), and stores each new verdict as it comes back: workers never touch the 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import gc
 import multiprocessing
 from collections.abc import Iterator
 from dataclasses import replace
@@ -78,7 +80,7 @@ def _check_all(problems: list[Problem], options: CheckOptions,
     for problem in problems:
         if not problem.claims:
             yield problem, []
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with _frozen_for_workers(), concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = {pool.submit(_check_claims, number, problems[number], claims, options): (number, claims)
                    for number, claims in _share(problems, jobs)}
         for future in concurrent.futures.as_completed(futures):
@@ -88,6 +90,21 @@ def _check_all(problems: list[Problem], options: CheckOptions,
             left[number] -= len(claims)
             if not left[number]:
                 yield problems[number], verdicts[number]
+
+
+@contextlib.contextmanager
+def _frozen_for_workers() -> Iterator[None]:
+    """While the workers run: every object this process holds (modules, parsed problems) out of
+    the cyclic collector's reach (``gc.freeze``). A forked worker's collections would otherwise
+    walk those objects, writing to each one's header, and so copy the parent's heap into the
+    worker page by page (copy-on-write). The catalog with ``--jobs 2``: 5.47 → 5.07 s (median of
+    4 runs each), peak RSS +8 MiB. Unfrozen afterwards: in a process that goes on, the collector
+    sees them again. (``derive grade``'s workers, measured the same way, gained nothing.)"""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _done_with(problem: Problem) -> None:
