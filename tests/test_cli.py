@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -81,6 +82,30 @@ def test_a_full_disk_under_stdout_exits_two_in_one_line():
                                 text=True, cwd=ROOT, timeout=120)
     assert result.returncode == Exit.ERROR
     assert result.stderr == "derive: cannot write the output: No space left on device\n"
+
+
+def test_the_process_ends_with_its_output_whole_and_its_exit_code():
+    """cli.run leaves without the interpreter's teardown (``_leave``): what was printed must still
+    arrive whole through a pipe, and the code be main's."""
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    command = [sys.executable, "cli.py", "check", "--json", "--no-cache", "linear-layer", "mse"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300, env=buffered)
+    assert result.returncode == Exit.OK, result.stderr
+    document = json.loads(result.stdout)
+    assert [p["id"] for p in document["problems"]] == ["linear-layer", "mse"]
+    failing = subprocess.run([sys.executable, "cli.py", "verify", "linear-layer", "dJ/dW = dJ/dy @ x"],
+                             capture_output=True, text=True, cwd=ROOT, timeout=300, env=buffered)
+    assert failing.returncode == Exit.REFUTED and failing.stdout.rstrip().endswith("evidence: the shapes cannot match")
+
+
+def test_a_profiler_around_the_process_still_writes_its_results(tmp_path):
+    """bench/speed.py profiles ``python -m cProfile -o FILE cli.py check``: the profile is written
+    at the ordinary exit, which ``_leave`` keeps when a profiler is running."""
+    target = tmp_path / "list.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(target), "cli.py", "list"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == Exit.OK and "linear-layer" in done.stdout
+    assert target.stat().st_size > 0
 
 
 def _defect(*args, **kwargs):

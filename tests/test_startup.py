@@ -23,8 +23,16 @@ from derive.problem.files import catalog_summaries
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("sympy", "numpy", "symengine", "mpmath")
 
+# the program leaves by os._exit (cli._leave); a probe turns that into SystemExit, to report after it
+LEAVE = """
+import os
+def _exit(code):
+    raise SystemExit(code)
+os._exit = _exit
+"""
+
 # runs cli.py as `python cli.py ARGS` does, then prints the heavy modules imported, as JSON, on stderr
-PROBE = """
+PROBE = LEAVE + """
 import json, runpy, sys
 sys.argv = ["cli.py", *ARGV]
 try:
@@ -66,7 +74,7 @@ def test_verify_of_a_claim_that_holds_imports_only_what_its_check_needs():
 
 
 # runs ``python cli.py verify ...`` as PROBE does, then prints the collector's state after it
-FREEZE_PROBE = """
+FREEZE_PROBE = LEAVE + """
 import gc, json, runpy, sys
 sys.argv = ["cli.py", "verify", "linear-layer", "dJ/dW = dJ/dy @ x.T"]
 try:
