@@ -33,6 +33,18 @@ def test_workers_give_the_verdicts_of_one_process():
     assert gc.get_freeze_count() == 0  # frozen while the workers ran, not after
 
 
+def test_the_workers_get_the_problems_by_the_fork_not_by_pickling_them(monkeypatch):
+    from derive.problem.definition import Problem
+
+    def refuse(self, protocol):
+        raise AssertionError("a problem was pickled")
+
+    monkeypatch.setattr(Problem, "__reduce_ex__", refuse)
+    problems = [find_problem("linear-layer"), find_problem("mse")]
+    checked = {p.id: [v.verdict for v in verdicts] for p, verdicts in check_problems(problems, CheckOptions(), jobs=2)}
+    assert checked == {p.id: [spec.expect or "holds" for spec in p.claims] for p in problems}
+
+
 def test_what_the_workers_inherit_is_frozen_while_they_run_and_only_then():
     assert gc.get_freeze_count() == 0
     try:
