@@ -376,3 +376,15 @@ def test_a_node_hashes_by_its_structure_once_asked_and_a_pickle_does_not_carry_t
     copied = pickle.loads(pickle.dumps(node))
     assert "_hash" not in copied.__dict__  # a string's hash differs between processes
     assert copied == node and hash(copied) == first and {copied: 1}[node] == 1
+
+
+def test_a_text_read_again_gives_the_same_trees_and_its_error_again():
+    """Texts read without a problem's spellings are remembered (a file repeats them): the second
+    reading has equal trees in a chain of its own, and a text that does not parse fails each time."""
+    first, second = parse_claim("dJ/dW = dJ/dy @ x.T"), parse_claim("dJ/dW = dJ/dy @ x.T")
+    assert first == second and first.sides == second.sides
+    step = parse_claim("W := W - eta * G")
+    assert step.kind == ":=" and parse_claim("W := W - eta * G").kind == ":="
+    for _ in range(2):
+        with pytest.raises(ParseError, match="unexpected character '\\^'"):
+            parse_claim("dJ/dW = x ^ 2")
