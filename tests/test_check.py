@@ -109,6 +109,16 @@ def test_a_wrong_claim_fails_with_an_exact_witness(name, claim):
     assert link.exact[0].outcome == "witness"
     assert link.difference is not None and link.difference.true != link.difference.claimed
     assert link.reason.startswith("differs at ")
+    assert link.numeric == []  # the witness decides: no numeric check is run
+
+
+def test_a_claim_refuted_only_at_other_sizes_is_still_checked_numerically():
+    """Exact zero at the usual sizes, then the numeric check (which finds the difference)."""
+    layer = ProblemChecker(problem_from_dict(PROBLEMS["layer"]))
+    first, _ = layer.exact_sizes
+    link = layer.check(f"dJ/dW = dJ/dy @ x.T * (1 + (m - {first['m']}))").links[0]
+    assert link.verdict == "fails" and link.exact[0].outcome == "zero"
+    assert link.numeric and link.numeric[0].disagrees
 
 
 def test_a_shape_mismatch_fails_without_evaluation():

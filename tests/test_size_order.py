@@ -46,4 +46,7 @@ def test_a_tall_matrix_claim_is_checked_where_its_gram_matrix_is_invertible():
     assert verdict.verdict == "fails" and verdict.diagnosis.code == "factor"
     link = verdict.links[0]
     assert all(e.sizes["k"] < e.sizes["n"] for e in link.exact) and link.exact
-    assert all(n.sizes["k"] < n.sizes["n"] for n in link.numeric) and link.numeric
+    # a claim with an exact witness gets no numeric check: one that holds shows the numeric sizes
+    right = ProblemChecker(_tall(True)).check("(X.T @ X).T = X.T @ X").links[0]
+    assert right.verdict == "holds"
+    assert all(n.sizes["k"] < n.sizes["n"] for n in right.numeric) and right.numeric

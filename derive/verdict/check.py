@@ -204,7 +204,7 @@ class ProblemChecker:
         exact_rng = random.Random(self.options.seed)  # the witness search's, over the usual sizes
         first, *others = self.exact_sizes
         self.exact_at(link, first, reference, claimed, scope, exact_rng)
-        if self.options.numeric:
+        if self.options.numeric and not _witnessed(link):  # a witness decides: no numeric value can change it
             self._numeric_check(link, reference, claimed, scope, rng)
         proof = self._generic(link, left, right, scope) if _exact_zero(link) and self.options.generic else None
         if not _proved_and_agreed(link, proof):
@@ -555,6 +555,11 @@ def _proved_and_agreed(link: LinkVerdict, proof) -> bool:
     (see docs/guarantees.md), which the generic proof subsumes and which cost as much again."""
     return proof is not None and proof.proved and _exact_zero(link) and bool(link.numeric) and \
         all(n.agree for n in link.numeric)
+
+
+def _witnessed(link: LinkVerdict) -> bool:
+    """The exact oracle found an entry where the sides differ: the link fails, whatever else."""
+    return any(e.outcome == "witness" for e in link.exact)
 
 
 def _exact_zero(link: LinkVerdict) -> bool:
