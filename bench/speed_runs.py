@@ -54,6 +54,7 @@ class Run:
     stdout: str
     stderr: str
     peak_mib: float | None = None
+    walls: tuple[float, ...] = ()  # of a median run (``catalog``): the wall time of every run it is the median of
 
     @property
     def error(self) -> str:
@@ -149,15 +150,23 @@ def references(repeats_reference: int, repeats_floor: int, log) -> dict:
             "floor": floor, "floor_runs": [r.wall for r in floor_runs], "floor_rss": floor_rss}
 
 
-def catalog(jobs: int, no_cache: bool, timeout: float, log) -> Run:
-    """``cli.py check --json [--no-cache] --jobs N problems/*.toml``, cold, in the RSS wrapper."""
+def catalog(jobs: int, no_cache: bool, timeout: float, log, repeats: int = 1) -> Run:
+    """``cli.py check --json [--no-cache] --jobs N problems/*.toml``, cold, in the RSS wrapper,
+    ``repeats`` times: the run of median wall time (as the reference is the median of its runs),
+    with the wall time of every run and the largest peak RSS of them all."""
     files = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "problems").glob("*.toml"))]
     argv = [CLI, "check", "--json", *(["--no-cache"] if no_cache else []), "--jobs", str(jobs), *files]
-    log(f"catalog: check --jobs {jobs} over {len(files)} files")
-    with fresh_cache() as folder:
-        done = run(argv, cache_dir=folder, rss=True, timeout=timeout)
-    log(f"catalog: --jobs {jobs}: {done.wall:.1f} s, exit {done.exit_code}")
-    return done
+    done = []
+    for number in range(1, repeats + 1):
+        log(f"catalog: check --jobs {jobs} over {len(files)} files, run {number} of {repeats}")
+        with fresh_cache() as folder:
+            done.append(run(argv, cache_dir=folder, rss=True, timeout=timeout))
+        log(f"catalog: --jobs {jobs}: {done[-1].wall:.1f} s, exit {done[-1].exit_code}")
+    median = sorted(done, key=lambda r: r.wall)[len(done) // 2]
+    median.walls = tuple(r.wall for r in done)
+    peaks = [r.peak_mib for r in done if r.peak_mib is not None]
+    median.peak_mib = max(peaks) if peaks else None
+    return median
 
 
 def startup(repeats: int, log) -> dict:
