@@ -345,8 +345,11 @@ class _Evaluation:
         return known[1]
 
     def value(self, node, idx) -> np.ndarray:
-        names = self._ordered(node)
-        key = (id(node), *(idx.get(name) for name in names)) if names else id(node)
+        if idx:  # a value may depend on the indices bound here: keyed by those it leaves free too
+            names = self._ordered(node)
+            key = (id(node), *(idx.get(name) for name in names)) if names else id(node)
+        else:
+            key = id(node)
         found = self.cache.get(key)
         if found is None:
             found = self.keep(key, node, np.asarray(self._compute(node, idx), dtype=complex))
