@@ -85,6 +85,7 @@ def test_a_false_proof_for_every_size_is_caught_by_the_numeric_check_and_the_sec
     assert link.verdict == "fails"
     assert [e.outcome for e in link.exact] == ["zero", "witness"]
     assert link.difference.sizes == second
+    assert link.reason.endswith("the index-notation engine claimed a proof for every size: please report this")
 
 
 FAILS = [
