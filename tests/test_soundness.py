@@ -283,3 +283,71 @@ def test_a_bound_a_probability_needs_beyond_positivity_is_never_assumed_proved()
     """h < 1 is where points are drawn, not what the exact proof knows: |h - 1| = 1 - h is not
     proved (nor refuted) — never 'holds' on points alone."""
     assert ProblemChecker(PROBABILITY).check("abs(h - 1) = 1 - h").verdict == "undecided"
+
+
+# -- the generic proof in place of the second usual size assignment -------------------------------
+
+def _mutations():
+    """bench/mutations.py (a folder of scripts, importing each other as top-level modules)."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    if str(bench) not in sys.path:
+        sys.path.append(str(bench))
+    return importlib.import_module("mutations")
+
+
+def _wrong_claims() -> list[tuple[str, str]]:
+    """(problem file, claim): bench/mutations.py's wrong claims of two catalog problems, and right
+    answers spoiled by a term that vanishes at the first usual sizes only (visible elsewhere)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "problems"
+    files = [root / "linear-layer.toml", root / "mse.toml"]
+    claims = [(record["file"], record["claim"]) for record in _mutations().generate(paths=files)]
+    first = ProblemChecker(find_problem("linear-layer")).exact_sizes[0]
+    claims += [(str(files[0]), f"dJ/dW = dJ/dy @ x.T * (1 + (m - {first['m']}))"),
+               (str(files[0]), f"dJ/dW = dJ/dy @ x.T + (d - {first['d']}) * dJ/dy @ x.T"),
+               (str(files[0]), f"dJ/dx = W.T @ dJ/dy * (m - {first['m'] - 1})")]
+    return claims
+
+
+def test_were_the_engine_to_prove_every_link_no_wrong_claim_would_hold(monkeypatch):
+    """A proof for every size stands for the second usual size assignment only beside the exact
+    proof at the first and numeric agreement at sizes drawn for the claim (docs/guarantees.md):
+    with an index engine that 'proves' every link, the wrong claims hold no more than with the
+    real one (those that hold are right by accident, a transpose of a symmetric value)."""
+    import derive.verdict.check as check_module
+    from derive.problem.definition import load_problem
+
+    claims = _wrong_claims()
+
+    def verdicts() -> list[str]:
+        checkers: dict = {}
+        return [checkers.setdefault(path, ProblemChecker(load_problem(path))).check(claim).verdict
+                for path, claim in claims]
+
+    real = verdicts()
+    genuine = check_module.prove_link
+
+    def proves_everything(problem, left, right, scope):
+        proof = genuine(problem, left, right, scope)
+        proof.proved, proof.size_coefficients = True, ()
+        return proof
+
+    monkeypatch.setattr(check_module, "prove_link", proves_everything)
+    fooled = verdicts()
+    assert len(claims) > 150 and real.count("fails") > 150
+    assert [c for c, r, f in zip(claims, real, fooled) if f == "holds" and r != "holds"] == []
+
+
+def test_a_tiny_term_that_vanishes_at_the_first_usual_sizes_is_refuted_at_the_second():
+    """Below the numeric check's resolution, the term is seen by the exact oracle at the second
+    usual assignment, which runs because the engine has no proof for such a claim."""
+    checker = _checker("linear-layer")
+    first, second = checker.exact_sizes
+    link = checker.check(f"dJ/dW = dJ/dy @ x.T + 1e-30 * (m - {first['m']}) * dJ/dy @ x.T").links[0]
+    assert link.verdict == "fails" and link.generic.startswith("no generic proof")
+    assert [e.outcome for e in link.exact] == ["zero", "witness"] and link.difference.sizes == second
