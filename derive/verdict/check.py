@@ -215,7 +215,7 @@ class ProblemChecker:
         if link.verdict == HOLDS or _exact_zero(link):
             self._every_size(link, reference, claimed, scope, rng, proof)
             if link.verdict == HOLDS and link.every_size:
-                self._zeros.add((reference, claimed, scope.index_names, frozenset(scope.index_ranges.items())))
+                self._zeros.add(_link_key(reference, claimed, scope))
         if link.verdict == FAILS:
             with _timed(link, "diagnosis"):
                 link.diagnosis = self._size_dependent(link) or self._diagnose(reference, claimed, scope)
@@ -384,7 +384,7 @@ class ProblemChecker:
         """
         start = time.monotonic()
         evidence = ExactEvidence(sizes=sizes, outcome="undecided")
-        link_key = (reference, claimed, scope.index_names, frozenset(scope.index_ranges.items()))
+        link_key = _link_key(reference, claimed, scope)
         key = (tuple(sizes.items()), *link_key)
         if proof_only and (key in self._zeros or link_key in self._zeros):  # a correction that is
             # another claim, proved already at these sizes or for every size
@@ -549,6 +549,11 @@ class ProblemChecker:
             link.reason = f"not proved: {detail}{numeric}" if detail else f"not proved{numeric}"
         if link.verdict != HOLDS and link.numeric_unavailable and link.numeric_unavailable not in link.reason:
             link.reason += f"; {link.numeric_unavailable}"
+
+
+def _link_key(reference: ast.Node, claimed: ast.Node, scope: Scope) -> tuple:
+    """A link as ``ProblemChecker._zeros`` knows it: its two sides, their index names and ranges."""
+    return reference, claimed, scope.index_names, frozenset(scope.index_ranges.items())
 
 
 def _proved_and_agreed(link: LinkVerdict, proof) -> bool:
