@@ -74,8 +74,7 @@ def positions(node: ast.Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tupl
 
 def names_in(node: ast.Node) -> set[str]:
     """The variable names in ``node``, and the variables it differentiates by."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
-        n.wrt for n in ast.walk(node) if isinstance(n, ast.Derivative)}
+    return set(_names_in_order(node))
 
 
 def _names_in_order(node: ast.Node) -> Iterator[str]:
