@@ -28,7 +28,7 @@ import hashlib
 import pstats
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -87,47 +87,51 @@ def _steps(problem: Problem, loss: str, wrt: str) -> list[str]:
     return [s.text for s in derive_gradient(problem, loss, wrt).steps]
 
 
-def exact(problems: list[Problem]) -> tuple[float, list]:
+def _timed_each(calls: Iterator[tuple]) -> tuple[float, list]:
+    """The seconds of every ``compute(*args)`` that ``calls`` yields as (compute, *args), summed,
+    and their results (``_timed``); what the generator does between calls is not timed."""
     seconds, results = 0.0, []
-    for problem in problems:
-        checker = ProblemChecker(problem, CheckOptions())
-        for expect in ("holds", "fails"):
-            for _, _, reference, claimed, scope, error in _links(problem, expect):
-                if error:
-                    continue
-                for sizes in checker.exact_sizes:
-                    model = checker.exact_model(sizes)
-                    spent, result = _timed(_values_hash, checker, model, reference, claimed, scope)
-                    seconds += spent
-                    results.append(result)
+    for compute, *args in calls:
+        spent, result = _timed(compute, *args)
+        seconds += spent
+        results.append(result)
     return seconds, results
+
+
+def exact(problems: list[Problem]) -> tuple[float, list]:
+    def calls():
+        for problem in problems:
+            checker = ProblemChecker(problem, CheckOptions())
+            for expect in ("holds", "fails"):
+                for _, _, reference, claimed, scope, error in _links(problem, expect):
+                    if not error:
+                        for sizes in checker.exact_sizes:
+                            yield _values_hash, checker, checker.exact_model(sizes), reference, claimed, scope
+
+    return _timed_each(calls())
 
 
 def generic(problems: list[Problem]) -> tuple[float, list]:
-    seconds, results = 0.0, []
-    for problem in problems:
-        for left, right, _, _, scope, error in _links(problem, "holds"):
-            if error:
-                continue
-            spent, result = _timed(_proof, problem, left, right, scope)
-            seconds += spent
-            results.append(result)
-        forget(problem)
-    return seconds, results
+    def calls():
+        for problem in problems:
+            for left, right, _, _, scope, error in _links(problem, "holds"):
+                if not error:
+                    yield _proof, problem, left, right, scope
+            forget(problem)
+
+    return _timed_each(calls())
 
 
 def derivations(problems: list[Problem]) -> tuple[float, list]:
-    seconds, results = 0.0, []
-    for problem in problems:
-        for loss, shape in problem.shapes.items():
-            if shape != SCALAR:
-                continue
-            for wrt in problem.variables:
-                spent, result = _timed(_steps, problem, loss, wrt)
-                seconds += spent
-                results.append(result)
-                forget(problem)
-    return seconds, results
+    def calls():
+        for problem in problems:
+            for loss, shape in problem.shapes.items():
+                if shape == SCALAR:
+                    for wrt in problem.variables:
+                        yield _steps, problem, loss, wrt
+                        forget(problem)  # each derivation cold
+
+    return _timed_each(calls())
 
 
 def diagnosis(problems: list[Problem]) -> tuple[float, list]:
